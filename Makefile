@@ -1,0 +1,40 @@
+# Samen Op: `make run` serves the demo, `make test` runs every test (SQLite and PostgreSQL).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# local http on 127.0.0.1: the session cookie cannot be Secure there (production keeps the default)
+RUN_ENV := SAMENOP_COOKIE_SECURE=$${SAMENOP_COOKIE_SECURE:-false}
+
+.PHONY: run test test-sqlite test-postgresql lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	@$(RUN_ENV) $(BIN)/samenop demo
+	@echo "Samen Op serves on http://127.0.0.1:8000 (Ctrl-C stops)"
+	@$(RUN_ENV) $(BIN)/samenop serve --host 127.0.0.1 --port 8000
+
+test: lint test-sqlite test-postgresql
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest --db=sqlite
+
+test-postgresql: $(STAMP)
+	$(BIN)/pytest --db=postgresql
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""The control-room side: search index, lookups and recording what was done."""

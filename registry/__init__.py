@@ -1,0 +1,1 @@
+"""The system of record: organisations, accounts, plans, reports, audit log and feedback."""

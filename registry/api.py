@@ -1,0 +1,155 @@
+"""Shared pieces of the JSON API: the uniform error body, input parsing, token authentication."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, g, jsonify, request
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from registry.auth import accounts
+from registry.db import db
+from registry.models import User
+
+API_PREFIX = "/api/v1"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "version_conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    423: "locked",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, Any] | None = None
+) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {"persons.0.birth_date": ["..."]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, name))
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "De aanvraag moet een JSON-object bevatten.")
+    return data
+
+
+def parse(schema: Schema, data: Any | None = None) -> Any:
+    """Load input through an Args schema; a bad field answers 422 naming the field."""
+    try:
+        return schema.load(json_body() if data is None else data)
+    except ValidationError as exc:
+        raise ApiError(
+            422,
+            "invalid_input",
+            "Een of meer velden zijn niet goed ingevuld.",
+            _flatten(exc.messages),
+        ) from None
+
+
+def require_token(*roles: str) -> Callable[[F], F]:
+    """Bearer-token authentication; `roles` (any of) required, else 403."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, raw = header.partition(" ")
+            found = (
+                accounts.user_for_api_token(db.session, raw.strip())
+                if scheme.lower() == "bearer" and raw.strip()
+                else None
+            )
+            if found is None:
+                raise ApiError(
+                    401, "unauthenticated", "Log opnieuw in: het token ontbreekt of is verlopen."
+                )
+            user, token = found
+            db.commit()  # keep the idle clock even when the view fails later
+            if roles and not user.has_role(*roles):
+                raise ApiError(403, "forbidden", "Uw rol geeft geen toegang tot deze functie.")
+            g.api_user = user
+            g.api_token = token
+            g.acting_role = next((r for r in roles if r in user.roles), "")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def api_user() -> User:
+    return g.api_user
+
+
+def register_error_handlers(app: Flask) -> None:
+    def is_api() -> bool:
+        return request.path.startswith(API_PREFIX)
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        db.rollback()
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        db.rollback()
+        status = exc.code or 500
+        if is_api():
+            return error_response(status, _CODES.get(status, "error"), exc.description or "")
+        from flask import render_template
+
+        return render_template("errors/http.html", error=exc), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        db.rollback()
+        app.logger.exception("unexpected error on %s %s", request.method, request.url_rule)
+        if is_api():
+            return error_response(500, "internal_error", "Er ging iets mis aan onze kant.")
+        from flask import render_template
+
+        return render_template("errors/http.html", error=None), 500

@@ -1,0 +1,105 @@
+"""The application factory: configuration, extensions and the blueprints of both packages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFProtect
+
+from registry import config as config_module
+from registry.api import API_PREFIX, register_error_handlers
+from registry.auth import web
+from registry.config import PROJECT_ROOT
+from registry.db import db
+from registry.timeutil import aware
+from registry.vocabulary import MONTHS, WEEKDAYS
+
+csrf = CSRFProtect()
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = config_module.load(overrides)
+    app = Flask(
+        "registry",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "registry" / "static"),
+        instance_path=settings["INSTANCE_DIR"],
+    )
+    app.config.update(settings)
+    db.init_app(app)
+    web.init_app(app)
+    csrf.init_app(app)
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    app.after_request(_security_headers)
+
+    from registry.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from registry.auth.api import bp as auth_api
+    from registry.auth.views import bp as auth_views
+    from registry.home import bp as home
+    from registry.users.views import bp as users
+
+    for blueprint in (auth_views, home, users):
+        app.register_blueprint(blueprint)
+    # the API authenticates with bearer tokens, never cookies: CSRF does not apply
+    for blueprint in (auth_api,):
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if not request.path.startswith("/static/"):
+        # pages and API answers may carry personal data: never kept by a browser or proxy
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    zone = ZoneInfo(app.config["TIMEZONE"])
+
+    @app.template_filter("nl_date")
+    def nl_date(value: date | datetime | None) -> str:
+        """dinsdag 26 mei 2026"""
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = aware(value).astimezone(zone).date()
+        return f"{WEEKDAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
+
+    @app.template_filter("nl_time")
+    def nl_time(value: datetime | None) -> str:
+        """23.40 uur"""
+        if value is None:
+            return ""
+        local = aware(value).astimezone(zone)
+        return f"{local.hour:02d}.{local.minute:02d} uur"
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from registry import vocabulary
+
+        return {
+            "vocab": vocabulary,
+            "api_prefix": API_PREFIX,
+            "url_map_endpoints": app.view_functions,
+        }

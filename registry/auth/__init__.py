@@ -1,0 +1,1 @@
+"""Accounts and two-factor authentication: passwords, TOTP, web sessions, API tokens, roles."""

@@ -1,0 +1,322 @@
+"""Account operations: provisioning, enrolment, the two-factor login check, lockout."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.auth import passwords, two_factor
+from registry.models import ROLES, ApiToken, LoginThrottle, Organisation, User, UserRole, WebSession
+from registry.timeutil import aware, utcnow
+
+# consecutive failures before a temporary lock, and before a lock only a coordinator lifts
+SOFT_LOCK_AFTER = 10
+SOFT_LOCK_MINUTES = 15
+HARD_LOCK_AFTER = 30
+
+
+class LoginFailed(Exception):
+    """Any wrong factor or unknown user: the caller answers identically for all of them."""
+
+
+class LoginLocked(Exception):
+    """Too many consecutive failures for this username."""
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _hash_params() -> dict[str, Any]:
+    return current_app.config["PASSWORD_HASH_PARAMS"]
+
+
+# --- provisioning -------------------------------------------------------------------------------
+
+
+def create_organisation(
+    session: Session, name: str, kind: str, region: str | None = None
+) -> Organisation:
+    org = Organisation(name=name, kind=kind, region=region)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_user(
+    session: Session,
+    username: str,
+    organisation: Organisation,
+    roles: list[str],
+    display_name: str | None = None,
+    email: str | None = None,
+) -> User:
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown role(s): {sorted(unknown)}")
+    user = User(
+        username=normalise_username(username),
+        display_name=display_name or username,
+        email=email,
+        organisation=organisation,
+        role_rows=[UserRole(role=role) for role in sorted(set(roles))],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Set a new password (policy-checked); every token and session of the user ends."""
+    passwords.check_policy(password, [user.username, user.display_name])
+    user.password_hash = passwords.hash_password(password, _hash_params())
+    user.password_changed_at = utcnow()
+    end_all_sessions(session, user)
+
+
+def provision_totp(user: User) -> str:
+    user.totp_secret = two_factor.new_secret()
+    user.totp_last_step = None
+    return user.totp_secret
+
+
+def issue_enrolment(user: User, hours: int) -> str:
+    """A one-time enrolment link token; only its hash is stored."""
+    raw = secrets.token_urlsafe(32)
+    user.enrolment_token_hash = hash_token(raw)
+    user.enrolment_expires_at = utcnow() + timedelta(hours=hours)
+    return raw
+
+
+def user_for_enrolment(session: Session, raw: str) -> User | None:
+    user = session.scalars(select(User).where(User.enrolment_token_hash == hash_token(raw))).first()
+    if user is None or user.enrolment_expires_at is None or not user.is_active:
+        return None
+    if aware(user.enrolment_expires_at) < utcnow():
+        return None
+    return user
+
+
+def complete_enrolment(session: Session, user: User, password: str, code: str) -> bool:
+    """Set the password and confirm the TOTP secret with one valid code; the link is spent."""
+    assert user.totp_secret is not None
+    step = two_factor.matching_step(user.totp_secret, code)
+    if step is None:
+        return False
+    set_password(session, user, password)
+    if not two_factor.claim_step(session, user.id, step):
+        return False
+    user.enrolment_token_hash = None
+    user.enrolment_expires_at = None
+    user.enrolled_at = utcnow()
+    return True
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    now = utcnow()
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
+    for web in session.scalars(
+        select(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+    ):
+        web.ended_at = now
+
+
+def deactivate(session: Session, user: User) -> None:
+    user.is_active = False
+    end_all_sessions(session, user)
+
+
+# --- the login check ----------------------------------------------------------------------------
+
+
+def _throttle(session: Session, username: str) -> LoginThrottle | None:
+    return session.get(LoginThrottle, username, populate_existing=True)
+
+
+def is_locked(session: Session, username: str) -> bool:
+    row = _throttle(session, username)
+    if row is None:
+        return False
+    if row.hard_locked:
+        return True
+    return row.locked_until is not None and aware(row.locked_until) > utcnow()
+
+
+def _count_failure(session: Session, username: str) -> None:
+    """Add one consecutive failure, as one upsert so that concurrent failures all count."""
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(LoginThrottle).values(
+        username=username, consecutive_failures=1, last_failure_at=now, hard_locked=False
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.username],
+        set_={
+            "consecutive_failures": LoginThrottle.consecutive_failures + 1,
+            "last_failure_at": now,
+        },
+    )
+    session.execute(stmt)
+    row = _throttle(session, username)
+    assert row is not None
+    if row.consecutive_failures >= HARD_LOCK_AFTER:
+        row.hard_locked = True
+    elif row.consecutive_failures % SOFT_LOCK_AFTER == 0:
+        row.locked_until = now + timedelta(minutes=SOFT_LOCK_MINUTES)
+    session.flush()
+
+
+def unlock(session: Session, username: str) -> bool:
+    row = _throttle(session, normalise_username(username))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def find_login_user(session: Session, username: str) -> User | None:
+    """The user who may log in under this name: existing, active and enrolled."""
+    user = session.scalars(
+        select(User).where(User.username == normalise_username(username))
+    ).first()
+    if user is None or not user.is_active or user.enrolled_at is None:
+        return None
+    return user
+
+
+def check_password(session: Session, username: str, password: str) -> bool:
+    """Same work for unknown users as for known ones."""
+    user = find_login_user(session, username)
+    return passwords.verify_password(user.password_hash if user else None, password, _hash_params())
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str | None,
+    code: str,
+    channel: str,
+    *,
+    password_ok: bool | None = None,
+) -> User:
+    """Check both factors. Raises LoginLocked or LoginFailed; the caller commits either way,
+    so that the failure count and the audit row are kept. The web login checks the password
+    one step earlier and passes `password_ok` instead of the password."""
+    name = normalise_username(username)
+    if is_locked(session, name):
+        audit.record(session, "login", "locked", username=name, detail={"channel": channel})
+        raise LoginLocked
+    user = find_login_user(session, name)
+    if password_ok is None:
+        password_ok = check_password(session, name, password or "")
+    step = None
+    if password_ok and user is not None and user.totp_secret:
+        step = two_factor.matching_step(user.totp_secret, code)
+    if user is not None and step is not None and two_factor.claim_step(session, user.id, step):
+        row = _throttle(session, name)
+        if row is not None:
+            session.delete(row)
+        audit.record(session, "login", "success", user=user, detail={"channel": channel})
+        return user
+    _count_failure(session, name)
+    # which factor failed stays out of the answer; the audit row keeps it for the privacy officer
+    reason = "unknown_user" if user is None else ("password" if not password_ok else "code")
+    audit.record(
+        session, "login", "failed", username=name, detail={"channel": channel, "reason": reason}
+    )
+    raise LoginFailed
+
+
+# --- API tokens and web sessions ----------------------------------------------------------------
+
+
+def issue_api_token(session: Session, user: User) -> tuple[str, ApiToken]:
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    token = ApiToken(
+        token_hash=hash_token(raw),
+        user=user,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(hours=current_app.config["TOKEN_ABSOLUTE_HOURS"]),
+    )
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
+def _fresh(
+    created_at: datetime, last_seen_at: datetime, idle_minutes: int, absolute_hours: int
+) -> bool:
+    now = utcnow()
+    return now - aware(last_seen_at) < timedelta(minutes=idle_minutes) and now - aware(
+        created_at
+    ) < timedelta(hours=absolute_hours)
+
+
+def user_for_api_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
+    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
+    if token is None or token.revoked_at is not None or not token.user.is_active:
+        return None
+    config = current_app.config
+    if aware(token.expires_at) <= utcnow() or not _fresh(
+        token.created_at, token.last_used_at, config["TOKEN_IDLE_MINUTES"], 10**6
+    ):
+        return None
+    token.last_used_at = utcnow()
+    return token.user, token
+
+
+def start_web_session(session: Session, user: User, remote_addr: str | None) -> str:
+    raw = secrets.token_urlsafe(32)
+    session.add(WebSession(token_hash=hash_token(raw), user_id=user.id, remote_addr=remote_addr))
+    session.flush()
+    return raw
+
+
+def user_for_web_session(session: Session, raw: str) -> User | None:
+    web = session.scalars(
+        select(WebSession).where(WebSession.token_hash == hash_token(raw))
+    ).first()
+    if web is None or web.ended_at is not None:
+        return None
+    config = current_app.config
+    if not _fresh(
+        web.created_at,
+        web.last_seen_at,
+        config["SESSION_IDLE_MINUTES"],
+        config["SESSION_ABSOLUTE_HOURS"],
+    ):
+        web.ended_at = utcnow()
+        return None
+    user = session.get(User, web.user_id)
+    if user is None or not user.is_active:
+        return None
+    web.last_seen_at = utcnow()
+    user.login_token = raw
+    return user
+
+
+def end_web_session(session: Session, raw: str) -> None:
+    web = session.scalars(
+        select(WebSession).where(WebSession.token_hash == hash_token(raw))
+    ).first()
+    if web is not None and web.ended_at is None:
+        web.ended_at = utcnow()

@@ -1,0 +1,68 @@
+"""The token endpoints of the API: two factors in, a short-lived bearer token out."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from flask import Blueprint, g
+from marshmallow import Schema, fields, validate
+
+from registry import audit
+from registry.api import ApiError, parse, require_token
+from registry.auth import accounts
+from registry.db import db
+
+bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")
+
+
+class TokenArgs(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    otp = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_at = fields.AwareDateTime(format="iso")
+
+
+@bp.post("/token")
+def create_token() -> tuple[dict[str, Any], int]:
+    args = parse(TokenArgs())
+    try:
+        user = accounts.authenticate(
+            db.session, args["username"], args["password"], args["otp"], "api"
+        )
+    except accounts.LoginLocked:
+        db.commit()
+        raise ApiError(
+            423,
+            "locked",
+            "Te veel mislukte pogingen. Probeer het later opnieuw of bel uw coördinator.",
+        ) from None
+    except accounts.LoginFailed:
+        db.commit()
+        raise ApiError(
+            401, "invalid_credentials", "Gebruikersnaam, wachtwoord of code klopt niet."
+        ) from None
+    raw, token = accounts.issue_api_token(db.session, user)
+    db.commit()
+    body = {
+        "access_token": raw,
+        "token_type": "Bearer",
+        "expires_at": token.expires_at.astimezone(UTC),
+    }
+    return TokenSchema().dump(body), 201
+
+
+@bp.delete("/token")
+@require_token()
+def revoke_token() -> tuple[str, int]:
+    from registry.timeutil import utcnow
+
+    g.api_token.revoked_at = utcnow()
+    audit.record(db.session, "logout", "success", user=g.api_user, detail={"channel": "api"})
+    db.commit()
+    return "", 204

@@ -1,0 +1,170 @@
+"""Log in (password, then the code), log out, and enrolment through a one-time link."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from registry import audit
+from registry.auth import accounts, passwords, two_factor, web
+from registry.db import db
+
+bp = Blueprint("auth", __name__)
+
+PENDING_SECONDS = 300
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "Gebruikersnaam", validators=[DataRequired("Vul uw gebruikersnaam in."), Length(max=64)]
+    )
+    password = PasswordField(
+        "Wachtwoord", validators=[DataRequired("Vul uw wachtwoord in."), Length(max=1024)]
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code uit de authenticator-app (6 cijfers)",
+        validators=[DataRequired("Vul de code uit de authenticator-app in."), Length(max=32)],
+    )
+
+
+class EnrolForm(FlaskForm):
+    password = PasswordField("Nieuw wachtwoord", validators=[DataRequired("Kies een wachtwoord.")])
+    password_again = PasswordField(
+        "Nogmaals het wachtwoord", validators=[DataRequired("Herhaal het wachtwoord.")]
+    )
+    code = StringField(
+        "Code uit de authenticator-app (6 cijfers)",
+        validators=[DataRequired("Vul de code uit de authenticator-app in."), Length(max=32)],
+    )
+
+
+def _proof(username: str, nonce: str, issued: int) -> str:
+    """Marks a correct password in the (signed, readable) cookie without revealing it:
+    a wrong password gets random bytes of the same length."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(
+        key, f"{username}|{nonce}|{issued}|password-ok".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        username = accounts.normalise_username(form.username.data or "")
+        ok = accounts.check_password(db.session, username, form.password.data or "")
+        nonce, issued = secrets.token_hex(16), int(time.time())
+        session.clear()
+        # every answer is the same: on to the code step, whether or not the password was right
+        session["pending_login"] = {
+            "u": username,
+            "n": nonce,
+            "t": issued,
+            "p": _proof(username, nonce, issued) if ok else secrets.token_hex(32),
+        }
+        return redirect(url_for("auth.code"))
+    return render_template("registry/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code() -> Any:
+    pending = session.get("pending_login")
+    if not pending or time.time() - pending.get("t", 0) > PENDING_SECONDS:
+        session.pop("pending_login", None)
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        password_ok = hmac.compare_digest(
+            pending["p"], _proof(pending["u"], pending["n"], pending["t"])
+        )
+        try:
+            user = accounts.authenticate(
+                db.session,
+                pending["u"],
+                None,
+                (form.code.data or "").strip(),
+                "web",
+                password_ok=password_ok,
+            )
+        except accounts.LoginLocked:
+            db.commit()
+            session.pop("pending_login", None)
+            error = (
+                "Te veel mislukte pogingen. Probeer het over een kwartier opnieuw "
+                "of bel uw coördinator."
+            )
+            return render_template("registry/login.html", form=LoginForm(), error=error), 423
+        except accounts.LoginFailed:
+            db.commit()
+            session.pop("pending_login", None)
+            error = "Gebruikersnaam, wachtwoord of code klopt niet. Probeer het opnieuw."
+            return render_template("registry/login.html", form=LoginForm(), error=error), 401
+        web.start(user)
+        db.commit()
+        return redirect(url_for("home.index"))
+    return render_template("registry/login_code.html", form=form, error=error)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if current_user.is_authenticated:
+        audit.record(db.session, "logout", "success", user=web.current(), detail={"channel": "web"})
+    web.end()
+    db.commit()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/enrol/<token>", methods=["GET", "POST"])
+def enrol(token: str) -> Any:
+    user = accounts.user_for_enrolment(db.session, token)
+    if user is None:
+        return render_template("registry/enrol_invalid.html"), 404
+    if user.totp_secret is None:
+        accounts.provision_totp(user)
+        db.commit()
+    assert user.totp_secret is not None
+    form = EnrolForm()
+    error = None
+    if form.validate_on_submit():
+        if form.password.data != form.password_again.data:
+            form.password_again.errors = ["De twee wachtwoorden zijn niet gelijk."]
+        else:
+            try:
+                passwords.check_policy(form.password.data or "", [user.username, user.display_name])
+            except passwords.PasswordPolicyError as exc:
+                form.password.errors = [str(exc)]
+            else:
+                if accounts.complete_enrolment(
+                    db.session, user, form.password.data or "", (form.code.data or "").strip()
+                ):
+                    audit.record(db.session, "enrolment", "success", user=user)
+                    db.commit()
+                    return render_template("registry/enrol_done.html", user=user)
+                db.rollback()
+                form.code.errors = [
+                    "Deze code klopt niet. Wacht op de volgende code en probeer opnieuw."
+                ]
+    return render_template(
+        "registry/enrol.html",
+        form=form,
+        user=user,
+        error=error,
+        qr_svg=two_factor.qr_svg(user.totp_secret, user.username),
+        secret=user.totp_secret,
+    )

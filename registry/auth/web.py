@@ -1,0 +1,71 @@
+"""Browser sessions: flask-login over a server-side session table, and the role check."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from registry.auth import accounts
+from registry.db import db
+from registry.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+login_manager = LoginManager()
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Log in om verder te gaan."
+    # the session is bound to a server-side row; flask-login's own protection adds nothing
+    login_manager.session_protection = None
+
+
+@login_manager.user_loader
+def _load(token: str) -> User | None:
+    user = accounts.user_for_web_session(db.session, token)
+    db.commit()  # keeps last_seen (idle timeout) and ends sessions found stale
+    return user
+
+
+def start(user: User) -> None:
+    """Log in after both factors: a new session from scratch, so a new session id."""
+    session.clear()
+    raw = accounts.start_web_session(db.session, user, request.remote_addr)
+    user.login_token = raw
+    login_user(user)
+    session.permanent = False
+
+
+def end() -> None:
+    token = session.get("_user_id")
+    if token:
+        accounts.end_web_session(db.session, token)
+    logout_user()
+    session.clear()
+
+
+def current() -> User:
+    return cast(User, current_user._get_current_object())
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Logged in with both factors and holding one of `roles` (none given: any role)."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
+            if roles and not current().has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,209 @@
+"""The `samenop` command line (also reachable as `flask --app wsgi ...`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from registry import audit, schema
+from registry.auth import accounts, passwords
+from registry.db import db
+from registry.models import ORGANISATION_KINDS, ROLES, Organisation
+
+
+def _create_app(*_args: Any) -> Flask:
+    from registry.app import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(
+        name="samenop",
+        help="Samen Op: handelingskaders, raadplegen en terugkoppeling.",
+        create_app=_create_app,
+        add_default_commands=False,
+        load_dotenv=False,
+        set_debug_flag=False,
+    )
+    cli.main(prog_name="samenop")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (init, demo, serve, org, user, audit_group):
+        app.cli.add_command(command)
+
+
+@click.command()
+@with_appcontext
+def init() -> None:
+    """Create or upgrade the database through the migrations."""
+    schema.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is up to date")
+
+
+@click.command()
+@with_appcontext
+def demo() -> None:
+    """init + synthetic demo organisations, users and plans; prints the logins."""
+    from registry import demo as demo_data
+
+    schema.upgrade(current_app.config["DATABASE_URL"])
+    click.echo(demo_data.load_or_create())
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn."""
+    from registry.server import run
+
+    run(current_app._get_current_object(), host, port, workers, threads)  # type: ignore[attr-defined]
+
+
+@click.group()
+def org() -> None:
+    """Organisations."""
+
+
+@org.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(ORGANISATION_KINDS), required=True)
+@click.option("--region", default=None)
+@with_appcontext
+def org_add(name: str, kind: str, region: str | None) -> None:
+    """Add an organisation."""
+    if db.session.scalars(select(Organisation).where(Organisation.name == name)).first():
+        raise click.ClickException(f"organisation already exists: {name}")
+    organisation = accounts.create_organisation(db.session, name, kind, region)
+    audit.record(
+        db.session,
+        "organisation_create",
+        "success",
+        username="cli",
+        object_type="organisation",
+        object_id=organisation.id,
+    )
+    db.commit()
+    click.echo(f"organisation {organisation.id}: {name} ({kind})")
+
+
+@click.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--org", "org_name", required=True, help="the organisation's name")
+@click.option("--role", "roles", type=click.Choice(ROLES), multiple=True, required=True)
+@click.option("--name", "display_name", default=None)
+@click.option("--email", default=None)
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@click.option("--print-totp-secret", is_flag=True, help="print 'totp_secret: <base32>'")
+@with_appcontext
+def user_add(
+    username: str,
+    org_name: str,
+    roles: tuple[str, ...],
+    display_name: str | None,
+    email: str | None,
+    password_stdin: bool,
+    print_totp_secret: bool,
+) -> None:
+    """Add an account: scripted (--password-stdin) or through an enrolment link."""
+    organisation = db.session.scalars(
+        select(Organisation).where(Organisation.name == org_name)
+    ).first()
+    if organisation is None:
+        raise click.ClickException(f"no such organisation: {org_name}")
+    if db.session.scalars(
+        select(accounts.User).where(accounts.User.username == accounts.normalise_username(username))
+    ).first():
+        raise click.ClickException(f"user already exists: {username}")
+    account = accounts.create_user(
+        db.session, username, organisation, list(roles), display_name, email
+    )
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            accounts.set_password(db.session, account, password)
+        except passwords.PasswordPolicyError as exc:
+            raise click.ClickException(str(exc)) from None
+        secret = accounts.provision_totp(account)
+        account.enrolled_at = account.password_changed_at
+        audit.record(
+            db.session,
+            "user_create",
+            "success",
+            username="cli",
+            object_type="user",
+            object_id=account.id,
+        )
+        db.commit()
+        click.echo(f"user {account.username} ({', '.join(sorted(roles))}) at {organisation.name}")
+        if print_totp_secret:
+            click.echo(f"totp_secret: {secret}")
+        return
+    from flask import url_for
+
+    raw = accounts.issue_enrolment(account, current_app.config["ENROLMENT_VALID_HOURS"])
+    audit.record(
+        db.session,
+        "user_create",
+        "success",
+        username="cli",
+        object_type="user",
+        object_id=account.id,
+    )
+    db.commit()
+    with current_app.test_request_context():
+        link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.enrol", token=raw)
+    hours = current_app.config["ENROLMENT_VALID_HOURS"]
+    click.echo(f"user {account.username} created; enrolment link (valid {hours} h):")
+    click.echo(link)
+
+
+@user.command("unlock")
+@click.argument("username")
+@with_appcontext
+def user_unlock(username: str) -> None:
+    """Lift a login lock (after too many failed attempts)."""
+    found = accounts.unlock(db.session, username)
+    audit.record(
+        db.session,
+        "user_unlock",
+        "success" if found else "not_locked",
+        username="cli",
+        object_type="username",
+        object_id=accounts.normalise_username(username),
+    )
+    db.commit()
+    click.echo(f"{username}: unlocked" if found else f"{username}: was not locked")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the hash chain of the audit log; exit 1 when it is broken."""
+    result = audit.verify(db.session)
+    if result.ok:
+        click.echo(f"audit chain intact: {result.checked} entries")
+        return
+    for problem in result.problems:
+        click.echo(f"BROKEN: {problem}", err=True)
+    sys.exit(1)

@@ -1,0 +1,105 @@
+"""Configuration: defaults, then SAMENOP_* environment variables, then a fail-fast check."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unusable; the app refuses to start."""
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("SAMENOP_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance: Path) -> str:
+    """Generate the secret key into instance/ once, readable by the owner only."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the configuration mapping for create_app."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    instance = Path(overrides.pop("INSTANCE_DIR", _instance_dir()))
+    config: dict[str, Any] = {
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": env.get("SAMENOP_DATABASE_URL") or f"sqlite:///{instance / 'samenop.db'}",
+        "INDEX_DIR": env.get("SAMENOP_INDEX_DIR") or str(instance / "index"),
+        "SMTP_URL": env.get("SAMENOP_SMTP_URL") or None,
+        "MAIL_FROM": env.get("SAMENOP_MAIL_FROM", "samenop@localhost"),
+        "TIMEZONE": env.get("SAMENOP_TIMEZONE", "Europe/Amsterdam"),
+        "BASE_URL": env.get("SAMENOP_BASE_URL", "http://127.0.0.1:8000"),
+        "SESSION_COOKIE_SECURE": _truthy(env.get("SAMENOP_COOKIE_SECURE", "true")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "samenop_session",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_ABSOLUTE_HOURS": 12,
+        "TOKEN_IDLE_MINUTES": 30,
+        "TOKEN_ABSOLUTE_HOURS": 12,
+        "LOGIN_MAX_FAILURES": 10,
+        "ENROLMENT_VALID_HOURS": 72,
+        # argon2id parameters; tests lower them, production keeps the library's defaults
+        "PASSWORD_HASH_PARAMS": {},
+    }
+    secret = env.get("SAMENOP_SECRET_KEY")
+    config["SECRET_KEY"] = secret if secret is not None else None
+    config.update(overrides)
+    if config["SECRET_KEY"] is None:
+        config["SECRET_KEY"] = _secret_key(instance)
+    validate(config)
+    return config
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Refuse to start with a configuration that would fail later or run insecurely."""
+    if not config.get("SECRET_KEY") or len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigError("SAMENOP_SECRET_KEY must be at least 32 characters")
+    try:
+        url = make_url(config["DATABASE_URL"])
+    except ArgumentError as exc:
+        raise ConfigError(f"SAMENOP_DATABASE_URL is not a database URL: {exc}") from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError("SAMENOP_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+    if url.get_backend_name() == "postgresql" and url.drivername not in {
+        "postgresql",
+        "postgresql+psycopg",
+    }:
+        raise ConfigError("PostgreSQL is used through psycopg 3: postgresql+psycopg://")
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"SAMENOP_TIMEZONE is not a known time zone: {config['TIMEZONE']}"
+        ) from None
+    index_dir = Path(config["INDEX_DIR"])
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"SAMENOP_INDEX_DIR cannot be created: {exc}") from None
+    if not os.access(index_dir, os.W_OK):
+        raise ConfigError(f"SAMENOP_INDEX_DIR is not writable: {index_dir}")
+    if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
+        raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")

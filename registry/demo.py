@@ -1,0 +1,115 @@
+"""Synthetic demo organisations and accounts (no real person, address or number anywhere)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from registry import audit
+from registry.auth import accounts
+from registry.db import db
+from registry.models import Organisation
+
+ORGANISATIONS = (
+    ("Politie Meldkamer Noord", "police", "Noord"),
+    ("CIT Noord", "cit", "Noord"),
+    ("Jeugdbescherming Noord", "youth_protection", "Noord"),
+    ("Wijkteam Oost", "social_team", "Noord"),
+    ("Veilig Thuis Noord", "veilig_thuis", "Noord"),
+)
+
+# username, display name, organisation, roles, password (synthetic, demo only)
+ACCOUNTS = (
+    (
+        "meldkamer",
+        "M. Meldkamer (demo)",
+        "Politie Meldkamer Noord",
+        ["responder"],
+        "demo meldkamer nachtdienst 2026",
+    ),
+    ("cit", "C. Crisisdienst (demo)", "CIT Noord", ["responder"], "demo crisisdienst avondploeg"),
+    (
+        "jeugdbeschermer",
+        "J. Beschermer (demo)",
+        "Jeugdbescherming Noord",
+        ["registrant"],
+        "demo jeugdbescherming veilig plan",
+    ),
+    (
+        "wijkteam",
+        "W. Wijkwerker (demo)",
+        "Wijkteam Oost",
+        ["registrant"],
+        "demo wijkteam ochtend terugkoppeling",
+    ),
+    (
+        "coordinator",
+        "C. Coördinator (demo)",
+        "Jeugdbescherming Noord",
+        ["coordinator", "registrant"],
+        "demo coordinator accounts beheer",
+    ),
+    (
+        "privacy",
+        "P. Functionaris (demo)",
+        "Veilig Thuis Noord",
+        ["auditor"],
+        "demo privacy logboek controle",
+    ),
+)
+
+
+def _logins_file() -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]) / "demo-logins.txt"
+
+
+def load_or_create() -> str:
+    """Create the demo data once; afterwards show the same logins again."""
+    path = _logins_file()
+    if db.session.scalars(select(Organisation)).first() is not None:
+        if path.exists():
+            return path.read_text()
+        return "the database already holds data; no demo logins to show"
+    text = create()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o600)
+    return text
+
+
+def create() -> str:
+    session = db.session
+    organisations = {
+        name: accounts.create_organisation(session, name, kind, region)
+        for name, kind, region in ORGANISATIONS
+    }
+    lines = [
+        "Demo logins (synthetic; log in at http://127.0.0.1:8000/login).",
+        "Add the TOTP secret to an authenticator app, or print the current code with:",
+        '  .venv/bin/python -c "import pyotp,sys; print(pyotp.TOTP(sys.argv[1]).now())" SECRET',
+        "",
+        f"{'username':<16} {'password':<38} {'roles':<24} totp_secret",
+    ]
+    for username, name, org_name, roles, password in ACCOUNTS:
+        user = accounts.create_user(
+            session, username, organisations[org_name], roles, display_name=name
+        )
+        accounts.set_password(session, user, password)
+        secret = accounts.provision_totp(user)
+        user.enrolled_at = user.password_changed_at
+        lines.append(f"{username:<16} {password:<38} {','.join(roles):<24} {secret}")
+    _create_plans(session, organisations)
+    audit.record(session, "demo_create", "success", username="cli")
+    db.commit()
+    return "\n".join(lines) + "\n"
+
+
+def _create_plans(session: object, organisations: dict[str, Organisation]) -> None:
+    """Filled in by the registry: synthetic handelingskaders."""
+    try:
+        from registry.plans.demo import create_demo_plans
+    except ImportError:
+        return
+    create_demo_plans(organisations)

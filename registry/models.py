@@ -1,0 +1,464 @@
+"""The data model of the whole product: accounts, plans and versions, lookups, reports, audit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.db import Base
+from registry.timeutil import utcnow
+
+# Vocabularies of the API contract (DESIGN.md); the UI's Dutch words live in registry/vocabulary.py
+ORGANISATION_KINDS = ("police", "cit", "veilig_thuis", "youth_protection", "social_team", "other")
+ROLES = ("registrant", "responder", "coordinator", "auditor")
+PLAN_STATUSES = ("active", "withdrawn", "expired")
+ADDRESS_ROLES = ("residence", "safe_address", "perpetrator_address", "other")
+PERSON_ROLES = ("victim", "child", "parent", "perpetrator", "other")
+ACTORS = ("police", "cit", "veilig_thuis", "youth_protection", "social_team", "network", "other")
+RISK_SIGNALS = (
+    "weapons",
+    "firearm",
+    "strangulation",
+    "threat_to_kill",
+    "stalking",
+    "substance_abuse",
+    "psychiatric",
+    "honour_related",
+    "prior_violence",
+)
+FAMILY_PROFILES = (
+    "intimate_terror",
+    "family_in_stress",
+    "child_behaviour_parenting_stress",
+    "long_term_care",
+    "complex_divorce",
+)
+QUERY_KINDS = ("address", "address_text", "person", "phone")
+MATCH_QUALITIES = ("exact", "building", "fuzzy")
+REPORT_MODES = ("phone_advice", "joint_assessment", "remote_intervention", "on_site_intervention")
+RESPONDERS = ("police", "cit", "veilig_thuis", "youth_protection", "mental_health", "other")
+VIOLENCE_TYPES = (
+    "partner_violence",
+    "child_abuse",
+    "parent_abuse",
+    "honour_based",
+    "forced_marriage",
+    "elder_abuse",
+    "other_domestic",
+)
+HOUSEHOLD_TYPES = ("minor_children", "adult_children", "no_children")
+CARE_INVOLVEMENTS = ("none", "informed_by_phone", "present")
+MENTAL_HEALTH_SERVICES = ("adult", "youth", "not_needed")
+AGREEMENT_OUTCOMES = ("followed", "not_followed", "not_applicable")
+ACTIONS = (
+    "arrest",
+    "temporary_restraining_order",
+    "children_with_network",
+    "shelter",
+    "vt_report_filed",
+    "forensic_exam",
+    "other",
+)
+
+UTCDateTime = DateTime(timezone=True)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # the highest TOTP time step ever accepted; every code at or below it is refused
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    enrolment_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> set[str]:
+        return {row.role for row in self.role_rows}
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    # flask-login: the session cookie carries a server-side session token, never the user id
+    login_token = cast("str | None", None)  # not a column: set per request by registry.auth.web
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str | None:
+        return self.login_token
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class LoginThrottle(Base):
+    """Consecutive failed logins per username, known or not, so both answer alike."""
+
+    __tablename__ = "login_throttles"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a short lock after a run of failures lapses by itself; a long run locks until unlocked
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hard_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSession(Base):
+    """A browser session held on the server: logout and expiry take effect at once."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Plan(Base):
+    """A handelingskader; its content lives in immutable PlanVersions."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    # copied from the current version so that expiry and reminders need no join
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_14_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_3_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner_organisation: Mapped[Organisation] = relationship(lazy="joined")
+    versions: Mapped[list[PlanVersion]] = relationship(
+        back_populates="plan", order_by="PlanVersion.version"
+    )
+    shares: Mapped[list[PlanShare]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class PlanShare(Base):
+    """Another organisation that sees and edits the plan (e.g. wijkteam + jeugdbescherming)."""
+
+    __tablename__ = "plan_shares"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id"), primary_key=True, index=True
+    )
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class PlanVersion(Base):
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    family_profile: Mapped[str | None] = mapped_column(String(64))
+    risk_signals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    owner_name: Mapped[str] = mapped_column(String(200))
+    owner_phone: Mapped[str] = mapped_column(String(32))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    plan: Mapped[Plan] = relationship(back_populates="versions")
+    addresses: Mapped[list[Address]] = relationship(
+        cascade="all, delete-orphan", order_by="Address.id", lazy="selectin"
+    )
+    persons: Mapped[list[Person]] = relationship(
+        cascade="all, delete-orphan", order_by="Person.id", lazy="selectin"
+    )
+    agreements: Mapped[list[Agreement]] = relationship(
+        cascade="all, delete-orphan", order_by="Agreement.position", lazy="selectin"
+    )
+    contacts: Mapped[list[Contact]] = relationship(
+        cascade="all, delete-orphan", order_by="Contact.id", lazy="selectin"
+    )
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+    __table_args__ = (Index("ix_addresses_postcode_number", "postcode", "house_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_version_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True
+    )
+    postcode: Mapped[str] = mapped_column(String(6))  # normalised: 1234AB
+    house_number: Mapped[int] = mapped_column(Integer)
+    house_number_suffix: Mapped[str] = mapped_column(String(16), default="")  # '' not NULL
+    street: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    role: Mapped[str] = mapped_column(String(32))
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_version_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True
+    )
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    surname_prefix: Mapped[str] = mapped_column(String(30), default="")
+    surname: Mapped[str] = mapped_column(String(150))
+    birth_date: Mapped[date | None] = mapped_column(Date, index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)  # normalised: 0612345678
+    do_not_inform: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Agreement(Base):
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_version_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(32))
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_version_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(32))
+    available: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Lookup(Base):
+    """One control-room query, stored whether or not it matched."""
+
+    __tablename__ = "lookups"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    incident_ref: Mapped[str] = mapped_column(String(64))
+    query_kind: Mapped[str] = mapped_column(String(16))
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    match_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    results: Mapped[list[LookupResult]] = relationship(cascade="all, delete-orphan")
+
+
+class LookupResult(Base):
+    """Which plan version a lookup showed, and why."""
+
+    __tablename__ = "lookup_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lookup_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lookups.id", ondelete="CASCADE"), index=True
+    )
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"))
+    match_on: Mapped[str] = mapped_column(String(16))
+    quality: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column()
+
+
+class Report(Base):
+    """What was done during an incident; never edited, amendments are appended."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("created_by_id", "idempotency_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
+    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"))
+    lookup_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"), index=True)
+    incident_ref: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mode: Mapped[str] = mapped_column(String(32))
+    responders: Mapped[list[str]] = mapped_column(JSON, default=list)
+    violence_type: Mapped[str | None] = mapped_column(String(32))
+    household_type: Mapped[str | None] = mapped_column(String(32))
+    care_involvement: Mapped[str | None] = mapped_column(String(32))
+    mental_health_service: Mapped[str | None] = mapped_column(String(32))
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    feedback_due: Mapped[date] = mapped_column(Date, index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+    agreement_outcomes: Mapped[list[ReportAgreement]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    amendments: Mapped[list[ReportAmendment]] = relationship(
+        cascade="all, delete-orphan", order_by="ReportAmendment.created_at", lazy="selectin"
+    )
+
+
+class ReportAgreement(Base):
+    __tablename__ = "report_agreements"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReportAmendment(Base):
+    __tablename__ = "report_amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    note: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedbackAcknowledgement(Base):
+    """An owning or sharing organisation has read a report (or a lookup without report)."""
+
+    __tablename__ = "feedback_acknowledgements"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "report_id"),
+        UniqueConstraint("organisation_id", "lookup_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reports.id"))
+    lookup_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClosedDay(Base):
+    """An extra day without feedback duty, configured by an administrator."""
+
+    __tablename__ = "closed_days"
+
+    day_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AuditEntry(Base):
+    """NEN 7513 log row; append-only and hash-chained to its predecessor."""
+
+    __tablename__ = "audit_entries"
+
+    # ids are handed out under the chain lock: contiguous, so a removed row shows as a gap
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(32), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(32))
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The newest chain link, so that removing the last rows is detected too."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_entry_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(BigInteger)

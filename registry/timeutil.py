@@ -1,0 +1,19 @@
+"""Clock and calendar helpers: aware UTC datetimes, and dates in the configured time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def local_today(timezone: str = "Europe/Amsterdam") -> date:
+    return datetime.now(ZoneInfo(timezone)).date()

@@ -1,0 +1,1 @@
+"""Coordinators manage their organisation's accounts: create, enrol, unlock, deactivate."""

@@ -1,0 +1,152 @@
+"""The coordinator's accounts page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms import EmailField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from registry import audit
+from registry.auth import accounts, web
+from registry.db import db
+from registry.models import LoginThrottle, User
+from registry.vocabulary import ROLE_LABELS
+
+bp = Blueprint("users", __name__, url_prefix="/accounts")
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(
+        "Gebruikersnaam",
+        validators=[
+            DataRequired("Vul een gebruikersnaam in."),
+            Length(min=3, max=64),
+            Regexp(
+                r"^[a-z0-9._-]+$",
+                message="Gebruik kleine letters, cijfers, punt, streepje of liggend streepje.",
+            ),
+        ],
+    )
+    display_name = StringField(
+        "Naam", validators=[DataRequired("Vul de naam in."), Length(max=200)]
+    )
+    email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
+    roles = SelectMultipleField(
+        "Rollen",
+        choices=list(ROLE_LABELS.items()),
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired("Kies minstens één rol.")],
+    )
+
+
+class ActionForm(FlaskForm):
+    """Only the CSRF token: the action is in the URL, the account in the path."""
+
+
+def _own_user(user_id: int) -> User:
+    me = web.current()
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != me.organisation_id:
+        abort(404)
+    return user
+
+
+def _page(form: NewUserForm, link: str | None = None, status: int = 200) -> Any:
+    me = web.current()
+    users = db.session.scalars(
+        select(User).where(User.organisation_id == me.organisation_id).order_by(User.username)
+    ).all()
+    locked = {
+        row.username
+        for row in db.session.scalars(
+            select(LoginThrottle).where(LoginThrottle.username.in_([u.username for u in users]))
+        )
+        if accounts.is_locked(db.session, row.username)
+    }
+    return (
+        render_template(
+            "registry/users.html",
+            form=form,
+            users=users,
+            locked=locked,
+            link=link,
+            action_form=ActionForm(),
+        ),
+        status,
+    )
+
+
+def _enrolment_link(user: User) -> str:
+    raw = accounts.issue_enrolment(user, current_app.config["ENROLMENT_VALID_HOURS"])
+    return current_app.config["BASE_URL"].rstrip("/") + url_for("auth.enrol", token=raw)
+
+
+@bp.route("", methods=["GET", "POST"])
+@web.role_required("coordinator")
+def index() -> Any:
+    form = NewUserForm()
+    if request.method == "POST" and form.validate_on_submit():
+        me = web.current()
+        try:
+            user = accounts.create_user(
+                db.session,
+                form.username.data or "",
+                me.organisation,
+                list(form.roles.data or []),
+                display_name=form.display_name.data,
+                email=form.email.data or None,
+            )
+        except IntegrityError:
+            db.rollback()
+            form.username.errors = ["Deze gebruikersnaam bestaat al. Kies een andere."]
+            return _page(form, status=422)
+        link = _enrolment_link(user)
+        audit.record(
+            db.session,
+            "user_create",
+            "success",
+            user=me,
+            role="coordinator",
+            object_type="user",
+            object_id=user.id,
+        )
+        db.commit()
+        return _page(NewUserForm(formdata=None), link=link, status=201)
+    return _page(form, status=422 if request.method == "POST" else 200)
+
+
+@bp.post("/<int:user_id>/<any(unlock, deactivate, reenrol):action>")
+@web.role_required("coordinator")
+def act(user_id: int, action: str) -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    me = web.current()
+    user = _own_user(user_id)
+    link = None
+    if action == "unlock":
+        accounts.unlock(db.session, user.username)
+    elif action == "deactivate":
+        accounts.deactivate(db.session, user)
+    else:
+        # a lost phone: new secret, new password, through a new one-time link
+        accounts.end_all_sessions(db.session, user)
+        user.totp_secret = None
+        user.enrolled_at = None
+        link = _enrolment_link(user)
+    audit.record(
+        db.session,
+        f"user_{action}",
+        "success",
+        user=me,
+        role="coordinator",
+        object_type="user",
+        object_id=user.id,
+    )
+    db.commit()
+    return _page(NewUserForm(formdata=None), link=link)

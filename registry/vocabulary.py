@@ -1,0 +1,72 @@
+"""The users' own Dutch words for the contract's codes (shared/UI-NL.md)."""
+
+from __future__ import annotations
+
+ROLE_LABELS = {
+    "registrant": "Regiehouder (handelingskaders invoeren)",
+    "responder": "Meldkamer / CIT (raadplegen en inzet registreren)",
+    "coordinator": "Coördinator (accounts en monitoring)",
+    "auditor": "Privacyfunctionaris (logboek)",
+}
+
+ORGANISATION_KIND_LABELS = {
+    "police": "Politie",
+    "cit": "CIT/crisisdienst",
+    "veilig_thuis": "Veilig Thuis",
+    "youth_protection": "Jeugdbescherming",
+    "social_team": "Wijkteam",
+    "other": "Overig",
+}
+
+ADDRESS_ROLE_LABELS = {
+    "residence": "Woonadres",
+    "safe_address": "Opvangadres (veilig adres)",
+    "perpetrator_address": "Adres pleger",
+    "other": "Overig adres",
+}
+
+PERSON_ROLE_LABELS = {
+    "victim": "Slachtoffer",
+    "child": "Kind",
+    "parent": "Ouder/verzorger",
+    "perpetrator": "Pleger",
+    "other": "Overig",
+}
+
+RISK_SIGNAL_LABELS = {
+    "weapons": "Wapenbezit",
+    "firearm": "Vuurwapen",
+    "strangulation": "Wurging",
+    "threat_to_kill": "Doodsbedreiging",
+    "stalking": "Stalking",
+    "substance_abuse": "Middelengebruik",
+    "psychiatric": "Psychiatrische problematiek",
+    "honour_related": "Eergerelateerd",
+    "prior_violence": "Eerder geweld",
+}
+
+FAMILY_PROFILE_LABELS = {
+    "intimate_terror": "Intiem terreur",
+    "family_in_stress": "Gezin in de stress",
+    "child_behaviour_parenting_stress": "Kindgedrag en opvoedstress",
+    "long_term_care": "Langdurige zorg",
+    "complex_divorce": "Complexe scheiding",
+}
+
+ACTOR_LABELS = {
+    "police": "Politie",
+    "cit": "CIT/crisisdienst",
+    "veilig_thuis": "Veilig Thuis",
+    "youth_protection": "Jeugdbescherming",
+    "social_team": "Wijkteam",
+    "network": "Netwerk (familie, buren)",
+    "other": "Overig",
+}
+
+PLAN_STATUS_LABELS = {"active": "Actief", "withdrawn": "Ingetrokken", "expired": "Verlopen"}
+
+MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")

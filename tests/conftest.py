@@ -1,0 +1,257 @@
+"""Fixtures: the app on a real database (SQLite or a throwaway PostgreSQL), clients, factories."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from registry import schema
+from registry.app import create_app
+from registry.auth import accounts, two_factor
+from registry.db import db as database
+from registry.models import Organisation, User
+
+PASSWORD = "correct paard batterij nietje"  # synthetic test password, passes the policy
+FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="run the suite on SQLite or on a throwaway PostgreSQL cluster",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {config.getoption('--db')}"
+
+
+# --- databases --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--db"))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(db_kind: str) -> Iterator[Any]:
+    if db_kind != "postgresql":
+        yield None
+        return
+    from tests.pg import Cluster
+
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def template_database(
+    db_kind: str, pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A migrated, empty database that every test copies: the schema only through Alembic."""
+    if db_kind == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        schema.upgrade(f"sqlite:///{path}")
+        return str(path)
+    admin = create_engine(pg_cluster.url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE samenop_template"))
+    admin.dispose()
+    schema.upgrade(pg_cluster.url("samenop_template"))
+    return "samenop_template"
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def database_url(
+    db_kind: str, pg_cluster: Any, template_database: str, tmp_path: Path
+) -> Iterator[str]:
+    """A fresh copy of the migrated template for each test."""
+    if db_kind == "sqlite":
+        target = tmp_path / "samenop.db"
+        shutil.copy(template_database, target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"t{next(_counter)}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg_cluster.url("postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(f'CREATE DATABASE "{name}" TEMPLATE {template_database} STRATEGY FILE_COPY')
+        )
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "INDEX_DIR": str(tmp_path / "index"),
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "SESSION_COOKIE_SECURE": False,
+        "PASSWORD_HASH_PARAMS": FAST_HASH,
+        "BASE_URL": "http://localhost",
+        "TESTING": True,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    application = create_app(app_config)
+    yield application
+    application.extensions["samenop.engine"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """The app's session inside an application context (commit to make rows visible to requests)."""
+    with app.app_context():
+        yield database.session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# --- factories ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_org(app: Flask) -> Callable[..., Organisation]:
+    names = itertools.count(1)
+
+    def make(
+        name: str | None = None, kind: str = "social_team", region: str | None = "Noord"
+    ) -> Organisation:
+        with app.app_context():
+            org = accounts.create_organisation(
+                database.session, name or f"Organisatie {next(names)}", kind, region
+            )
+            database.commit()
+            return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask, make_org: Callable[..., Organisation]) -> Callable[..., User]:
+    """An enrolled user with PASSWORD and a TOTP secret (both on the returned object)."""
+    names = itertools.count(1)
+
+    def make(
+        roles: tuple[str, ...] | list[str] = ("registrant",),
+        org: Organisation | None = None,
+        username: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
+        with app.app_context():
+            organisation = database.session.merge(org) if org is not None else None
+            if organisation is None:
+                organisation = accounts.create_organisation(
+                    database.session,
+                    f"Organisatie van gebruiker {next(names)}-{uuid.uuid4().hex[:6]}",
+                    "social_team",
+                )
+            user = accounts.create_user(
+                database.session,
+                username or f"gebruiker{uuid.uuid4().hex[:8]}",
+                organisation,
+                list(roles),
+            )
+            accounts.set_password(database.session, user, password)
+            accounts.provision_totp(user)
+            user.enrolled_at = user.password_changed_at
+            database.commit()
+            user.password = password  # type: ignore[attr-defined]
+            return user
+
+    return make
+
+
+def fresh_code(app: Flask, user: User) -> str:
+    """A code the server has not accepted yet (the current step, or the next one)."""
+    with app.app_context():
+        last = database.session.get(User, user.id).totp_last_step  # type: ignore[union-attr]
+    now = time.time()
+    current = int(now // two_factor.STEP_SECONDS)
+    for step in (current, current + 1):
+        if last is None or step > last:
+            return two_factor.current_code(
+                user.totp_secret or "", now=step * two_factor.STEP_SECONDS
+            )
+    raise AssertionError("both usable TOTP steps are spent; wait for the next one")
+
+
+@pytest.fixture
+def code_for(app: Flask) -> Callable[[User], str]:
+    return lambda user: fresh_code(app, user)
+
+
+@pytest.fixture
+def auth_headers(app: Flask) -> Callable[[User], dict[str, str]]:
+    """Bearer headers for a user, without spending a TOTP step (tests of login do that)."""
+
+    def headers(user: User) -> dict[str, str]:
+        with app.app_context():
+            raw, _token = accounts.issue_api_token(database.session, database.session.merge(user))
+            database.commit()
+        return {"Authorization": f"Bearer {raw}"}
+
+    return headers
+
+
+@pytest.fixture
+def web_login(app: Flask) -> Callable[[FlaskClient, User], Any]:
+    """Log a test client in through the two pages, as a person would."""
+
+    def login(client: FlaskClient, user: User) -> Any:
+        page = client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        client.post(
+            "/login",
+            data={"username": user.username, "password": user.password, "csrf_token": token},
+        )  # type: ignore[attr-defined]
+        page = client.get("/login/code")
+        token = csrf_from(page.get_data(as_text=True))
+        return client.post("/login/code", data={"code": fresh_code(app, user), "csrf_token": token})
+
+    return login
+
+
+def csrf_from(html: str) -> str:
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
