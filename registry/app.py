@@ -14,6 +14,7 @@ from registry.api import API_PREFIX, register_error_handlers
 from registry.auth import web
 from registry.config import PROJECT_ROOT
 from registry.db import db
+from registry.normalise import phone_display
 from registry.timeutil import aware
 from registry.vocabulary import MONTHS, WEEKDAYS
 
@@ -52,12 +53,14 @@ def _register_blueprints(app: Flask) -> None:
     from registry.auth.api import bp as auth_api
     from registry.auth.views import bp as auth_views
     from registry.home import bp as home
+    from registry.plans.api import bp as plans_api
+    from registry.plans.views import bp as plans_views
     from registry.users.views import bp as users
 
-    for blueprint in (auth_views, home, users):
+    for blueprint in (auth_views, home, users, plans_views):
         app.register_blueprint(blueprint)
     # the API authenticates with bearer tokens, never cookies: CSRF does not apply
-    for blueprint in (auth_api,):
+    for blueprint in (auth_api, plans_api):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
 
@@ -93,6 +96,11 @@ def _register_template_helpers(app: Flask) -> None:
             return ""
         local = aware(value).astimezone(zone)
         return f"{local.hour:02d}.{local.minute:02d} uur"
+
+    @app.template_filter("phone")
+    def phone(value: str | None) -> str:
+        """06-12345678, as Dutch professionals type it"""
+        return phone_display(value)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -55,8 +55,12 @@ class Database:
     """Holds the engine and hands out one Session per application context."""
 
     def init_app(self, app: Flask) -> None:
+        from registry import signals
+
         engine = engine_for(app.config["DATABASE_URL"])
-        app.extensions["samenop.db"] = sessionmaker(bind=engine, expire_on_commit=False)
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        signals.install(factory, app)
+        app.extensions["samenop.db"] = factory
         app.extensions["samenop.engine"] = engine
         app.teardown_appcontext(self._close)
 

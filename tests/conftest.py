@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import shutil
 import time
@@ -82,6 +83,21 @@ def template_database(
 _counter = itertools.count()
 
 
+@contextlib.contextmanager
+def _pg_database(cluster: Any, name: str, template: str | None = None) -> Iterator[str]:
+    """CREATE DATABASE (from a template, or empty) in the throwaway cluster; dropped afterwards."""
+    admin = create_engine(cluster.url("postgres"), isolation_level="AUTOCOMMIT")
+    source = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{source}'))
+    try:
+        yield cluster.url(name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def database_url(
     db_kind: str, pg_cluster: Any, template_database: str, tmp_path: Path
@@ -93,17 +109,18 @@ def database_url(
         yield f"sqlite:///{target}"
         return
     name = f"t{next(_counter)}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_cluster.url("postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(f'CREATE DATABASE "{name}" TEMPLATE {template_database} STRATEGY FILE_COPY')
-        )
-    try:
-        yield pg_cluster.url(name)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _pg_database(pg_cluster, name, template_database) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(db_kind: str, pg_cluster: Any, tmp_path: Path) -> Iterator[str]:
+    """A database without a single table: for `samenop init` and the migrations test."""
+    if db_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with _pg_database(pg_cluster, f"e{next(_counter)}_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 # --- the app ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, SelectMultipleField, StringField, widgets
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from registry import audit
@@ -38,7 +39,8 @@ class NewUserForm(FlaskForm):
     email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
     roles = SelectMultipleField(
         "Rollen",
-        choices=list(ROLE_LABELS.items()),
+        # SelectChoice, not (value, label) tuples: wtforms 3.3 deprecates the tuples
+        choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
         validators=[DataRequired("Kies minstens één rol.")],

@@ -1,0 +1,1 @@
+"""Handelingskaders: immutable versions, sharing, validation, the registrant's UI and API."""

@@ -1,0 +1,324 @@
+"""The rules of handelingskaders: who sees a plan, immutable versions, withdraw, share, expire."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.models import (
+    Address,
+    Agreement,
+    Contact,
+    Organisation,
+    Person,
+    Plan,
+    PlanShare,
+    PlanVersion,
+    User,
+)
+from registry.signals import mark_plan_changed
+from registry.timeutil import utcnow
+
+ROLE = "registrant"
+REMINDER_DAYS = (14, 3)
+
+
+class VersionConflict(Exception):
+    """The plan changed since the version the editor started from."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(f"current version is {current}")
+        self.current = current
+
+
+class NotEditable(Exception):
+    """A withdrawn plan is final."""
+
+
+@dataclass
+class Warning_:
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class PlanView:
+    """A plan together with the version shown: what the schemas and templates read."""
+
+    plan: Plan
+    version: PlanVersion
+    warnings: list[Warning_] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        plan, version = self.plan, self.version
+        return {
+            "id": plan.id,
+            "version": version.version,
+            "status": plan.status,
+            "title": version.title,
+            "summary": version.summary,
+            "valid_from": version.valid_from,
+            "valid_until": version.valid_until,
+            "family_profile": version.family_profile,
+            "risk_signals": list(version.risk_signals),
+            "owner": {
+                "organisation": plan.owner_organisation.name,
+                "name": version.owner_name,
+                "phone": version.owner_phone,
+            },
+            "addresses": version.addresses,
+            "persons": version.persons,
+            "agreements": version.agreements,
+            "contacts": version.contacts,
+        }
+
+
+# --- who sees what ------------------------------------------------------------------------------
+
+
+def visible_to(organisation_id: int) -> Any:
+    """The owning organisation and every organisation the plan is shared with; nobody else."""
+    shared = exists().where(PlanShare.plan_id == Plan.id, PlanShare.organisation_id == organisation_id)
+    return or_(Plan.owner_organisation_id == organisation_id, shared)
+
+
+def visible_plans(user: User, status: str | None = None) -> Select[tuple[Plan]]:
+    query = select(Plan).where(visible_to(user.organisation_id))
+    if status:
+        query = query.where(Plan.status == status)
+    return query.order_by(Plan.valid_until, Plan.id)
+
+
+def get_visible(session: Session, user: User, plan_id: uuid.UUID) -> Plan | None:
+    return session.scalars(select(Plan).where(Plan.id == plan_id, visible_to(user.organisation_id))).first()
+
+
+def current_version(session: Session, plan: Plan) -> PlanVersion:
+    return session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.version == plan.current_version)
+    ).one()
+
+
+def view(session: Session, plan: Plan, version: int | None = None) -> PlanView:
+    if version is None:
+        return PlanView(plan, current_version(session, plan))
+    found = session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.version == version)
+    ).first()
+    if found is None:
+        raise LookupError(version)
+    return PlanView(plan, found)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _version(plan: Plan, number: int, args: dict[str, Any], user: User) -> PlanVersion:
+    return PlanVersion(
+        plan_id=plan.id,
+        version=number,
+        title=args["title"],
+        summary=args["summary"],
+        valid_from=args["valid_from"],
+        valid_until=args["valid_until"],
+        family_profile=args.get("family_profile"),
+        risk_signals=list(args.get("risk_signals") or []),
+        owner_name=args["owner"]["name"],
+        owner_phone=args["owner"]["phone"],
+        created_by_id=user.id,
+        addresses=[Address(**row) for row in args["addresses"]],
+        persons=[Person(**row) for row in args["persons"]],
+        agreements=[Agreement(position=i, **row) for i, row in enumerate(args["agreements"], start=1)],
+        contacts=[Contact(**row) for row in args["contacts"]],
+    )
+
+
+def warnings_for(args: dict[str, Any]) -> list[Warning_]:
+    """Advice that does not block saving."""
+    found = []
+    if len(args.get("contacts") or []) < 2:
+        found.append(
+            Warning_(
+                "contacts",
+                "one_is_none",
+                "Minder dan twee bereikbare contactpersonen: één is geen. Voeg een achtervang toe.",
+            )
+        )
+    return found
+
+
+def create_plan(session: Session, user: User, args: dict[str, Any]) -> PlanView:
+    plan = Plan(
+        id=uuid.uuid4(),
+        owner_organisation_id=user.organisation_id,
+        status="active",
+        current_version=1,
+        valid_until=args["valid_until"],
+    )
+    session.add(plan)
+    session.flush()
+    version = _version(plan, 1, args, user)
+    session.add(version)
+    session.flush()
+    audit.record(session, "plan_create", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"version": 1})
+    mark_plan_changed(session, plan.id)
+    return PlanView(plan, version, warnings_for(args))
+
+
+def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], expected: int) -> PlanView:
+    """A new immutable version, only if nobody saved one since `expected`."""
+    if plan.status == "withdrawn":
+        raise NotEditable
+    # compare-and-set in the database: of two editors racing from the same version, one wins
+    result = session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id, Plan.current_version == expected, Plan.status != "withdrawn")
+        .values(
+            current_version=expected + 1,
+            valid_until=args["valid_until"],
+            status="active",
+            expired_at=None,
+            reminded_14_at=None,
+            reminded_3_at=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(plan)
+        audit.record(session, "plan_update", "conflict", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"expected": expected})
+        raise VersionConflict(plan.current_version)
+    session.refresh(plan)
+    version = _version(plan, expected + 1, args, user)
+    session.add(version)
+    session.flush()
+    audit.record(session, "plan_update", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"version": expected + 1})
+    mark_plan_changed(session, plan.id)
+    return PlanView(plan, version, warnings_for(args))
+
+
+def withdraw_plan(session: Session, user: User, plan: Plan, reason: str) -> PlanView:
+    if plan.status != "withdrawn":
+        plan.status = "withdrawn"
+        plan.withdrawn_at = utcnow()
+        plan.withdrawn_reason = reason
+        plan.updated_at = utcnow()
+        mark_plan_changed(session, plan.id)
+    session.flush()
+    audit.record(session, "plan_withdraw", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id)
+    return view(session, plan)
+
+
+def share_plan(session: Session, user: User, plan: Plan, organisation: Organisation) -> None:
+    if organisation.id != plan.owner_organisation_id and all(
+        share.organisation_id != organisation.id for share in plan.shares
+    ):
+        plan.shares.append(PlanShare(organisation_id=organisation.id))
+    session.flush()
+    audit.record(session, "plan_share", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"organisation": organisation.name})
+
+
+def unshare_plan(session: Session, user: User, plan: Plan, organisation_id: int) -> None:
+    plan.shares = [share for share in plan.shares if share.organisation_id != organisation_id]
+    session.flush()
+    audit.record(session, "plan_unshare", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"organisation_id": organisation_id})
+
+
+def read_plan(session: Session, user: User, plan: Plan, action: str = "plan_read") -> PlanView:
+    """Every read of a plan's content leaves an audit row (NEN 7513)."""
+    shown = view(session, plan)
+    audit.record(session, action, "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"version": shown.version.version})
+    return shown
+
+
+def record_refused(session: Session, user: User, action: str, plan_id: object) -> None:
+    """An attempt on a plan the user may not see: logged, answered as 'not found'."""
+    audit.record(session, action, "not_found", user=user, role=ROLE, object_type="plan", object_id=plan_id)
+
+
+# --- expiry -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reminder:
+    plan: Plan
+    title: str
+    days: int
+
+
+def expire_plans(session: Session, today: date) -> list[Plan]:
+    """Plans whose last valid day lies before today become expired."""
+    expired = list(session.scalars(select(Plan).where(Plan.status == "active", Plan.valid_until < today)))
+    for plan in expired:
+        plan.status = "expired"
+        plan.expired_at = utcnow()
+        mark_plan_changed(session, plan.id)
+        audit.record(session, "plan_expire", "success", username="system", object_type="plan", object_id=plan.id)
+    session.flush()
+    return expired
+
+
+def due_reminders(session: Session, today: date) -> list[Reminder]:
+    """Active plans reaching 14 or 3 days before expiry that were not reminded at that mark."""
+    reminders = []
+    for days in REMINDER_DAYS:
+        column = Plan.reminded_14_at if days == 14 else Plan.reminded_3_at
+        plans = session.scalars(
+            select(Plan).where(
+                Plan.status == "active",
+                Plan.valid_until <= today + timedelta(days=days),
+                Plan.valid_until >= today,
+                column.is_(None),
+            )
+        )
+        for plan in plans:
+            if days == 14 and plan.valid_until <= today + timedelta(days=3):
+                continue  # the 3-day reminder covers it
+            setattr(plan, column.key, utcnow())
+            reminders.append(Reminder(plan, current_version(session, plan).title, days))
+    session.flush()
+    return reminders
+
+
+def expiring_soon(session: Session, user: User, today: date, days: int = 14) -> list[PlanView]:
+    """For the home page: the user's active plans that end within `days`."""
+    plans = session.scalars(
+        visible_plans(user, "active").where(Plan.valid_until <= today + timedelta(days=days))
+    )
+    return [view(session, plan) for plan in plans]
+
+
+def plan_counts(session: Session, organisation_id: int, plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """Per plan: how often the control room found it, and the reports this organisation has
+    not acknowledged yet (what the list shows next to each plan)."""
+    from sqlalchemy import func
+
+    from registry.models import FeedbackAcknowledgement, LookupResult, Report
+
+    counts: dict[uuid.UUID, dict[str, int]] = {pid: {"lookups": 0, "open_feedback": 0} for pid in plan_ids}
+    if not plan_ids:
+        return counts
+    for plan_id, number in session.execute(
+        select(LookupResult.plan_id, func.count(func.distinct(LookupResult.lookup_id)))
+        .where(LookupResult.plan_id.in_(plan_ids))
+        .group_by(LookupResult.plan_id)
+    ):
+        counts[plan_id]["lookups"] = number
+    acknowledged = exists().where(
+        FeedbackAcknowledgement.report_id == Report.id,
+        FeedbackAcknowledgement.organisation_id == organisation_id,
+    )
+    for plan_id, number in session.execute(
+        select(Report.plan_id, func.count(Report.id))
+        .where(Report.plan_id.in_(plan_ids), ~acknowledged)
+        .group_by(Report.plan_id)
+    ):
+        counts[plan_id]["open_feedback"] = number
+    return counts

@@ -1,0 +1,223 @@
+"""What a plan looks like coming in (…Args, naming every bad field) and going out."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from flask import current_app, has_app_context
+from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
+
+from registry import models
+from registry.normalise import house_number_suffix
+from registry.schemas import Choice, DutchSchema, Phone, Postcode, Text
+from registry.timeutil import local_today
+
+MAX_ROWS = {"addresses": 10, "persons": 20, "agreements": 30, "contacts": 20}
+VALID_MONTHS = 6
+# fields a client may send back unchanged from a GET; they are set by the server
+_READ_ONLY = {"id", "status", "position", "organisation"}
+
+
+def today() -> date:
+    zone = current_app.config["TIMEZONE"] if has_app_context() else "Europe/Amsterdam"
+    return local_today(zone)
+
+
+class _Row(DutchSchema):
+    @pre_load
+    def _drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if key not in _READ_ONLY}
+        return data
+
+
+class Suffix(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        suffix = house_number_suffix(super()._deserialize(value, attr, data, **kwargs))
+        if len(suffix) > 10:
+            raise ValidationError("Gebruik hoogstens 10 tekens voor de toevoeging.")
+        return suffix
+
+
+class AddressArgs(_Row):
+    postcode = Postcode(required=True)
+    house_number = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 99999, error="Vul een huisnummer in van 1 tot en met 99999."),
+    )
+    house_number_suffix = Suffix(load_default="", allow_none=True)
+    street = Text(required=True, min_length=1, max_length=200)
+    city = Text(required=True, min_length=1, max_length=100)
+    role = Choice(models.ADDRESS_ROLES, required=True)
+
+    @post_load
+    def _no_suffix_is_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        data["house_number_suffix"] = data.get("house_number_suffix") or ""
+        return data
+
+
+class PersonArgs(_Row):
+    first_name = Text(load_default="", max_length=100)
+    surname_prefix = Text(load_default="", max_length=30)
+    surname = Text(required=True, min_length=1, max_length=150)
+    birth_date = fields.Date(load_default=None, allow_none=True)
+    role = Choice(models.PERSON_ROLES, required=True)
+    phone = Phone(load_default=None, allow_none=True)
+    do_not_inform = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _birth_date(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        born = data.get("birth_date")
+        if born is not None and born > today():
+            raise ValidationError("Een geboortedatum ligt niet in de toekomst.", "birth_date")
+        if born is not None and born.year < 1900:
+            raise ValidationError("Controleer het geboortejaar.", "birth_date")
+
+
+class AgreementArgs(_Row):
+    trigger = Text(required=True, min_length=1, max_length=1000)
+    action = Text(required=True, min_length=1, max_length=2000)
+    actor = Choice(models.ACTORS, required=True)
+
+
+class ContactArgs(_Row):
+    name = Text(required=True, min_length=1, max_length=200)
+    relation = Text(load_default="", max_length=200)
+    phone = Phone(required=True)
+    available = Text(load_default="", max_length=200)
+
+
+class OwnerArgs(_Row):
+    name = Text(required=True, min_length=1, max_length=200)
+    phone = Phone(required=True)
+
+
+def _rows(schema: type[DutchSchema], name: str) -> fields.List:
+    return fields.List(
+        fields.Nested(schema),
+        load_default=list,
+        validate=validate.Length(max=MAX_ROWS[name], error=f"Hoogstens {MAX_ROWS[name]} regels."),
+    )
+
+
+class PlanArgs(_Row):
+    title = Text(required=True, min_length=1, max_length=200)
+    summary = Text(load_default="", max_length=4000)
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_until = fields.Date(required=True)
+    family_profile = Choice(models.FAMILY_PROFILES, load_default=None, allow_none=True)
+    risk_signals = fields.List(Choice(models.RISK_SIGNALS), load_default=list)
+    owner = fields.Nested(OwnerArgs, required=True)
+    addresses = _rows(AddressArgs, "addresses")
+    persons = _rows(PersonArgs, "persons")
+    agreements = _rows(AgreementArgs, "agreements")
+    contacts = _rows(ContactArgs, "contacts")
+
+    # also when some fields failed: the user sees every problem at once
+    @validates_schema(skip_on_field_errors=False)
+    def _plan_rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        now = today()
+        until = data.get("valid_until")
+        start = data.get("valid_from") or now
+        if until is not None:
+            if until <= now:
+                errors["valid_until"] = ["Kies een datum na vandaag."]
+            elif until > now + relativedelta(months=VALID_MONTHS):
+                errors["valid_until"] = [f"Een handelingskader geldt hoogstens {VALID_MONTHS} maanden; kies een eerdere datum."]
+            elif start > until:
+                errors["valid_from"] = ["Geldig vanaf ligt na geldig tot."]
+        if not data.get("addresses") and not data.get("persons"):
+            errors["addresses"] = ["Vul minstens één adres of één persoon in."]
+        if not data.get("agreements"):
+            errors["agreements"] = ["Vul minstens één afspraak in."]
+        signals = data.get("risk_signals") or []
+        if len(set(signals)) != len(signals):
+            errors["risk_signals"] = ["Noem elk risicosignaal één keer."]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _defaults(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        data["valid_from"] = data.get("valid_from") or today()
+        return data
+
+
+class PlanUpdateArgs(PlanArgs):
+    version = fields.Integer(required=True, strict=True)
+
+
+class WithdrawArgs(DutchSchema):
+    reason = Text(required=True, min_length=1, max_length=2000)
+
+
+class ShareArgs(DutchSchema):
+    organisation = Text(required=True, min_length=1, max_length=200)
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class AddressSchema(DutchSchema):
+    id = fields.Integer()
+    postcode = fields.String()
+    house_number = fields.Integer()
+    house_number_suffix = fields.String()
+    street = fields.String()
+    city = fields.String()
+    role = fields.String()
+
+
+class PersonSchema(DutchSchema):
+    id = fields.Integer()
+    first_name = fields.String()
+    surname_prefix = fields.String()
+    surname = fields.String()
+    birth_date = fields.Date(allow_none=True)
+    role = fields.String()
+    phone = Phone(allow_none=True)
+    do_not_inform = fields.Boolean()
+
+
+class AgreementSchema(DutchSchema):
+    id = fields.Integer()
+    position = fields.Integer()
+    trigger = fields.String()
+    action = fields.String()
+    actor = fields.String()
+
+
+class ContactSchema(DutchSchema):
+    id = fields.Integer()
+    name = fields.String()
+    relation = fields.String()
+    phone = Phone()
+    available = fields.String()
+
+
+class OwnerSchema(DutchSchema):
+    organisation = fields.String()
+    name = fields.String()
+    phone = Phone()
+
+
+class PlanSchema(DutchSchema):
+    """The contract's plan: one PlanView (plan + the version shown) per dump."""
+
+    id = fields.UUID()
+    version = fields.Integer()
+    status = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    valid_from = fields.Date()
+    valid_until = fields.Date()
+    family_profile = fields.String(allow_none=True)
+    risk_signals = fields.List(fields.String())
+    owner = fields.Nested(OwnerSchema)
+    addresses = fields.List(fields.Nested(AddressSchema))
+    persons = fields.List(fields.Nested(PersonSchema))
+    agreements = fields.List(fields.Nested(AgreementSchema))
+    contacts = fields.List(fields.Nested(ContactSchema))

@@ -1,0 +1,197 @@
+"""The registrant's pages: the list, create / edit (plain forms), the plan, withdraw, share."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from registry import audit
+from registry.auth import web
+from registry.db import db
+from registry.models import Organisation, Plan, PlanVersion
+from registry.plans import forms, operations
+from registry.plans.schemas import PlanArgs, WithdrawArgs, today
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+
+STATUS_TABS = (("active", "Actief"), ("expired", "Verlopen"), ("withdrawn", "Ingetrokken"), ("", "Alle"))
+
+
+def _plan_or_404(plan_id: str, action: str) -> Plan:
+    user = web.current()
+    try:
+        parsed = uuid.UUID(plan_id)
+    except ValueError:
+        abort(404)
+    plan = operations.get_visible(db.session, user, parsed)
+    if plan is None:
+        operations.record_refused(db.session, user, action, parsed)
+        db.commit()
+        abort(404)
+    return plan
+
+
+@bp.get("")
+@web.role_required(operations.ROLE)
+def index() -> Any:
+    user = web.current()
+    status = request.args.get("status", "active")
+    if status not in {key for key, _label in STATUS_TABS}:
+        status = "active"
+    plans = db.session.scalars(operations.visible_plans(user, status or None)).all()
+    shown = [operations.view(db.session, plan) for plan in plans]
+    counts = operations.plan_counts(db.session, user.organisation_id, [plan.id for plan in plans])
+    audit.record(
+        db.session, "plan_list", "success", user=user, role=operations.ROLE, object_type="plan",
+        detail={"plans": [str(plan.id) for plan in plans]},
+    )  # fmt: skip
+    db.commit()
+    return render_template(
+        "registry/plans/index.html", plans=shown, counts=counts, status=status, tabs=STATUS_TABS, today=today()
+    )
+
+
+def _render_form(form: dict[str, Any], errors: dict[str, list[str]], plan: Plan | None, status: int = 200) -> Any:
+    return (
+        render_template("registry/plans/form.html", form=form, errors=errors, plan=plan, max_rows=forms.MAX_FORM_ROWS),
+        status,
+    )
+
+
+def _submitted(plan: Plan | None) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, list[str]]]:
+    """The typed form, the validated args (None if invalid or a row button was pressed), errors."""
+    form = forms.from_request(request.form)
+    row_action = request.form.get("row_action")
+    if row_action:
+        forms.apply_row_action(form, row_action)
+        return form, None, {}
+    data, index_map = forms.to_args(form)
+    try:
+        return form, PlanArgs().load(data), {}
+    except ValidationError as exc:
+        return form, None, forms.form_errors(exc.messages, index_map)
+
+
+def _after_save(shown: operations.PlanView, message: str) -> Any:
+    flash(message, "success")
+    for warning in shown.warnings:
+        flash(warning.message, "warning")
+    return redirect(url_for("plans.show", plan_id=shown.plan.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@web.role_required(operations.ROLE)
+def create() -> Any:
+    if request.method == "GET":
+        return _render_form(forms.new_form(), {}, None)
+    form, args, errors = _submitted(None)
+    if args is None:
+        return _render_form(form, errors, None, 422 if errors else 200)
+    shown = operations.create_plan(db.session, web.current(), args)
+    db.commit()
+    return _after_save(shown, "Het handelingskader is opgeslagen.")
+
+
+@bp.route("/<plan_id>/edit", methods=["GET", "POST"])
+@web.role_required(operations.ROLE)
+def edit(plan_id: str) -> Any:
+    plan = _plan_or_404(plan_id, "plan_read")
+    if plan.status == "withdrawn":
+        flash("Een ingetrokken handelingskader kan niet meer worden gewijzigd.", "error")
+        return redirect(url_for("plans.show", plan_id=plan.id))
+    if request.method == "GET":
+        shown = operations.read_plan(db.session, web.current(), plan)
+        db.commit()
+        return _render_form(forms.from_view(shown), {}, plan)
+    form, args, errors = _submitted(plan)
+    if args is None:
+        return _render_form(form, errors, plan, 422 if errors else 200)
+    try:
+        expected = int(form["version"])
+    except ValueError:
+        abort(400)
+    try:
+        shown = operations.update_plan(db.session, web.current(), plan, args, expected)
+    except operations.VersionConflict as exc:
+        db.commit()
+        errors = {
+            "_form": [
+                f"Iemand anders heeft dit handelingskader intussen opgeslagen (versie {exc.current}). "
+                "Uw invoer staat hieronder nog; open het handelingskader opnieuw om de nieuwe versie te zien "
+                "en breng uw wijziging daarin aan."
+            ]
+        }
+        return _render_form(form, errors, plan, 409)
+    db.commit()
+    return _after_save(shown, f"Versie {shown.version.version} is opgeslagen.")
+
+
+@bp.get("/<plan_id>")
+@web.role_required(operations.ROLE)
+def show(plan_id: str) -> Any:
+    plan = _plan_or_404(plan_id, "plan_read")
+    user = web.current()
+    shown = operations.read_plan(db.session, user, plan)
+    versions = db.session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.version.desc())
+    ).all()
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.id != plan.owner_organisation_id).order_by(Organisation.name)
+    ).all()
+    counts = operations.plan_counts(db.session, user.organisation_id, [plan.id]).get(plan.id, {})
+    db.commit()
+    return render_template(
+        "registry/plans/show.html",
+        shown=shown,
+        plan=plan,
+        versions=versions,
+        organisations=[o for o in organisations if all(s.organisation_id != o.id for s in plan.shares)],
+        counts=counts,
+        warnings=operations.warnings_for({"contacts": shown.version.contacts}),
+    )
+
+
+@bp.post("/<plan_id>/withdraw")
+@web.role_required(operations.ROLE)
+def withdraw(plan_id: str) -> Any:
+    plan = _plan_or_404(plan_id, "plan_withdraw")
+    try:
+        args = WithdrawArgs().load({"reason": request.form.get("reason", "")})
+    except ValidationError:
+        flash("Vul een reden in om het handelingskader in te trekken.", "error")
+        return redirect(url_for("plans.show", plan_id=plan.id))
+    operations.withdraw_plan(db.session, web.current(), plan, args["reason"])
+    db.commit()
+    flash("Het handelingskader is ingetrokken; de meldkamer ziet het niet meer.", "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
+@bp.post("/<plan_id>/share")
+@web.role_required(operations.ROLE)
+def share(plan_id: str) -> Any:
+    plan = _plan_or_404(plan_id, "plan_share")
+    try:
+        organisation_id = int(request.form.get("organisation_id", ""))
+    except ValueError:
+        abort(400)
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(400)
+    operations.share_plan(db.session, web.current(), plan, organisation)
+    db.commit()
+    flash(f"Gedeeld met {organisation.name}: zij kunnen het handelingskader nu zien en wijzigen.", "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))
+
+
+@bp.post("/<plan_id>/unshare/<int:organisation_id>")
+@web.role_required(operations.ROLE)
+def unshare(plan_id: str, organisation_id: int) -> Any:
+    plan = _plan_or_404(plan_id, "plan_unshare")
+    operations.unshare_plan(db.session, web.current(), plan, organisation_id)
+    db.commit()
+    flash("Het delen is beëindigd.", "success")
+    return redirect(url_for("plans.show", plan_id=plan.id))

@@ -1,0 +1,97 @@
+"""Schema base classes: Dutch error messages that say what to do, and shared field types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields
+
+from registry import normalise
+
+_MESSAGES: dict[type, dict[str, str]] = {
+    fields.Field: {
+        "required": "Dit veld is verplicht.",
+        "null": "Dit veld mag niet leeg zijn.",
+    },
+    fields.String: {"invalid": "Vul hier tekst in."},
+    fields.Integer: {"invalid": "Vul een heel getal in.", "not_an_integer": "Vul een heel getal in."},
+    fields.Date: {"invalid": "Vul een datum in als JJJJ-MM-DD, bijvoorbeeld 2026-05-26."},
+    fields.AwareDateTime: {
+        "invalid": "Vul een tijdstip in als 2026-05-26T23:40:00+02:00.",
+        "invalid_awareness": "Geef het tijdstip met tijdzone, bijvoorbeeld +02:00.",
+    },
+    fields.Boolean: {"invalid": "Kies ja of nee (true of false)."},
+    fields.List: {"invalid": "Geef hier een lijst."},
+    fields.Nested: {"type": "Geef hier een object met velden."},
+    fields.UUID: {"invalid_uuid": "Dit is geen geldige id."},
+}
+
+
+class DutchSchema(Schema):
+    """Every field answers in Dutch; unknown fields are refused by name."""
+
+    error_messages = {
+        "unknown": "Onbekend veld.",
+        "type": "Geef een JSON-object.",
+    }
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        # base classes first, so the most specific field type has the last word
+        for kind in reversed(type(field_obj).__mro__):
+            field_obj.error_messages.update(_MESSAGES.get(kind, {}))
+        if isinstance(field_obj, fields.List):
+            self.on_bind_field(field_name, field_obj.inner)
+
+
+class Text(fields.String):
+    """Trimmed text with a length bound."""
+
+    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+        self.min_length = min_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if len(text) < self.min_length:
+            raise ValidationError(
+                "Dit veld is verplicht." if self.min_length == 1 else f"Gebruik minstens {self.min_length} tekens."
+            )
+        if len(text) > self.max_length:
+            raise ValidationError(f"Gebruik hoogstens {self.max_length} tekens.")
+        return text
+
+
+class Choice(fields.String):
+    """One value of a fixed vocabulary."""
+
+    def __init__(self, choices: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.choices = choices
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text not in self.choices:
+            raise ValidationError(f"Kies een van: {', '.join(self.choices)}.")
+        return text
+
+
+class Postcode(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        normal = normalise.postcode(super()._deserialize(value, attr, data, **kwargs))
+        if normal is None:
+            raise ValidationError("Vul een postcode in zoals 1234 AB.")
+        return normal
+
+
+class Phone(fields.String):
+    """Stored in E.164; shown as Dutch users type it (06-12345678)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        normal = normalise.phone(super()._deserialize(value, attr, data, **kwargs))
+        if normal is None:
+            raise ValidationError("Vul een geldig telefoonnummer in, zoals 06-12345678 of 088-1234567.")
+        return normal
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return normalise.phone_display(value) if value else None
