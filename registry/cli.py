@@ -35,7 +35,9 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (init, demo, serve, org, user, audit_group):
+    from registry.plans.cli import plans
+
+    for command in (init, demo, serve, org, user, audit_group, plans):
         app.cli.add_command(command)
 
 
@@ -121,18 +123,14 @@ def user_add(
     print_totp_secret: bool,
 ) -> None:
     """Add an account: scripted (--password-stdin) or through an enrolment link."""
-    organisation = db.session.scalars(
-        select(Organisation).where(Organisation.name == org_name)
-    ).first()
+    organisation = db.session.scalars(select(Organisation).where(Organisation.name == org_name)).first()
     if organisation is None:
         raise click.ClickException(f"no such organisation: {org_name}")
     if db.session.scalars(
         select(accounts.User).where(accounts.User.username == accounts.normalise_username(username))
     ).first():
         raise click.ClickException(f"user already exists: {username}")
-    account = accounts.create_user(
-        db.session, username, organisation, list(roles), display_name, email
-    )
+    account = accounts.create_user(db.session, username, organisation, list(roles), display_name, email)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         try:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from registry import audit
 from registry.auth import accounts
 from registry.db import db
-from registry.models import Organisation
+from registry.models import Organisation, User
+from registry.plans.demo import create_demo_plans
 
 ORGANISATIONS = (
     ("Politie Meldkamer Noord", "police", "Noord"),
@@ -93,23 +94,13 @@ def create() -> str:
         f"{'username':<16} {'password':<38} {'roles':<24} totp_secret",
     ]
     for username, name, org_name, roles, password in ACCOUNTS:
-        user = accounts.create_user(
-            session, username, organisations[org_name], roles, display_name=name
-        )
+        user = accounts.create_user(session, username, organisations[org_name], roles, display_name=name)
         accounts.set_password(session, user, password)
         secret = accounts.provision_totp(user)
         user.enrolled_at = user.password_changed_at
         lines.append(f"{username:<16} {password:<38} {','.join(roles):<24} {secret}")
-    _create_plans(session, organisations)
+    registrant = session.scalars(select(User).where(User.username == "jeugdbeschermer")).one()
+    create_demo_plans(session, registrant)
     audit.record(session, "demo_create", "success", username="cli")
     db.commit()
     return "\n".join(lines) + "\n"
-
-
-def _create_plans(session: object, organisations: dict[str, Organisation]) -> None:
-    """Filled in by the registry: synthetic handelingskaders."""
-    try:
-        from registry.plans.demo import create_demo_plans
-    except ImportError:
-        return
-    create_demo_plans(organisations)

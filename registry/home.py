@@ -7,7 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_login import current_user
 
+from registry import audit
 from registry.auth import web
+from registry.db import db
+from registry.plans import operations
+from registry.plans.schemas import today
 
 bp = Blueprint("home", __name__)
 
@@ -16,7 +20,17 @@ bp = Blueprint("home", __name__)
 def index() -> Any:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("registry/home.html", user=web.current())
+    user = web.current()
+    expiring = []
+    if user.has_role("registrant"):
+        expiring = operations.expiring_soon(db.session, user, today())
+        if expiring:
+            audit.record(
+                db.session, "plan_list", "success", user=user, role="registrant", object_type="plan",
+                detail={"plans": [str(shown.plan.id) for shown in expiring], "view": "expiring"},
+            )  # fmt: skip
+            db.commit()
+    return render_template("registry/home.html", user=user, expiring=expiring, today=today())
 
 
 @bp.get("/health")

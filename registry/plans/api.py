@@ -23,9 +23,7 @@ _plan = PlanSchema()
 def _dump(shown: operations.PlanView, with_warnings: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = _plan.dump(shown.as_dict())
     if with_warnings:
-        body["warnings"] = [
-            {"field": w.field, "code": w.code, "message": w.message} for w in shown.warnings
-        ]
+        body["warnings"] = [{"field": w.field, "code": w.code, "message": w.message} for w in shown.warnings]
     return body
 
 
@@ -62,7 +60,12 @@ def create() -> tuple[dict[str, Any], int]:
 def index() -> dict[str, Any]:
     status = request.args.get("status")
     if status is not None and status not in ("active", "withdrawn", "expired"):
-        raise ApiError(400, "invalid_input", "Onbekende status.", {"status": ["Kies active, withdrawn of expired."]})
+        raise ApiError(
+            400,
+            "invalid_input",
+            "Onbekende status.",
+            {"status": ["Kies active, withdrawn of expired."]},
+        )
     user = api_user()
     plans = db.session.scalars(operations.visible_plans(user, status)).all()
     items = [_dump(operations.view(db.session, plan)) for plan in plans]
@@ -101,7 +104,9 @@ def replace(plan_id: str) -> dict[str, Any]:
             {"version": [f"De huidige versie is {exc.current}."]},
         ) from None
     except operations.NotEditable:
-        raise ApiError(409, "withdrawn", "Een ingetrokken handelingskader kan niet meer worden gewijzigd.") from None
+        raise ApiError(
+            409, "withdrawn", "Een ingetrokken handelingskader kan niet meer worden gewijzigd."
+        ) from None
     db.commit()
     return _dump(shown, with_warnings=True)
 
@@ -128,9 +133,16 @@ def shares(plan_id: str) -> dict[str, Any]:
 def share(plan_id: str) -> tuple[dict[str, Any], int]:
     plan = _visible(plan_id, "plan_share")
     args = parse(ShareArgs())
-    organisation = db.session.scalars(select(Organisation).where(Organisation.name == args["organisation"])).first()
+    organisation = db.session.scalars(
+        select(Organisation).where(Organisation.name == args["organisation"])
+    ).first()
     if organisation is None:
-        raise ApiError(422, "invalid_input", "Onbekende organisatie.", {"organisation": ["Deze organisatie bestaat niet."]})
+        raise ApiError(
+            422,
+            "invalid_input",
+            "Onbekende organisatie.",
+            {"organisation": ["Deze organisatie bestaat niet."]},
+        )
     operations.share_plan(db.session, api_user(), plan, organisation)
     db.commit()
     return {"items": [{"organisation": s.organisation.name} for s in plan.shares]}, 201
@@ -140,7 +152,9 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
 @require_token(operations.ROLE)
 def unshare(plan_id: str, organisation_name: str) -> tuple[str, int]:
     plan = _visible(plan_id, "plan_unshare")
-    organisation = db.session.scalars(select(Organisation).where(Organisation.name == organisation_name)).first()
+    organisation = db.session.scalars(
+        select(Organisation).where(Organisation.name == organisation_name)
+    ).first()
     if organisation is None or all(s.organisation_id != organisation.id for s in plan.shares):
         raise ApiError(404, "not_found", "Dit handelingskader is niet gedeeld met die organisatie.")
     operations.unshare_plan(db.session, api_user(), plan, organisation.id)

@@ -15,7 +15,15 @@ from registry.normalise import phone_display, postcode_display
 
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "addresses": ("postcode", "house_number", "house_number_suffix", "street", "city", "role"),
-    "persons": ("first_name", "surname_prefix", "surname", "birth_date", "role", "phone", "do_not_inform"),
+    "persons": (
+        "first_name",
+        "surname_prefix",
+        "surname",
+        "birth_date",
+        "role",
+        "phone",
+        "do_not_inform",
+    ),
     "agreements": ("trigger", "action", "actor"),
     "contacts": ("name", "relation", "phone", "available"),
 }
@@ -99,9 +107,16 @@ def from_view(shown: Any) -> dict[str, Any]:
         }
         for p in version.persons
     ] or [empty_row("persons")]
-    form["agreements"] = [{"trigger": a.trigger, "action": a.action, "actor": a.actor} for a in version.agreements]
+    form["agreements"] = [
+        {"trigger": a.trigger, "action": a.action, "actor": a.actor} for a in version.agreements
+    ]
     form["contacts"] = [
-        {"name": c.name, "relation": c.relation, "phone": phone_display(c.phone), "available": c.available}
+        {
+            "name": c.name,
+            "relation": c.relation,
+            "phone": phone_display(c.phone),
+            "available": c.available,
+        }
         for c in version.contacts
     ] or [empty_row("contacts")]
     return form
@@ -116,7 +131,11 @@ def from_request(data: MultiDict[str, str]) -> dict[str, Any]:
     form["owner"] = {"name": data.get("owner-name", ""), "phone": data.get("owner-phone", "")}
     for kind, names in ROW_FIELDS.items():
         indices = sorted(
-            {int(key.split("-")[1]) for key in data if key.startswith(f"{kind}-") and key.split("-")[1].isdigit()}
+            {
+                int(key.split("-")[1])
+                for key in data
+                if key.startswith(f"{kind}-") and key.split("-")[1].isdigit()
+            }
         )[:MAX_FORM_ROWS]
         rows = []
         for index in indices:
@@ -162,17 +181,14 @@ def to_args(form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[int, i
     data["owner"] = {key: value for key, value in form["owner"].items() if value.strip()}
     index_map: dict[str, dict[int, int]] = {}
     for kind in ROW_FIELDS:
-        rows, mapping = [], {}
+        rows: list[dict[str, Any]] = []
+        mapping: dict[int, int] = {}
         for form_index, row in enumerate(form[kind]):
             if not any(str(row.get(name, "")).strip() for name in _CONTENT_FIELDS[kind]):
                 continue
             mapping[len(rows)] = form_index
             rows.append(
-                {
-                    key: value
-                    for key, value in row.items()
-                    if isinstance(value, bool) or str(value).strip()
-                }
+                {key: value for key, value in row.items() if isinstance(value, bool) or str(value).strip()}
             )
         data[kind] = rows
         index_map[kind] = mapping

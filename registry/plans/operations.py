@@ -89,7 +89,7 @@ def visible_to(organisation_id: int) -> Any:
     return or_(Plan.owner_organisation_id == organisation_id, shared)
 
 
-def visible_plans(user: User, status: str | None = None) -> Select[tuple[Plan]]:
+def visible_plans(user: User, status: str | None = None) -> Select[Plan]:
     query = select(Plan).where(visible_to(user.organisation_id))
     if status:
         query = query.where(Plan.status == status)
@@ -167,7 +167,16 @@ def create_plan(session: Session, user: User, args: dict[str, Any]) -> PlanView:
     version = _version(plan, 1, args, user)
     session.add(version)
     session.flush()
-    audit.record(session, "plan_create", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"version": 1})
+    audit.record(
+        session,
+        "plan_create",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan.id,
+        detail={"version": 1},
+    )
     mark_plan_changed(session, plan.id)
     return PlanView(plan, version, warnings_for(args))
 
@@ -193,13 +202,31 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(plan)
-        audit.record(session, "plan_update", "conflict", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"expected": expected})
+        audit.record(
+            session,
+            "plan_update",
+            "conflict",
+            user=user,
+            role=ROLE,
+            object_type="plan",
+            object_id=plan.id,
+            detail={"expected": expected},
+        )
         raise VersionConflict(plan.current_version)
     session.refresh(plan)
     version = _version(plan, expected + 1, args, user)
     session.add(version)
     session.flush()
-    audit.record(session, "plan_update", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"version": expected + 1})
+    audit.record(
+        session,
+        "plan_update",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan.id,
+        detail={"version": expected + 1},
+    )
     mark_plan_changed(session, plan.id)
     return PlanView(plan, version, warnings_for(args))
 
@@ -212,7 +239,15 @@ def withdraw_plan(session: Session, user: User, plan: Plan, reason: str) -> Plan
         plan.updated_at = utcnow()
         mark_plan_changed(session, plan.id)
     session.flush()
-    audit.record(session, "plan_withdraw", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id)
+    audit.record(
+        session,
+        "plan_withdraw",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan.id,
+    )
     return view(session, plan)
 
 
@@ -222,19 +257,46 @@ def share_plan(session: Session, user: User, plan: Plan, organisation: Organisat
     ):
         plan.shares.append(PlanShare(organisation_id=organisation.id))
     session.flush()
-    audit.record(session, "plan_share", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"organisation": organisation.name})
+    audit.record(
+        session,
+        "plan_share",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan.id,
+        detail={"organisation": organisation.name},
+    )
 
 
 def unshare_plan(session: Session, user: User, plan: Plan, organisation_id: int) -> None:
     plan.shares = [share for share in plan.shares if share.organisation_id != organisation_id]
     session.flush()
-    audit.record(session, "plan_unshare", "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"organisation_id": organisation_id})
+    audit.record(
+        session,
+        "plan_unshare",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan.id,
+        detail={"organisation_id": organisation_id},
+    )
 
 
 def read_plan(session: Session, user: User, plan: Plan, action: str = "plan_read") -> PlanView:
     """Every read of a plan's content leaves an audit row (NEN 7513)."""
     shown = view(session, plan)
-    audit.record(session, action, "success", user=user, role=ROLE, object_type="plan", object_id=plan.id, detail={"version": shown.version.version})
+    audit.record(
+        session,
+        action,
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan.id,
+        detail={"version": shown.version.version},
+    )
     return shown
 
 
@@ -260,7 +322,14 @@ def expire_plans(session: Session, today: date) -> list[Plan]:
         plan.status = "expired"
         plan.expired_at = utcnow()
         mark_plan_changed(session, plan.id)
-        audit.record(session, "plan_expire", "success", username="system", object_type="plan", object_id=plan.id)
+        audit.record(
+            session,
+            "plan_expire",
+            "success",
+            username="system",
+            object_type="plan",
+            object_id=plan.id,
+        )
     session.flush()
     return expired
 
@@ -295,7 +364,9 @@ def expiring_soon(session: Session, user: User, today: date, days: int = 14) -> 
     return [view(session, plan) for plan in plans]
 
 
-def plan_counts(session: Session, organisation_id: int, plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+def plan_counts(
+    session: Session, organisation_id: int, plan_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, int]]:
     """Per plan: how often the control room found it, and the reports this organisation has
     not acknowledged yet (what the list shows next to each plan)."""
     from sqlalchemy import func

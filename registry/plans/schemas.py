@@ -127,7 +127,9 @@ class PlanArgs(_Row):
             if until <= now:
                 errors["valid_until"] = ["Kies een datum na vandaag."]
             elif until > now + relativedelta(months=VALID_MONTHS):
-                errors["valid_until"] = [f"Een handelingskader geldt hoogstens {VALID_MONTHS} maanden; kies een eerdere datum."]
+                errors["valid_until"] = [
+                    f"Een handelingskader geldt hoogstens {VALID_MONTHS} maanden; kies een eerdere datum."
+                ]
             elif start > until:
                 errors["valid_from"] = ["Geldig vanaf ligt na geldig tot."]
         if not data.get("addresses") and not data.get("persons"):

@@ -18,7 +18,12 @@ from registry.plans.schemas import PlanArgs, WithdrawArgs, today
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
-STATUS_TABS = (("active", "Actief"), ("expired", "Verlopen"), ("withdrawn", "Ingetrokken"), ("", "Alle"))
+STATUS_TABS = (
+    ("active", "Actief"),
+    ("expired", "Verlopen"),
+    ("withdrawn", "Ingetrokken"),
+    ("", "Alle"),
+)
 
 
 def _plan_or_404(plan_id: str, action: str) -> Plan:
@@ -51,18 +56,33 @@ def index() -> Any:
     )  # fmt: skip
     db.commit()
     return render_template(
-        "registry/plans/index.html", plans=shown, counts=counts, status=status, tabs=STATUS_TABS, today=today()
+        "registry/plans/index.html",
+        plans=shown,
+        counts=counts,
+        status=status,
+        tabs=STATUS_TABS,
+        today=today(),
     )
 
 
-def _render_form(form: dict[str, Any], errors: dict[str, list[str]], plan: Plan | None, status: int = 200) -> Any:
+def _render_form(
+    form: dict[str, Any], errors: dict[str, list[str]], plan: Plan | None, status: int = 200
+) -> Any:
     return (
-        render_template("registry/plans/form.html", form=form, errors=errors, plan=plan, max_rows=forms.MAX_FORM_ROWS),
+        render_template(
+            "registry/plans/form.html",
+            form=form,
+            errors=errors,
+            plan=plan,
+            max_rows=forms.MAX_FORM_ROWS,
+        ),
         status,
     )
 
 
-def _submitted(plan: Plan | None) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, list[str]]]:
+def _submitted(
+    plan: Plan | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, list[str]]]:
     """The typed form, the validated args (None if invalid or a row button was pressed), errors."""
     form = forms.from_request(request.form)
     row_action = request.form.get("row_action")
@@ -183,7 +203,10 @@ def share(plan_id: str) -> Any:
         abort(400)
     operations.share_plan(db.session, web.current(), plan, organisation)
     db.commit()
-    flash(f"Gedeeld met {organisation.name}: zij kunnen het handelingskader nu zien en wijzigen.", "success")
+    flash(
+        f"Gedeeld met {organisation.name}: zij kunnen het handelingskader nu zien en wijzigen.",
+        "success",
+    )
     return redirect(url_for("plans.show", plan_id=plan.id))
 
 
