@@ -63,6 +63,10 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (auth_api, plans_api):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
+    # the control-room side: lookup depends on registry, never the other way round
+    import lookup
+
+    lookup.init_app(app, csrf)
 
 
 def _security_headers(response: Response) -> Response:

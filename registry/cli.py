@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from registry import audit, schema
+from registry import audit, schema, signals
 from registry.auth import accounts, passwords
 from registry.db import db
 from registry.models import ORGANISATION_KINDS, ROLES, Organisation
@@ -46,6 +46,7 @@ def register_commands(app: Flask) -> None:
 def init() -> None:
     """Create or upgrade the database through the migrations."""
     schema.upgrade(current_app.config["DATABASE_URL"])
+    signals.database_ready.send(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo("database is up to date")
 
 

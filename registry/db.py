@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -49,6 +49,17 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# any constant: the key of the PostgreSQL advisory lock that orders audited writes
+_WRITE_LOCK_KEY = 7513
+
+
+def serialise_writes(session: Session) -> None:
+    """Hold the write lock until this transaction ends, so that what it appends (audit chain
+    links, change-feed rows) takes ids in commit order. SQLite's BEGIN IMMEDIATE already does."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK_KEY})
 
 
 class Database:

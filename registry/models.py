@@ -135,9 +135,7 @@ class User(Base):
 class UserRole(Base):
     __tablename__ = "user_roles"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
@@ -202,9 +200,7 @@ class Plan(Base):
     reminded_3_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner_organisation: Mapped[Organisation] = relationship(lazy="joined")
-    versions: Mapped[list[PlanVersion]] = relationship(
-        back_populates="plan", order_by="PlanVersion.version"
-    )
+    versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan", order_by="PlanVersion.version")
     shares: Mapped[list[PlanShare]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
@@ -213,12 +209,8 @@ class PlanShare(Base):
 
     __tablename__ = "plan_shares"
 
-    plan_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True
-    )
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id"), primary_key=True, index=True
-    )
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True, index=True)
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
 
@@ -336,9 +328,7 @@ class LookupResult(Base):
     __tablename__ = "lookup_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lookup_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("lookups.id", ondelete="CASCADE"), index=True
-    )
+    lookup_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lookups.id", ondelete="CASCADE"), index=True)
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
     plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"))
     match_on: Mapped[str] = mapped_column(String(16))
@@ -396,9 +386,7 @@ class ReportAmendment(Base):
     __tablename__ = "report_amendments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    report_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("reports.id", ondelete="CASCADE"), index=True
-    )
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     note: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -420,6 +408,21 @@ class FeedbackAcknowledgement(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlanChange(Base):
+    """The change feed: one row per committed change of a plan, in commit order.
+
+    Search indexes (one per app server) apply it in order, so none misses a change and a
+    server that was down catches up; rows are written under the write lock of
+    registry.db.serialise_writes so that their ids follow the commit order.
+    """
+
+    __tablename__ = "plan_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ClosedDay(Base):

@@ -14,10 +14,19 @@ _signals = Namespace()
 #: sent after a commit that created, changed, withdrew or expired plans; `plan_ids` is a set
 plans_changed = _signals.signal("plans-changed")
 
+#: sent by `samenop init` / `samenop demo` once the schema is at head
+database_ready = _signals.signal("database-ready")
+
 _KEY = "samenop.changed_plans"
 
 
 def mark_plan_changed(session: Session, plan_id: uuid.UUID) -> None:
+    """Record the change in the feed (same transaction) and announce it after commit."""
+    from registry.db import serialise_writes
+    from registry.models import PlanChange
+
+    serialise_writes(session)
+    session.add(PlanChange(plan_id=plan_id))
     session.info.setdefault(_KEY, set()).add(plan_id)
 
 

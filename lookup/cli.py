@@ -1,0 +1,27 @@
+"""`samenop index rebuild`: the search index anew from the database, with a progress bar."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from lookup.search import index_for
+from registry.db import db
+from registry.models import Plan
+
+
+@click.group("index")
+def index() -> None:
+    """The search index."""
+
+
+@index.command("rebuild")
+@with_appcontext
+def rebuild() -> None:
+    """Rebuild the search index from the database."""
+    total = db.session.scalar(select(func.count()).select_from(Plan).where(Plan.status == "active")) or 0
+    with click.progressbar(length=total, label="indexing active plans") as bar:
+        count = index_for(current_app.config["INDEX_DIR"]).rebuild(db.session, bar.update)
+    click.echo(f"indexed {count} active plan(s)")

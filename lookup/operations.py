@@ -1,0 +1,313 @@
+"""Finding plans for the control room, and recording every lookup (with or without a match).
+
+Exact address, building and phone matches come straight from the database; free text and
+names go through the search index for candidates, which are scored with rapidfuzz and then
+checked against the database (active, current version, still valid) before anyone sees them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lookup import normalise, search
+from registry import audit
+from registry.models import Address, Lookup, LookupResult, Person, Plan, PlanVersion, User
+from registry.plans.operations import PlanView
+from registry.timeutil import local_today, utcnow
+
+ROLE = "responder"
+MAX_MATCHES = 10
+# below these similarities a candidate is not shown: a wrong match exposes a family
+STREET_THRESHOLD = 0.75
+SURNAME_THRESHOLD = 0.75
+_QUALITY_ORDER = {"exact": 0, "building": 1, "fuzzy": 2}
+
+
+@dataclass
+class Match:
+    plan_id: uuid.UUID
+    version_id: int
+    on: str  # address | person
+    quality: str  # exact | building | fuzzy
+    score: float
+
+
+@dataclass
+class Outcome:
+    lookup: Lookup
+    matches: list[tuple[PlanView, Match]]
+
+
+def _today() -> date:
+    return local_today(current_app.config["TIMEZONE"])
+
+
+def _current_active(query: Any) -> Any:
+    """Restrict a query over PlanVersion to the current version of plans a responder may see."""
+    return query.join(
+        Plan, (Plan.id == PlanVersion.plan_id) & (Plan.current_version == PlanVersion.version)
+    ).where(Plan.status == "active", Plan.valid_until >= _today())
+
+
+# --- the match kinds ----------------------------------------------------------------------------
+
+
+def by_address(session: Session, postcode: str, number: int, suffix: str) -> list[Match]:
+    rows = session.execute(
+        _current_active(
+            select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)
+            .select_from(Address)
+            .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+        ).where(Address.postcode == postcode, Address.house_number == number)
+    ).all()
+    return [
+        Match(
+            plan_id,
+            version_id,
+            "address",
+            "exact" if stored == suffix else "building",
+            1.0 if stored == suffix else 0.8,
+        )
+        for plan_id, version_id, stored in rows
+    ]
+
+
+def by_phone(session: Session, number: str) -> list[Match]:
+    rows = session.execute(
+        _current_active(
+            select(PlanVersion.plan_id, PlanVersion.id)
+            .select_from(Person)
+            .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+        ).where(Person.phone == number)
+    ).all()
+    return [Match(plan_id, version_id, "person", "exact", 1.0) for plan_id, version_id in rows]
+
+
+def _similarity(a: str, b: str) -> float:
+    return fuzz.ratio(a, b) / 100.0
+
+
+def name_score(query: normalise.Name, stored: normalise.Name) -> float:
+    """0..1: the surname core weighs most; a first name (or its initial) adds to it."""
+    core = max(
+        _similarity(query.core, stored.core),
+        _similarity(query.core.replace(" ", ""), stored.core.replace(" ", "")),
+    )
+    if core < SURNAME_THRESHOLD:
+        return 0.0
+    if not query.first:
+        score = 0.85 * core
+    elif len(query.first) == 1:
+        score = 0.85 * core + (0.1 if stored.first.startswith(query.first) else 0.0)
+    else:
+        first = max(
+            _similarity(query.first, stored.first),
+            _similarity(query.first, stored.first.split(" ")[0] if stored.first else ""),
+        )
+        score = 0.7 * core + 0.3 * first
+    if query.prefix and stored.prefix and query.prefix != stored.prefix:
+        score -= 0.05
+    return max(0.0, min(score, 1.0))
+
+
+def by_person(session: Session, index: search.SearchIndex, text: str, born: date | None) -> list[Match]:
+    """Fuzzy name; a birth date filters (a different date is not the person) and raises the score."""
+    query = normalise.query_name(text)
+    if not query.core:
+        return []
+    candidates: dict[int, tuple[normalise.Name, date | None]] = {}
+    if born is not None:
+        # everyone born that day: a handful, even nationally, so no index needed
+        for person in session.scalars(select(Person).where(Person.birth_date == born)):
+            candidates[person.id] = (
+                normalise.stored_name(person.first_name, person.surname_prefix, person.surname),
+                born,
+            )
+    for hit in index.find_persons(query, born):
+        stored = normalise.Name(
+            hit.fields.get("first_name", ""), hit.fields.get("prefix", ""), hit.fields.get("surname", "")
+        )
+        raw_date = hit.fields.get("birth_date")
+        candidates.setdefault(
+            hit.row_id,
+            (stored, date.fromisoformat(raw_date) if raw_date and raw_date != search.NO_DATE else None),
+        )
+    scored: dict[int, float] = {}
+    for person_id, (stored, stored_born) in candidates.items():
+        score = name_score(query, stored)
+        if score <= 0:
+            continue
+        if born is not None:
+            score = min(1.0, score + 0.15) if stored_born == born else score - 0.1
+        scored[person_id] = score
+    if not scored:
+        return []
+    rows = session.execute(
+        _current_active(
+            select(Person.id, PlanVersion.plan_id, PlanVersion.id)
+            .select_from(Person)
+            .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+        ).where(Person.id.in_(list(scored)))
+    ).all()
+    matches = []
+    for person_id, plan_id, version_id in rows:
+        stored = candidates[person_id][0]
+        exact = stored.core == query.core and (not query.first or stored.first == query.first)
+        matches.append(
+            Match(
+                plan_id,
+                version_id,
+                "person",
+                "exact" if exact and born is not None else "fuzzy",
+                round(scored[person_id], 3),
+            )
+        )
+    return matches
+
+
+def by_address_text(session: Session, index: search.SearchIndex, text: str) -> list[Match]:
+    parsed = normalise.address_text(text)
+    if parsed.house_number is None:
+        return []
+    scored: dict[int, float] = {}
+    suffixes: dict[int, str] = {}
+    for hit in index.find_addresses((parsed.street + " " + parsed.city).split(), parsed.house_number):
+        street = max(
+            _similarity(parsed.street, hit.fields.get("street", "")),
+            fuzz.token_set_ratio(parsed.street, hit.fields.get("street", "")) / 100.0 - 0.05,
+        )
+        if street < STREET_THRESHOLD:
+            continue
+        score = 0.85 * street
+        if parsed.city:
+            score = 0.7 * street + 0.3 * _similarity(parsed.city, hit.fields.get("city", ""))
+        if hit.fields.get("suffix", "") != parsed.house_number_suffix:
+            score -= 0.1
+        scored[hit.row_id] = round(max(score, 0.0), 3)
+        suffixes[hit.row_id] = hit.fields.get("suffix", "")
+    if not scored:
+        return []
+    rows = session.execute(
+        _current_active(
+            select(Address.id, PlanVersion.plan_id, PlanVersion.id)
+            .select_from(Address)
+            .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+        ).where(Address.id.in_(list(scored)))
+    ).all()
+    return [
+        Match(plan_id, version_id, "address", "fuzzy", scored[address_id])
+        for address_id, plan_id, version_id in rows
+    ]
+
+
+def _best_per_plan(matches: list[Match]) -> list[Match]:
+    best: dict[uuid.UUID, Match] = {}
+    for match in matches:
+        current = best.get(match.plan_id)
+        if current is None or (_QUALITY_ORDER[match.quality], -match.score) < (
+            _QUALITY_ORDER[current.quality],
+            -current.score,
+        ):
+            best[match.plan_id] = match
+    ordered = sorted(best.values(), key=lambda m: (_QUALITY_ORDER[m.quality], -m.score, str(m.plan_id)))
+    return ordered[:MAX_MATCHES]
+
+
+# --- a lookup, recorded -------------------------------------------------------------------------
+
+
+def index() -> search.SearchIndex:
+    return search.index_for(current_app.config["INDEX_DIR"])
+
+
+def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
+    if kind == "address":
+        address = args["address"]
+        return _best_per_plan(
+            by_address(session, address["postcode"], address["house_number"], address["house_number_suffix"])
+        )
+    if kind == "phone":
+        return _best_per_plan(by_phone(session, args["phone"]))
+    search_index = index()
+    if search_index.behind(session):
+        search_index.catch_up(session)
+    if kind == "address_text":
+        return _best_per_plan(by_address_text(session, search_index, args["address_text"]))
+    person = args["person"]
+    return _best_per_plan(by_person(session, search_index, person["name"], person.get("birth_date")))
+
+
+def perform(session: Session, user: User, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
+    """Find, then store the lookup, what it showed, and the audit row, in one transaction."""
+    matches = find(session, kind, args)
+    record = Lookup(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        role=ROLE,
+        incident_ref=incident_ref,
+        query_kind=kind,
+        performed_at=utcnow(),
+        match_count=len(matches),
+        results=[
+            LookupResult(
+                plan_id=m.plan_id,
+                plan_version_id=m.version_id,
+                match_on=m.on,
+                quality=m.quality,
+                score=m.score,
+            )
+            for m in matches
+        ],
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        "lookup",
+        "match" if matches else "no_match",
+        user=user,
+        role=ROLE,
+        object_type="lookup",
+        object_id=record.id,
+        detail={
+            "incident_ref": incident_ref,
+            "query_kind": kind,
+            "shown": [{"plan": str(m.plan_id), "version_id": m.version_id} for m in matches],
+        },
+    )
+    return Outcome(record, [(_view(session, m), m) for m in matches])
+
+
+def _view(session: Session, match: Match) -> PlanView:
+    version = session.get(PlanVersion, match.version_id)
+    assert version is not None
+    return PlanView(version.plan, version)
+
+
+def access_log(session: Session, plan_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every lookup that showed this plan: for the plan's owners."""
+    from registry.models import Organisation
+
+    rows = session.execute(
+        select(
+            Lookup.performed_at, Organisation.name, User.display_name, Lookup.incident_ref, Lookup.query_kind
+        )
+        .join(LookupResult, LookupResult.lookup_id == Lookup.id)
+        .join(Organisation, Organisation.id == Lookup.organisation_id)
+        .join(User, User.id == Lookup.user_id)
+        .where(LookupResult.plan_id == plan_id)
+        .order_by(Lookup.performed_at.desc())
+    ).all()
+    return [
+        {"at": at, "organisation": org, "user": name, "incident_ref": ref, "query_kind": kind}
+        for at, org, name, ref, kind in rows
+    ]

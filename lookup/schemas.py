@@ -1,0 +1,151 @@
+"""Lookup input (…Args) and the responders' view of a plan: an allow-list, nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from lookup import normalise
+from registry.plans.schemas import Suffix
+from registry.schemas import DutchSchema, Phone, Postcode, Text
+
+QUERY_FIELDS = ("address", "address_text", "person", "phone")
+
+
+class AddressQueryArgs(DutchSchema):
+    postcode = Postcode(required=True)
+    house_number = fields.Integer(
+        required=True,
+        strict=False,
+        validate=validate.Range(1, 99999, error="Vul een huisnummer in van 1 tot en met 99999."),
+    )
+    house_number_suffix = Suffix(load_default="", allow_none=True)
+
+
+class PersonQueryArgs(DutchSchema):
+    name = Text(required=True, min_length=2, max_length=200)
+    birth_date = fields.Date(load_default=None, allow_none=True)
+
+
+class AddressText(Text):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if normalise.address_text(text).house_number is None:
+            raise ValidationError("Noem straat én huisnummer, bijvoorbeeld: Kerkstraat 14 Assen.")
+        return text
+
+
+class LookupArgs(DutchSchema):
+    incident_ref = Text(required=True, min_length=1, max_length=64)
+    address = fields.Nested(AddressQueryArgs)
+    address_text = AddressText(min_length=3, max_length=300)
+    person = fields.Nested(PersonQueryArgs)
+    phone = Phone()
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _exactly_one(self, _data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
+        given = [
+            name for name in QUERY_FIELDS if isinstance(original, dict) and original.get(name) is not None
+        ]
+        if not given:
+            message = "Zoek op precies één van: address, address_text, person of phone."
+            raise ValidationError({name: [message] for name in QUERY_FIELDS})
+        if len(given) > 1:
+            message = "Zoek op één ding tegelijk: address, address_text, person of phone."
+            raise ValidationError({name: [message] for name in given})
+
+    @staticmethod
+    def kind(loaded: dict[str, Any]) -> str:
+        return next(name for name in QUERY_FIELDS if loaded.get(name) is not None)
+
+
+# --- output: what a responder sees --------------------------------------------------------------
+
+
+class _Owner(DutchSchema):
+    organisation = fields.String()
+    name = fields.String()
+    phone = Phone()
+
+
+class _Address(DutchSchema):
+    postcode = fields.String()
+    house_number = fields.Integer()
+    house_number_suffix = fields.String()
+    street = fields.String()
+    city = fields.String()
+    role = fields.String()
+
+
+class _Person(DutchSchema):
+    first_name = fields.String()
+    surname_prefix = fields.String()
+    surname = fields.String()
+    birth_date = fields.Date(allow_none=True)
+    role = fields.String()
+    phone = Phone(allow_none=True)
+    do_not_inform = fields.Boolean()
+
+
+class _Agreement(DutchSchema):
+    id = fields.Integer()  # the report refers to it
+    position = fields.Integer()
+    trigger = fields.String()
+    action = fields.String()
+    actor = fields.String()
+
+
+class _Contact(DutchSchema):
+    name = fields.String()
+    relation = fields.String()
+    phone = Phone()
+    available = fields.String()
+
+
+class ResponderPlanSchema(DutchSchema):
+    """Risk signals first, agreements in order, contacts, persons, owner, validity."""
+
+    class Meta:
+        ordered = True
+
+    id = fields.UUID()
+    version = fields.Integer()
+    title = fields.String()
+    risk_signals = fields.List(fields.String())
+    agreements = fields.List(fields.Nested(_Agreement))
+    contacts = fields.List(fields.Nested(_Contact))
+    persons = fields.List(fields.Nested(_Person))
+    addresses = fields.List(fields.Nested(_Address))
+    summary = fields.String()
+    family_profile = fields.String(allow_none=True)
+    owner = fields.Nested(_Owner)
+    valid_until = fields.Date()
+
+
+class MatchSchema(DutchSchema):
+    on = fields.String()
+    quality = fields.String()
+    score = fields.Float()
+
+
+class LookupMatchSchema(DutchSchema):
+    plan = fields.Nested(ResponderPlanSchema)
+    match = fields.Nested(MatchSchema)
+
+
+class LookupResponseSchema(DutchSchema):
+    class Meta:
+        ordered = True
+
+    lookup_id = fields.UUID()
+    performed_at = fields.AwareDateTime(format="iso")
+    matches = fields.List(fields.Nested(LookupMatchSchema))
+
+
+class AccessLogEntrySchema(DutchSchema):
+    at = fields.AwareDateTime(format="iso", default_timezone=None)
+    organisation = fields.String()
+    user = fields.String()
+    incident_ref = fields.String()
+    query_kind = fields.String()
