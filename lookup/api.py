@@ -5,13 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from lookup import operations
 from lookup.schemas import AccessLogEntrySchema, LookupArgs, LookupResponseSchema
 from registry import audit
-from registry.api import ApiError, api_user, parse, require_token
+from registry.api import ApiError, api_user, json_body, parse, require_token
 from registry.db import db
+from registry.feedback import operations as feedback
+from registry.feedback.schemas import AmendmentArgs, ReportArgs, ReportSchema
 from registry.plans import operations as plans
 
 bp = Blueprint("lookup_api", __name__, url_prefix="/api/v1")
@@ -72,3 +74,71 @@ def access_log(plan_id: str) -> dict[str, Any]:
     )
     db.commit()
     return {"items": _access_log.dump(items)}
+
+
+# --- what was done ------------------------------------------------------------------------------
+
+_report = ReportSchema()
+
+
+@bp.post("/reports")
+@require_token(operations.ROLE)
+def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
+    body = json_body()
+    args = parse(ReportArgs(), body)
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > 128:
+        raise ApiError(
+            400,
+            "invalid_input",
+            "Idempotency-Key is te lang.",
+            {"Idempotency-Key": ["Hoogstens 128 tekens."]},
+        )
+    try:
+        report, replayed = feedback.create_report(
+            db.session, api_user(), args, key, feedback.fingerprint(body)
+        )
+    except feedback.IdempotencyConflict:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "Deze Idempotency-Key is al gebruikt voor een andere inzet.",
+            {"Idempotency-Key": ["Gebruik een nieuwe sleutel voor een nieuwe inzet."]},
+        ) from None
+    except feedback.ReportRefused as exc:
+        raise ApiError(
+            422, "invalid_input", "Een of meer velden zijn niet goed ingevuld.", exc.fields
+        ) from None
+    db.commit()
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return _report.dump(feedback.report_dict(db.session, report)), 201, headers
+
+
+@bp.get("/reports/<report_id>")
+@require_token(operations.ROLE)
+def show_report(report_id: str) -> dict[str, Any]:
+    report = _own_report(report_id)
+    return _report.dump(feedback.report_dict(db.session, report))
+
+
+@bp.post("/reports/<report_id>/amendments")
+@require_token(operations.ROLE)
+def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
+    report = _own_report(report_id)
+    args = parse(AmendmentArgs())
+    feedback.amend(db.session, api_user(), report, args["note"])
+    db.commit()
+    return _report.dump(feedback.report_dict(db.session, report)), 201
+
+
+def _own_report(report_id: str) -> Any:
+    try:
+        parsed = uuid.UUID(report_id)
+    except ValueError:
+        parsed = None
+    report = feedback.get_own_report(db.session, api_user(), parsed) if parsed else None
+    if report is None:
+        raise ApiError(
+            404, "not_found", "Deze inzet bestaat niet of is niet door uw organisatie geregistreerd."
+        )
+    return report

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
+import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from lookup import normalise, operations
 from lookup.schemas import LookupArgs
 from registry.auth import web
 from registry.db import db
+from registry.feedback import operations as feedback
+from registry.feedback.schemas import ReportArgs
+from registry.models import Lookup, LookupResult, PlanVersion
+from registry.timeutil import nl_date
 
 bp = Blueprint("lookup", __name__, url_prefix="/raadplegen")
 
@@ -89,3 +98,137 @@ def _messages(node: Any) -> list[str]:
     if isinstance(node, list):
         return [str(message) for message in node]
     return [str(node)]
+
+
+# --- recording what was done --------------------------------------------------------------------
+
+
+def _local_now() -> str:
+
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%dT%H:%M")
+
+
+def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
+    """The report form as the API's input: one ReportArgs validates both."""
+
+    data: dict[str, Any] = {
+        "plan_id": form.get("plan_id", ""),
+        "incident_ref": form.get("incident_ref", ""),
+        "mode": form.get("mode") or None,
+        "responders": form.getlist("responders"),
+        "actions": form.getlist("actions"),
+        "narrative": form.get("narrative", ""),
+        "agreements": [],
+    }
+    if form.get("lookup_id"):
+        data["lookup_id"] = form["lookup_id"]
+    for name in ("violence_type", "household_type", "care_involvement", "mental_health_service"):
+        data[name] = form.get(name) or None
+    if data["mode"] is None:
+        del data["mode"]
+    raw = form.get("occurred_at", "")
+    try:
+        local = datetime.strptime(raw, "%Y-%m-%dT%H:%M").replace(
+            tzinfo=ZoneInfo(current_app.config["TIMEZONE"])
+        )
+        data["occurred_at"] = local.isoformat()
+    except ValueError:
+        data["occurred_at"] = raw or None
+        if not raw:
+            del data["occurred_at"]
+    for agreement in agreements:
+        outcome = form.get(f"outcome-{agreement.id}")
+        if outcome:
+            data["agreements"].append(
+                {
+                    "agreement_id": agreement.id,
+                    "outcome": outcome,
+                    "note": form.get(f"note-{agreement.id}", ""),
+                }
+            )
+    return data
+
+
+@bp.route("/inzet", methods=["GET", "POST"])
+@web.role_required(operations.ROLE)
+def report() -> Any:
+    """The report form after a lookup: the plan's agreements as a checklist."""
+
+    source = request.form if request.method == "POST" else request.args
+    user = web.current()
+    try:
+        lookup_id = uuid.UUID(source.get("lookup_id", ""))
+        plan_id = uuid.UUID(source.get("plan_id", ""))
+    except ValueError:
+        abort(404)
+    lookup = db.session.get(Lookup, lookup_id)
+    if lookup is None or lookup.organisation_id != user.organisation_id:
+        abort(404)
+    result = db.session.scalars(
+        select(LookupResult).where(LookupResult.lookup_id == lookup.id, LookupResult.plan_id == plan_id)
+    ).first()
+    if result is None:
+        abort(404)
+    version = db.session.get(PlanVersion, result.plan_version_id)
+    assert version is not None
+    errors: dict[str, list[str]] = {}
+    form = source
+    if request.method == "POST":
+        body = _report_args(request.form, version.agreements)
+        key = request.form.get("idempotency_key") or None
+        try:
+            args = ReportArgs().load(body)
+            saved, _replayed = feedback.create_report(db.session, user, args, key, feedback.fingerprint(body))
+        except ValidationError as exc:
+            errors = _flat(exc.messages)
+        except feedback.ReportRefused as exc:
+            errors = exc.fields
+        except feedback.IdempotencyConflict:
+            errors = {
+                "_form": [
+                    "Dit formulier is al verstuurd met andere gegevens. "
+                    "Open het opnieuw vanuit de raadpleging."
+                ]
+            }
+        else:
+            db.commit()
+            due = nl_date(saved.feedback_due)
+            flash(f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling op {due}.", "success")
+            return redirect(url_for("lookup.report_done", report_id=saved.id))
+        db.rollback()
+    return (
+        render_template(
+            "lookup/report.html",
+            lookup=lookup,
+            version=version,
+            plan_id=plan_id,
+            form=form,
+            errors=errors,
+            now=_local_now(),
+            idempotency_key=request.form.get("idempotency_key") or secrets.token_urlsafe(16),
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.get("/inzet/<report_id>")
+@web.role_required(operations.ROLE)
+def report_done(report_id: str) -> Any:
+
+    try:
+        saved = feedback.get_own_report(db.session, web.current(), uuid.UUID(report_id))
+    except ValueError:
+        saved = None
+    if saved is None:
+        abort(404)
+    return render_template("lookup/report_done.html", report=feedback.report_dict(db.session, saved))
+
+
+def _flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+    else:
+        flat[prefix or "_form"] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+    return flat

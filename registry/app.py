@@ -16,7 +16,7 @@ from registry.config import PROJECT_ROOT
 from registry.db import db
 from registry.normalise import phone_display
 from registry.timeutil import aware
-from registry.vocabulary import MONTHS, WEEKDAYS
+from registry.timeutil import nl_date as format_nl_date
 
 csrf = CSRFProtect()
 
@@ -52,15 +52,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from registry.auth.api import bp as auth_api
     from registry.auth.views import bp as auth_views
+    from registry.feedback.api import bp as feedback_api
+    from registry.feedback.views import bp as feedback_views
     from registry.home import bp as home
     from registry.plans.api import bp as plans_api
     from registry.plans.views import bp as plans_views
     from registry.users.views import bp as users
 
-    for blueprint in (auth_views, home, users, plans_views):
+    for blueprint in (auth_views, home, users, plans_views, feedback_views):
         app.register_blueprint(blueprint)
     # the API authenticates with bearer tokens, never cookies: CSRF does not apply
-    for blueprint in (auth_api, plans_api):
+    for blueprint in (auth_api, plans_api, feedback_api):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     # the control-room side: lookup depends on registry, never the other way round
@@ -91,7 +93,7 @@ def _register_template_helpers(app: Flask) -> None:
             return ""
         if isinstance(value, datetime):
             value = aware(value).astimezone(zone).date()
-        return f"{WEEKDAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]} {value.year}"
+        return format_nl_date(value)
 
     @app.template_filter("nl_time")
     def nl_time(value: datetime | None) -> str:
@@ -100,6 +102,11 @@ def _register_template_helpers(app: Flask) -> None:
             return ""
         local = aware(value).astimezone(zone)
         return f"{local.hour:02d}.{local.minute:02d} uur"
+
+    from registry.vocabulary import ACTION_LABELS, RESPONDER_LABELS
+
+    app.add_template_filter(lambda code: RESPONDER_LABELS.get(code, code), "responder_label")
+    app.add_template_filter(lambda code: ACTION_LABELS.get(code, code), "action_label")
 
     @app.template_filter("phone")
     def phone(value: str | None) -> str:

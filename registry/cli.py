@@ -35,9 +35,10 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from registry.feedback.cli import closed_days, feedback
     from registry.plans.cli import plans
 
-    for command in (init, demo, serve, org, user, audit_group, plans):
+    for command in (init, demo, serve, org, user, audit_group, plans, feedback, closed_days):
         app.cli.add_command(command)
 
 

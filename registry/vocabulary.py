@@ -70,3 +70,65 @@ MONTHS = (
     "juli", "augustus", "september", "oktober", "november", "december",
 )  # fmt: skip
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+REPORT_MODE_LABELS = {
+    "phone_advice": "Telefonisch advies",
+    "joint_assessment": "Gezamenlijke beoordeling",
+    "remote_intervention": "Interventie op afstand",
+    "on_site_intervention": "Interventie ter plaatse",
+}
+
+RESPONDER_LABELS = {
+    "police": "Politie",
+    "cit": "CIT",
+    "veilig_thuis": "Veilig Thuis",
+    "youth_protection": "Jeugdbescherming (SEZ)",
+    "mental_health": "GGZ",
+    "other": "Overig",
+}
+
+OUTCOME_LABELS = {
+    "followed": "Uitgevoerd",
+    "not_followed": "Niet uitgevoerd",
+    "not_applicable": "Niet van toepassing",
+}
+
+ACTION_LABELS = {
+    "arrest": "Aanhouding",
+    "temporary_restraining_order": "Tijdelijk huisverbod",
+    "children_with_network": "Kinderen bij netwerk",
+    "shelter": "Opvang",
+    "vt_report_filed": "VT-melding gedaan",
+    "forensic_exam": "Forensisch onderzoek",
+    "other": "Overig",
+}
+
+VIOLENCE_TYPE_LABELS = {
+    "partner_violence": "(Ex-)partnergeweld/conflictscheiding",
+    "child_abuse": "Kindermishandeling/ontwikkelingsbedreiging",
+    "parent_abuse": "Oudermishandeling (kind naar ouder)",
+    "honour_based": "Eergerelateerd geweld",
+    "forced_marriage": "Huwelijksdwang",
+    "elder_abuse": "Ouderenmishandeling (65+)",
+    "other_domestic": "Overig huiselijk geweld",
+}
+
+HOUSEHOLD_TYPE_LABELS = {
+    "minor_children": "Gezin met minderjarige kinderen",
+    "adult_children": "Gezin met meerderjarige kinderen",
+    "no_children": "Huishouden zonder kinderen",
+}
+
+CARE_INVOLVEMENT_LABELS = {
+    "none": "Geen betrokken hulpverlening",
+    "informed_by_phone": "Telefonisch geïnformeerd",
+    "present": "Aanwezig tijdens/na interventie",
+}
+
+MENTAL_HEALTH_SERVICE_LABELS = {
+    "adult": "Inzet GGZ volwassenen",
+    "youth": "Inzet GGZ jeugd",
+    "not_needed": "Geen inzet GGZ nodig",
+}
+
+UNREGISTERED = "Niet geregistreerd"

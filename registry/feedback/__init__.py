@@ -1,0 +1,1 @@
+"""What was done, and feedback to the plan's owners the next working day."""

@@ -1,0 +1,56 @@
+"""Feedback for the plan's owners: open items, and acknowledging them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, request
+
+from registry import audit
+from registry.api import ApiError, api_user, parse, require_token
+from registry.db import db
+from registry.feedback import operations
+from registry.feedback.schemas import AcknowledgeArgs, FeedbackItemSchema
+
+bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1/feedback")
+
+_items = FeedbackItemSchema(many=True)
+
+
+@bp.get("")
+@require_token(operations.REGISTRANT)
+def index() -> dict[str, Any]:
+    due = None
+    if "due" in request.args:
+        try:
+            due = date.fromisoformat(request.args["due"])
+        except ValueError:
+            raise ApiError(
+                400, "invalid_input", "Ongeldige datum.", {"due": ["Gebruik JJJJ-MM-DD."]}
+            ) from None
+    user = api_user()
+    items = operations.open_items(db.session, user.organisation_id, due=due)
+    audit.record(
+        db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
+        detail={"items": [str(item.item_id) for item in items]},
+    )  # fmt: skip
+    db.commit()
+    return {"items": _items.dump([operations.item_dict(db.session, item) for item in items])}
+
+
+@bp.post("/<item_id>/acknowledge")
+@require_token(operations.REGISTRANT)
+def acknowledge(item_id: str) -> dict[str, Any]:
+    args = parse(AcknowledgeArgs())
+    try:
+        parsed = uuid.UUID(item_id)
+        ack = operations.acknowledge(db.session, api_user(), parsed, args["note"])
+    except (ValueError, operations.NotFound):
+        db.commit()
+        raise ApiError(
+            404, "not_found", "Deze terugkoppeling bestaat niet of hoort niet bij uw organisatie."
+        ) from None
+    db.commit()
+    return {"id": str(parsed), "acknowledged_at": ack.acknowledged_at.isoformat(), "note": ack.note}

@@ -1,0 +1,88 @@
+"""`samenop feedback digest` (cron, 07.00) and `samenop closed-days` (extra non-working days)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from registry import audit, mail
+from registry.db import db
+from registry.feedback import digest
+from registry.models import ClosedDay
+from registry.timeutil import local_today
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.group("feedback")
+def feedback() -> None:
+    """Feedback to the plans' owners."""
+
+
+@feedback.command("digest")
+@click.option("--date", "on", type=_DATE, default=None, help="the day to report on (default: today)")
+@with_appcontext
+def digest_command(on: datetime | None) -> None:
+    """E-mail each organisation the number of feedback items due that day (no names)."""
+    day = on.date() if on else local_today(current_app.config["TIMEZONE"])
+    if not mail.configured():
+        raise click.ClickException("SAMENOP_SMTP_URL is not set: no e-mail can be sent")
+    sent = digest.send(db.session, day)
+    for item in sent:
+        click.echo(
+            f"{item.organisation}: {item.due} due, {item.overdue} late -> {len(item.recipients)} recipient(s)"
+        )
+    audit.record(
+        db.session,
+        "feedback_digest",
+        "success",
+        username="cli",
+        detail={"date": day.isoformat(), "organisations": len(sent)},
+    )
+    db.commit()
+    click.echo(f"{len(sent)} digest(s) sent for {day.isoformat()}")
+
+
+@click.group("closed-days")
+def closed_days() -> None:
+    """Extra days without feedback duty (on top of weekends and public holidays)."""
+
+
+@closed_days.command("add")
+@click.argument("day", type=_DATE)
+@click.option("--reason", default="")
+@with_appcontext
+def closed_add(day: datetime, reason: str) -> None:
+    if db.session.get(ClosedDay, day.date()) is None:
+        db.session.add(ClosedDay(day_on=day.date(), reason=reason))
+        audit.record(
+            db.session, "closed_day_add", "success", username="cli", object_id=day.date().isoformat()
+        )
+        db.commit()
+    click.echo(f"closed: {day.date().isoformat()} {reason}".rstrip())
+
+
+@closed_days.command("remove")
+@click.argument("day", type=_DATE)
+@with_appcontext
+def closed_remove(day: datetime) -> None:
+    row = db.session.get(ClosedDay, day.date())
+    if row is None:
+        raise click.ClickException(f"not a closed day: {day.date().isoformat()}")
+    db.session.delete(row)
+    audit.record(db.session, "closed_day_remove", "success", username="cli", object_id=day.date().isoformat())
+    db.commit()
+    click.echo(f"open again: {day.date().isoformat()}")
+
+
+@closed_days.command("list")
+@with_appcontext
+def closed_list() -> None:
+    for row in db.session.scalars(
+        select(ClosedDay).where(ClosedDay.day_on >= date.today()).order_by(ClosedDay.day_on)
+    ):
+        click.echo(f"{row.day_on.isoformat()} {row.reason}".rstrip())

@@ -1,0 +1,82 @@
+"""The morning e-mail: per organisation, how much feedback is due today and how much is late.
+
+E-mail is not a safe channel: counts and a link only, never a name, address or narrative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import mail
+from registry.feedback import operations
+from registry.models import Organisation, User, UserRole
+from registry.timeutil import nl_date
+
+
+@dataclass
+class Digest:
+    organisation: str
+    recipients: list[str]
+    due: int
+    overdue: int
+
+
+def _emails(session: Session, organisation_id: int, role: str) -> list[str]:
+    users = session.scalars(
+        select(User)
+        .join(UserRole)
+        .where(User.organisation_id == organisation_id, UserRole.role == role, User.is_active)
+        .order_by(User.username)
+    )
+    return [user.email for user in users if user.email]
+
+
+def build(session: Session, on: date) -> list[Digest]:
+    """What each organisation's registrants (and, for late items, coordinators) are told on `on`."""
+    # as seen at 07.00 that morning: items due earlier and still open are late
+    morning = datetime.combine(on, time(7), tzinfo=ZoneInfo(operations.timezone()))
+    digests = []
+    for organisation in session.scalars(select(Organisation).order_by(Organisation.name)):
+        items = operations.open_items(session, organisation.id, now=morning)
+        due = sum(1 for item in items if item.feedback_due == on)
+        overdue = sum(1 for item in items if item.feedback_due < on)
+        if not due and not overdue:
+            continue
+        recipients = _emails(session, organisation.id, "registrant")
+        if overdue:
+            recipients += [e for e in _emails(session, organisation.id, "coordinator") if e not in recipients]
+        digests.append(Digest(organisation.name, recipients, due, overdue))
+    return digests
+
+
+def body(digest: Digest, on: date) -> str:
+    link = current_app.config["BASE_URL"].rstrip("/") + "/terugkoppeling"
+    lines = [
+        f"Goedemorgen,\n\nTerugkoppeling voor {digest.organisation} op {nl_date(on)}:",
+        f"- {digest.due} item(s) om vandaag te lezen en op te pakken",
+    ]
+    if digest.overdue:
+        lines.append(f"- {digest.overdue} item(s) te laat (na de terugkoppeldag)")
+    lines += [
+        "",
+        f"Lees ze in Samen Op: {link}",
+        "",
+        "Deze e-mail bevat bewust geen namen of details: die staan alleen in Samen Op.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def send(session: Session, on: date) -> list[Digest]:
+    sent = []
+    for digest in build(session, on):
+        if not digest.recipients:
+            continue
+        mail.send(digest.recipients, f"Samen Op: terugkoppeling {nl_date(on)}", body(digest, on))
+        sent.append(digest)
+    return sent

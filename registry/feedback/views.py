@@ -1,0 +1,79 @@
+"""The inbox "Terugkoppeling" a wijkteam worker opens in the morning."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from registry import audit
+from registry.auth import web
+from registry.db import db
+from registry.feedback import operations
+from registry.feedback.schemas import AcknowledgeArgs
+from registry.models import Plan
+from registry.plans import operations as plans
+
+bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
+
+
+@bp.get("")
+@web.role_required(operations.REGISTRANT)
+def inbox() -> Any:
+    user = web.current()
+    items = operations.open_items(db.session, user.organisation_id)
+    cards = []
+    for item in items:
+        plan = db.session.get(Plan, item.plan_id)
+        assert plan is not None
+        cards.append(
+            {
+                "item": item,
+                "data": operations.item_dict(db.session, item),
+                "plan": plans.view(db.session, plan),
+            }
+        )
+    audit.record(
+        db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
+        detail={"items": [str(item.item_id) for item in items]},
+    )  # fmt: skip
+    db.commit()
+    return render_template("registry/feedback/inbox.html", cards=cards)
+
+
+@bp.post("/<item_id>/gelezen")
+@web.role_required(operations.REGISTRANT)
+def acknowledge(item_id: str) -> Any:
+    try:
+        args = AcknowledgeArgs().load({"note": request.form.get("note", "")})
+        operations.acknowledge(db.session, web.current(), uuid.UUID(item_id), args["note"])
+    except ValidationError:
+        flash("De notitie is te lang (hoogstens 4000 tekens).", "error")
+        return redirect(url_for("feedback.inbox"))
+    except (ValueError, operations.NotFound):
+        db.commit()
+        abort(404)
+    db.commit()
+    flash("Gemarkeerd als gelezen en opgepakt.", "success")
+    return redirect(url_for("feedback.inbox"))
+
+
+@bp.get("/te-laat")
+@web.role_required("coordinator")
+def overdue() -> Any:
+    """The coordinator's view: every item of the organisation past its due day."""
+    user = web.current()
+    items = operations.overdue_items(db.session, user.organisation_id)
+    rows = []
+    for item in items:
+        plan = db.session.get(Plan, item.plan_id)
+        assert plan is not None
+        rows.append({"item": item, "plan": plans.view(db.session, plan)})
+    audit.record(
+        db.session, "feedback_overdue_list", "success", user=user, role="coordinator", object_type="feedback",
+        detail={"items": [str(item.item_id) for item in items]},
+    )  # fmt: skip
+    db.commit()
+    return render_template("registry/feedback/overdue.html", rows=rows)
