@@ -1,0 +1,1 @@
+"""Monitoring: the pilots' tables, computed from reports, lookups and acknowledgements."""

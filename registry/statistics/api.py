@@ -1,0 +1,37 @@
+"""GET /api/v1/statistics for coordinators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from registry import audit
+from registry.api import ApiError, api_user, require_token
+from registry.db import db
+from registry.statistics import operations
+from registry.statistics.period import PeriodError, parse_period
+
+bp = Blueprint("statistics_api", __name__, url_prefix="/api/v1/statistics")
+ROLE = "coordinator"
+
+
+@bp.get("")
+@require_token(ROLE)
+def index() -> dict[str, Any]:
+    try:
+        period = parse_period(
+            request.args.get("from"), request.args.get("to"), current_app.config["TIMEZONE"]
+        )
+    except PeriodError as exc:
+        raise ApiError(400, "invalid_input", "Ongeldige periode.", exc.fields) from None
+    user = api_user()
+    figures = operations.compute(db.session, user.organisation_id, period, current_app.config["TIMEZONE"])
+    audit.record(
+        db.session, "statistics", "success", user=user, role=ROLE,
+        detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
+    )  # fmt: skip
+    db.commit()
+    figures["from"] = period.start.isoformat()
+    figures["to"] = period.end.isoformat()
+    return figures
