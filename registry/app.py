@@ -55,10 +55,10 @@ def _register_blueprints(app: Flask) -> None:
     from registry.feedback.api import bp as feedback_api
     from registry.feedback.views import bp as feedback_views
     from registry.home import bp as home
-    from registry.statistics.api import bp as statistics_api
-    from registry.statistics.views import bp as statistics_views
     from registry.plans.api import bp as plans_api
     from registry.plans.views import bp as plans_views
+    from registry.statistics.api import bp as statistics_api
+    from registry.statistics.views import bp as statistics_views
     from registry.users.views import bp as users
 
     for blueprint in (auth_views, home, users, plans_views, feedback_views, statistics_views):

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length
 from registry import audit
 from registry.auth import accounts, passwords, two_factor, web
 from registry.db import db
+from registry.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -55,9 +56,7 @@ def _proof(username: str, nonce: str, issued: int) -> str:
     """Marks a correct password in the (signed, readable) cookie without revealing it:
     a wrong password gets random bytes of the same length."""
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(
-        key, f"{username}|{nonce}|{issued}|password-ok".encode(), hashlib.sha256
-    ).hexdigest()
+    return hmac.new(key, f"{username}|{nonce}|{issued}|password-ok".encode(), hashlib.sha256).hexdigest()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -90,9 +89,7 @@ def code() -> Any:
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        password_ok = hmac.compare_digest(
-            pending["p"], _proof(pending["u"], pending["n"], pending["t"])
-        )
+        password_ok = hmac.compare_digest(pending["p"], _proof(pending["u"], pending["n"], pending["t"]))
         try:
             user = accounts.authenticate(
                 db.session,
@@ -105,10 +102,7 @@ def code() -> Any:
         except accounts.LoginLocked:
             db.commit()
             session.pop("pending_login", None)
-            error = (
-                "Te veel mislukte pogingen. Probeer het over een kwartier opnieuw "
-                "of bel uw coördinator."
-            )
+            error = "Te veel mislukte pogingen. Probeer het over een kwartier opnieuw of bel uw coördinator."
             return render_template("registry/login.html", form=LoginForm(), error=error), 423
         except accounts.LoginFailed:
             db.commit()
@@ -141,25 +135,20 @@ def enrol(token: str) -> Any:
     assert user.totp_secret is not None
     form = EnrolForm()
     error = None
-    if form.validate_on_submit():
-        if form.password.data != form.password_again.data:
-            form.password_again.errors = ["De twee wachtwoorden zijn niet gelijk."]
-        else:
-            try:
-                passwords.check_policy(form.password.data or "", [user.username, user.display_name])
-            except passwords.PasswordPolicyError as exc:
-                form.password.errors = [str(exc)]
-            else:
-                if accounts.complete_enrolment(
-                    db.session, user, form.password.data or "", (form.code.data or "").strip()
-                ):
-                    audit.record(db.session, "enrolment", "success", user=user)
-                    db.commit()
-                    return render_template("registry/enrol_done.html", user=user)
-                db.rollback()
-                form.code.errors = [
-                    "Deze code klopt niet. Wacht op de volgende code en probeer opnieuw."
-                ]
+    if form.is_submitted():
+        fields_ok = form.validate()
+        # checked even when a field is empty, so that one answer names every problem; after
+        # validate(), which resets the fields' errors
+        password_ok = _new_password_acceptable(form, user)
+        if fields_ok and password_ok:
+            if accounts.complete_enrolment(
+                db.session, user, form.password.data or "", (form.code.data or "").strip()
+            ):
+                audit.record(db.session, "enrolment", "success", user=user)
+                db.commit()
+                return render_template("registry/enrol_done.html", user=user)
+            db.rollback()
+            form.code.errors = ["Deze code klopt niet. Wacht op de volgende code en probeer opnieuw."]
     return render_template(
         "registry/enrol.html",
         form=form,
@@ -168,3 +157,18 @@ def enrol(token: str) -> Any:
         qr_svg=two_factor.qr_svg(user.totp_secret, user.username),
         secret=user.totp_secret,
     )
+
+
+def _new_password_acceptable(form: EnrolForm, user: User) -> bool:
+    """Policy and repetition of a typed password; an empty one is left to DataRequired."""
+    if not form.password.data:
+        return False
+    try:
+        passwords.check_policy(form.password.data, [user.username, user.display_name])
+    except passwords.PasswordPolicyError as exc:
+        form.password.errors = [str(exc)]
+        return False
+    if form.password_again.data and form.password.data != form.password_again.data:
+        form.password_again.errors = ["De twee wachtwoorden zijn niet gelijk."]
+        return False
+    return True

@@ -33,9 +33,7 @@ class NewUserForm(FlaskForm):
             ),
         ],
     )
-    display_name = StringField(
-        "Naam", validators=[DataRequired("Vul de naam in."), Length(max=200)]
-    )
+    display_name = StringField("Naam", validators=[DataRequired("Vul de naam in."), Length(max=200)])
     email = EmailField("E-mail", validators=[Optional(), Length(max=254)])
     roles = SelectMultipleField(
         "Rollen",

@@ -66,9 +66,7 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     # links the app writes into its pages (the enrolment link) must point at this server
     app.config["BASE_URL"] = url
     # a short poll interval keeps shutdown() quick at every test's teardown
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield LiveServer(url)

@@ -14,6 +14,14 @@ from registry.models import User
 
 CODE_LABEL = "Code uit de authenticator-app (6 cijfers)"
 NEW_PASSWORD = "paarse olifant fietst langs de gracht"
+# the drawn modules (plus quiet zone) lie inside the area the svg shows: a width set in CSS on an
+# svg without a viewBox crops the code instead of scaling it
+QR_FITS = """svg => {
+  const drawn = svg.getBBox();
+  const box = svg.viewBox.baseVal;
+  const shown = box && box.width ? box : svg.getBoundingClientRect();
+  return drawn.x + drawn.width <= shown.width && drawn.y + drawn.height <= shown.height;
+}"""
 
 
 def wrong_code(user: User) -> str:
@@ -63,9 +71,7 @@ def test_wrong_code_is_refused_in_dutch(page, live_server, make_user):
     page.get_by_role("button", name="Inloggen").click()
 
     # Then the error does not say which factor was wrong, and they are not logged in
-    expect(page.get_by_role("alert")).to_contain_text(
-        "Gebruikersnaam, wachtwoord of code klopt niet"
-    )
+    expect(page.get_by_role("alert")).to_contain_text("Gebruikersnaam, wachtwoord of code klopt niet")
     expect(page.get_by_label("Gebruikersnaam")).to_be_visible()
     page.goto("/")
     expect(page).to_have_url(f"{live_server.url}/login")
@@ -118,9 +124,7 @@ def test_coordinator_enrols_a_colleague(
     expect(link).to_be_visible()
     url = link.inner_text().strip()
     assert url.startswith(f"{live_server.url}/enrol/")
-    expect(page.get_by_role("row").filter(has_text="j.devries")).to_contain_text(
-        "Nog niet geactiveerd"
-    )
+    expect(page.get_by_role("row").filter(has_text="j.devries")).to_contain_text("Nog niet geactiveerd")
 
     # When the colleague opens the link in a browser of their own
     colleague = new_page()
@@ -128,7 +132,9 @@ def test_coordinator_enrols_a_colleague(
 
     # Then they see a QR code, and the secret behind "cannot scan"
     expect(colleague.get_by_role("heading", level=1)).to_have_text("Account activeren")
-    expect(colleague.locator(".qr svg")).to_be_visible()
+    qr = colleague.locator(".qr svg")
+    expect(qr).to_be_visible()
+    assert qr.evaluate(QR_FITS), "the QR code is cropped: a phone may not scan it"
     secret_box = colleague.locator("details code.secret")
     expect(secret_box).to_be_hidden()
     colleague.locator("details summary").click()
