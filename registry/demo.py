@@ -10,6 +10,7 @@ from sqlalchemy import select
 from registry import audit
 from registry.auth import accounts
 from registry.db import db
+from registry.feedback.demo import create_demo_reports
 from registry.models import Organisation, User
 from registry.plans.demo import create_demo_plans
 
@@ -101,6 +102,8 @@ def create() -> str:
         lines.append(f"{username:<16} {password:<38} {','.join(roles):<24} {secret}")
     registrant = session.scalars(select(User).where(User.username == "jeugdbeschermer")).one()
     create_demo_plans(session, registrant)
+    responders = list(session.scalars(select(User).where(User.username.in_(["meldkamer", "cit"]))))
+    create_demo_reports(session, responders, registrant, current_app.config["TIMEZONE"])
     audit.record(session, "demo_create", "success", username="cli")
     db.commit()
     return "\n".join(lines) + "\n"

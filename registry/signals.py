@@ -7,7 +7,7 @@ from typing import Any
 
 from blinker import Namespace
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 _signals = Namespace()
 
@@ -35,10 +35,13 @@ def install(factory: sessionmaker[Session], app: Any) -> None:
 
     @event.listens_for(factory, "after_commit")
     def _after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint released: the change is not durable yet
         changed = session.info.pop(_KEY, None)
         if changed:
             plans_changed.send(app, plan_ids=frozenset(changed))
 
-    @event.listens_for(factory, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop(_KEY, None)
+    @event.listens_for(factory, "after_soft_rollback")
+    def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+        if previous.parent is None and not previous.nested:
+            session.info.pop(_KEY, None)

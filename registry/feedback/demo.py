@@ -1,0 +1,110 @@
+"""A synthetic half year of lookups, reports and acknowledgements, so monitoring has figures.
+
+Times follow the pilots' pattern: most calls between 17.00 and 09.00.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import models
+from registry.feedback import operations
+from registry.models import FeedbackAcknowledgement, Lookup, LookupResult, Plan, PlanVersion, User
+
+_HOURS = [0, 1, 2, 3, 7, 10, 13, 15, 17, 18, 19, 20, 21, 22, 23, 23, 22, 21, 20, 19, 2, 1]
+_NARRATIVES = [
+    "Synthetisch: buren belden over geschreeuw. Afspraken gevolgd, kinderen naar tante.",
+    "Synthetisch: telefonisch advies gegeven, geen inzet ter plaatse nodig.",
+    "Synthetisch: pleger aangehouden, tijdelijk huisverbod gestart.",
+]
+
+
+def create_demo_reports(
+    session: Session, responders: list[User], registrant: User, timezone: str, seed: int = 11
+) -> int:
+    rng = random.Random(seed)
+    zone = ZoneInfo(timezone)
+    now = datetime.now(zone)
+    versions = session.execute(
+        select(Plan, PlanVersion).join(
+            PlanVersion, (PlanVersion.plan_id == Plan.id) & (PlanVersion.version == Plan.current_version)
+        )
+    ).all()
+    count = 0
+    for index in range(60):
+        plan, version = rng.choice(versions)
+        user = rng.choice(responders)
+        day = now - timedelta(days=rng.randint(1, 182))
+        occurred = day.replace(hour=rng.choice(_HOURS), minute=rng.randint(0, 59), second=0, microsecond=0)
+        lookup = Lookup(
+            id=uuid.uuid4(),
+            user_id=user.id,
+            organisation_id=user.organisation_id,
+            role="responder",
+            incident_ref=f"DEMO-{index:04d}",
+            query_kind=rng.choice(models.QUERY_KINDS),
+            performed_at=occurred + timedelta(minutes=2),
+            match_count=1,
+            results=[
+                LookupResult(
+                    plan_id=plan.id,
+                    plan_version_id=version.id,
+                    match_on="address",
+                    quality="exact",
+                    score=1.0,
+                )
+            ],
+        )
+        session.add(lookup)
+        session.flush()
+        if rng.random() < 0.15:
+            continue  # a lookup without a report
+        args = {
+            "plan_id": plan.id,
+            "lookup_id": lookup.id,
+            "incident_ref": lookup.incident_ref,
+            "occurred_at": occurred,
+            "mode": rng.choice(models.REPORT_MODES),
+            "responders": sorted(
+                rng.sample(["police", "cit", "youth_protection", "veilig_thuis"], rng.randint(1, 2))
+            ),
+            "violence_type": rng.choice([*models.VIOLENCE_TYPES[:3], None]),
+            "household_type": rng.choice([*models.HOUSEHOLD_TYPES, None]),
+            "care_involvement": rng.choice([*models.CARE_INVOLVEMENTS, None]),
+            "mental_health_service": rng.choice([*models.MENTAL_HEALTH_SERVICES, None]),
+            "agreements": [
+                {
+                    "agreement_id": a.id,
+                    "outcome": rng.choice(
+                        ["followed", "followed", "followed", "not_followed", "not_applicable"]
+                    ),
+                    "note": "",
+                }
+                for a in version.agreements
+            ],
+            "actions": rng.sample(list(models.ACTIONS[:5]), rng.randint(0, 2)),
+            "narrative": rng.choice(_NARRATIVES),
+        }
+        report, _replayed = operations.create_report(
+            session, user, args, None, operations.fingerprint(str(index))
+        )
+        count += 1
+        if (now - occurred).days > 3:
+            acknowledged = occurred + timedelta(hours=rng.randint(10, 60))
+            session.add(
+                FeedbackAcknowledgement(
+                    organisation_id=plan.owner_organisation_id,
+                    report_id=report.id,
+                    user_id=registrant.id,
+                    note="Synthetisch: gebeld met de moeder.",
+                    acknowledged_at=acknowledged,
+                )
+            )
+    session.flush()
+    return count
