@@ -25,6 +25,7 @@ class Table:
     title: str
     column: str
     rows: list[tuple[str, int]]
+    summable: bool = True  # rows that overlap (lookups: all / with match / ...) have no total
 
     @property
     def total(self) -> int:
@@ -72,7 +73,7 @@ def tables(figures: dict[str, Any]) -> list[Table]:
             ("Raadplegingen", lookups["total"]),
             ("Met een gevonden handelingskader", lookups["with_match"]),
             ("Gevonden, geen inzet geregistreerd", lookups["without_report"]),
-        ]),
+        ], summable=False),
         Table("afspraken", "Afspraken bij een inzet", "Uitkomst",
               [(nl.OUTCOME_LABELS[code], agreements[code]) for code in nl.OUTCOME_LABELS]),
     ]  # fmt: skip
