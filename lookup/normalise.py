@@ -20,28 +20,31 @@ phone = stored.phone
 # letters that NFKD does not decompose into a base letter + accent
 _SPECIAL = str.maketrans(
     {"ß": "ss", "ı": "i", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
-     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "ð": "d"}
+     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "þ": "th", "ð": "d",
+     # typographic apostrophes vanish like the plain one: d’Ancona = d'Ancona = dancona
+     "’": "", "‘": "", "`": "", "'": ""}
 )  # fmt: skip
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
 def fold(text: str) -> str:
     """Lowercase, no diacritics, punctuation to spaces: 'Noë' -> 'noe', 'Ünal' -> 'unal'."""
-    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_SPECIAL))
+    decomposed = unicodedata.normalize("NFKD", (text or "").lower().translate(_SPECIAL))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", bare.lower().replace("'", "")).split())
+    return " ".join(_NON_WORD.sub(" ", bare.lower()).split())
 
 
 # --- house numbers ------------------------------------------------------------------------------
 
-_HOUSE = re.compile(r"^\s*(\d{1,5})\s*(?:[-/.]\s*)?([0-9a-zA-Z][0-9a-zA-Z\s\-]{0,14})?\s*$")
+# all the digits, then the range check: '100000' is refused, not read as 10000 + suffix '0'
+_HOUSE = re.compile(r"^\s*(\d+)\s*(?:[-/.]\s*)?([0-9a-zA-Z][0-9a-zA-Z\s\-]{0,14})?\s*$")
 
 
 def house_number(text: str) -> tuple[int, str] | None:
     """'12a', '12-A', '12 bis', '12-2hoog', '12 II' -> (12, 'A'), (12, 'A'), (12, 'BIS'),
     (12, '2HOOG'), (12, 'II'); None when there is no house number 1..99999."""
     match = _HOUSE.match(text or "")
-    if not match:
+    if not match or len(match.group(1)) > 5:
         return None
     number = int(match.group(1))
     if not 1 <= number <= 99999:
@@ -172,7 +175,13 @@ def query_name(text: str) -> Name:
     if "," in text:
         surname_part, _, first_part = text.partition(",")
         prefix, core = split_prefix(surname_part)
-        return Name(fold(first_part), prefix, core)
+        first = fold(first_part)
+        if not prefix:
+            # the register's order puts the tussenvoegsel last: 'Veen, Noë van der'
+            for candidate in PREFIXES:
+                if first == candidate or first.endswith(" " + candidate):
+                    return Name(first[: -len(candidate)].strip(), candidate, core)
+        return Name(first, prefix, core)
     words = fold(text).split()
     if not words:
         return Name("", "", "")
@@ -193,7 +202,8 @@ def query_name(text: str) -> Name:
 # --- the one search field -----------------------------------------------------------------------
 
 _DATE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
-_POSTCODE_IN_TEXT = re.compile(r"\b([1-9]\d{3})\s?([A-Za-z]{2})\b")
+# not followed by a letter, but possibly by the house number: '9401AB14'
+_POSTCODE_IN_TEXT = re.compile(r"\b([1-9]\d{3})\s*([A-Za-z]{2})(?![A-Za-z])")
 # a suffix is attached ('14a', '14-A', '12-2hoog') or, after a space, one letter or 'bis'
 # ('14 a', '12 bis'): '3 Den Haag' keeps its city
 _NUMBER_IN_TEXT = re.compile(
@@ -203,6 +213,8 @@ _NUMBER_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 _PHONE_LIKE = re.compile(r"^[\s+()\-.\d]{8,}$")
+# an ordinal that belongs to the street name: '1e Kerkstraat 3', '2de Hugo de Grootstraat 7'
+_ORDINAL = re.compile(r"^\s*\d{1,2}\s*(?:e|de|ste)\s+(?=[^\W\d_])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -216,7 +228,9 @@ class AddressText:
 
 
 def address_text(text: str) -> AddressText:
-    match = _NUMBER_IN_TEXT.search(text or "")
+    text = text or ""
+    ordinal = _ORDINAL.match(text)
+    match = _NUMBER_IN_TEXT.search(text, ordinal.end() if ordinal else 0)
     if match is None:
         return AddressText(street(text), None, "", "")
     parsed = house_number(match.group(0))

@@ -21,13 +21,15 @@ from lookup import normalise, search
 from registry import audit
 from registry.models import Address, Lookup, LookupResult, Person, Plan, PlanVersion, User
 from registry.plans.operations import PlanView
-from registry.timeutil import local_today, utcnow
+from registry.timeutil import aware, local_today, utcnow
 
 ROLE = "responder"
 MAX_MATCHES = 10
 # below these similarities a candidate is not shown: a wrong match exposes a family
 STREET_THRESHOLD = 0.75
 SURNAME_THRESHOLD = 0.75
+# a named city must resemble the stored one: every town has a Kerkstraat 14
+CITY_THRESHOLD = 0.75
 _QUALITY_ORDER = {"exact": 0, "building": 1, "fuzzy": 2}
 
 
@@ -188,7 +190,14 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
             continue
         score = 0.85 * street
         if parsed.city:
-            score = 0.7 * street + 0.3 * _similarity(parsed.city, hit.fields.get("city", ""))
+            stored_city = hit.fields.get("city", "")
+            city = max(
+                _similarity(parsed.city, stored_city),
+                fuzz.token_set_ratio(parsed.city, stored_city) / 100.0 - 0.05,
+            )
+            if city < CITY_THRESHOLD:
+                continue
+            score = 0.7 * street + 0.3 * city
         if hit.fields.get("suffix", "") != parsed.house_number_suffix:
             score -= 0.1
         scored[hit.row_id] = round(max(score, 0.0), 3)
@@ -308,6 +317,7 @@ def access_log(session: Session, plan_id: uuid.UUID) -> list[dict[str, Any]]:
         .order_by(Lookup.performed_at.desc())
     ).all()
     return [
-        {"at": at, "organisation": org, "user": name, "incident_ref": ref, "query_kind": kind}
+        # SQLite hands back naive datetimes; the API answers with the offset, as everywhere
+        {"at": aware(at), "organisation": org, "user": name, "incident_ref": ref, "query_kind": kind}
         for at, org, name, ref, kind in rows
     ]

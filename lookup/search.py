@@ -122,6 +122,21 @@ class SearchIndex:
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
 
+    def _reopen_if_lost(self) -> None:
+        """An index deleted from disk is started anew, empty and with nothing applied, so
+        that the change feed, replayed from its start, fills it again (instead of every
+        lookup failing on the missing files until someone runs `samenop index rebuild`)."""
+        if whoosh_index.exists_in(str(self.path)):
+            return
+        with self._lock:
+            if whoosh_index.exists_in(str(self.path)):  # another thread was first
+                return
+            log.warning("search index missing in %s; filling a new one from the change feed", self.path)
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / _SEQ_FILE).unlink(missing_ok=True)
+            self.ix = whoosh_index.create_in(str(self.path), SCHEMA)
+            self._searcher = None
+
     # --- the change feed ------------------------------------------------------------------------
 
     def applied(self) -> int:
@@ -145,6 +160,7 @@ class SearchIndex:
         Waits up to `timeout` for the writer lock; if another process holds it, that
         process is applying the same feed, and the caller goes on with the index as it is.
         """
+        self._reopen_if_lost()
         applied = 0
         while True:
             try:
@@ -182,6 +198,7 @@ class SearchIndex:
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Index every active plan anew from the database; returns the number of plans."""
+        self._reopen_if_lost()
         latest = session.scalar(select(func.max(PlanChange.id))) or 0
         writer = self.ix.writer(timeout=60)
         try:
@@ -212,11 +229,18 @@ class SearchIndex:
     # --- searching ------------------------------------------------------------------------------
 
     def searcher(self) -> Searcher:
+        self._reopen_if_lost()
         with self._lock:
             if self._searcher is None:
                 self._searcher = self.ix.searcher()
             elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                if self._searcher.reader().segments():
+                    self._searcher = self._searcher.refresh()
+                else:
+                    # whoosh cannot refresh a searcher over an empty index (its EmptyReader
+                    # has no segments to reuse: TypeError), so open a new one
+                    self._searcher.close()
+                    self._searcher = self.ix.searcher()
             return self._searcher
 
     def _hits(self, query: Query, limit: int) -> list[Hit]:
@@ -273,8 +297,12 @@ def follow_registry(app: Any) -> None:
         if sender is not app:
             return
         factory = app.extensions["samenop.db"]
-        with factory() as session:
-            index_for(app.config["INDEX_DIR"]).catch_up(session)
+        try:
+            with factory() as session:
+                index_for(app.config["INDEX_DIR"]).catch_up(session)
+        except Exception:
+            # the change is committed; the next lookup applies it (it checks the feed first)
+            log.exception("search index could not follow the change feed now")
 
     signals.plans_changed.connect(_apply, weak=False)
     signals.database_ready.connect(_apply, weak=False)

@@ -36,6 +36,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pygal (the statistics charts) appends a sys.meta_path finder without find_spec; from
+    # then on every import of an absent module (psycopg's optional C speedups, zoneinfo's
+    # tzdata fallback for an unknown zone) warns, which filterwarnings=error turns into a failure
+    config.addinivalue_line(
+        "filterwarnings", r"ignore:PluginImportFixer\.find_spec\(\) not found:ImportWarning"
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {config.getoption('--db')}"
 
@@ -64,9 +73,7 @@ def pg_cluster(db_kind: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def template_database(
-    db_kind: str, pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory
-) -> str:
+def template_database(db_kind: str, pg_cluster: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated, empty database that every test copies: the schema only through Alembic."""
     if db_kind == "sqlite":
         path = tmp_path_factory.mktemp("template") / "template.db"
@@ -99,9 +106,7 @@ def _pg_database(cluster: Any, name: str, template: str | None = None) -> Iterat
 
 
 @pytest.fixture
-def database_url(
-    db_kind: str, pg_cluster: Any, template_database: str, tmp_path: Path
-) -> Iterator[str]:
+def database_url(db_kind: str, pg_cluster: Any, template_database: str, tmp_path: Path) -> Iterator[str]:
     """A fresh copy of the migrated template for each test."""
     if db_kind == "sqlite":
         target = tmp_path / "samenop.db"
@@ -222,9 +227,7 @@ def fresh_code(app: Flask, user: User) -> str:
     current = int(now // two_factor.STEP_SECONDS)
     for step in (current, current + 1):
         if last is None or step > last:
-            return two_factor.current_code(
-                user.totp_secret or "", now=step * two_factor.STEP_SECONDS
-            )
+            return two_factor.current_code(user.totp_secret or "", now=step * two_factor.STEP_SECONDS)
     raise AssertionError("both usable TOTP steps are spent; wait for the next one")
 
 

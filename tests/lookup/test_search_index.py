@@ -1,0 +1,205 @@
+"""The search index follows the database: `samenop index rebuild`, several workers writing one
+index at once, an index lost from disk, and a first lookup on an empty index."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select, update
+
+from lookup import normalise
+from lookup.cli import rebuild
+from lookup.search import SearchIndex
+from registry.db import db as database
+from registry.models import Plan, PlanChange
+from tests.registry.plan_data import address, person, plan_body
+
+LOOKUPS = "/api/v1/lookups"
+PLANS = "/api/v1/plans"
+
+
+@pytest.fixture
+def plan_headers(make_user: Any, auth_headers: Any) -> dict[str, str]:
+    return auth_headers(make_user(roles=("registrant",)))
+
+
+@pytest.fixture
+def headers(make_user: Any, make_org: Any, auth_headers: Any) -> dict[str, str]:
+    return auth_headers(make_user(roles=("responder",), org=make_org("Meldkamer Oost", kind="police")))
+
+
+def create(client: FlaskClient, plan_headers: dict[str, str], surname: str, house_number: int = 14) -> str:
+    body = plan_body(
+        addresses=[address(house_number=house_number, street="Kerkstraat", city="Assen")],
+        persons=[person(first_name="Noor", surname_prefix="", surname=surname, phone=None)],
+    )
+    response = client.post(PLANS, json=body, headers=plan_headers)
+    assert response.status_code == 201, response.get_json()
+    return str(response.get_json()["id"])
+
+
+def found_by_name(client: FlaskClient, headers: dict[str, str], name: str) -> list[str]:
+    response = client.post(LOOKUPS, json={"incident_ref": "P-1", "person": {"name": name}}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return [match["plan"]["id"] for match in response.get_json()["matches"]]
+
+
+def found_by_text(client: FlaskClient, headers: dict[str, str], text: str) -> list[str]:
+    response = client.post(LOOKUPS, json={"incident_ref": "P-1", "address_text": text}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return [match["plan"]["id"] for match in response.get_json()["matches"]]
+
+
+def in_index(index: SearchIndex, surname: str) -> set[str]:
+    return {str(hit.plan_id) for hit in index.find_persons(normalise.query_name(surname))}
+
+
+# --- samenop index rebuild ----------------------------------------------------------------------
+
+
+def test_rebuild_indexes_the_active_plans_from_the_database_with_a_progress_bar(
+    app, client, plan_headers, headers
+):
+    # Given an index that has drifted from the database: a plan withdrawn behind its back
+    kept = [create(client, plan_headers, surname) for surname in ("Bakker", "Visser", "Smit")]
+    gone = create(client, plan_headers, "Mulder", house_number=20)
+    index_dir = app.config["INDEX_DIR"]
+    with app.app_context():
+        database.session.execute(update(Plan).where(Plan.id == uuid.UUID(gone)).values(status="withdrawn"))
+        database.commit()
+    assert in_index(SearchIndex(index_dir), "Mulder") == {gone}
+
+    # When an administrator runs `samenop index rebuild`
+    result = app.test_cli_runner().invoke(rebuild, [])
+
+    # Then it reports its progress and count, and the index holds exactly the active plans
+    assert result.exit_code == 0, result.output
+    assert "indexing active plans" in result.output
+    assert "indexed 3 active plan(s)" in result.output
+    index = SearchIndex(index_dir)
+    for plan_id, surname in zip(kept, ("Bakker", "Visser", "Smit"), strict=True):
+        assert in_index(index, surname) == {plan_id}
+    assert in_index(index, "Mulder") == set()
+    assert found_by_name(client, headers, "Bakker") == [kept[0]]
+    assert found_by_text(client, headers, "Kerkstraat 20 Assen") == []
+
+
+def test_rebuild_of_an_empty_database_gives_an_empty_index_that_lookups_can_use(app, client, headers):
+    result = app.test_cli_runner().invoke(rebuild, [])
+
+    assert result.exit_code == 0, result.output
+    assert "indexed 0 active plan(s)" in result.output
+    assert found_by_name(client, headers, "Bakker") == []
+
+
+# --- several workers ----------------------------------------------------------------------------
+
+
+def test_two_workers_applying_changes_concurrently_lose_no_update_and_raise_no_lock_error(
+    app: Flask, tmp_path: Path, plan_headers: dict[str, str]
+):
+    # Given two workers, each with its own SearchIndex on one directory (as two gunicorn processes)
+    shared = tmp_path / "shared-index"
+    workers = [SearchIndex(str(shared)), SearchIndex(str(shared))]
+    batches = [[f"Aanvraag{thread}Gezin{number}" for number in range(6)] for thread in range(2)]
+    created: dict[str, str] = {}
+    errors: list[BaseException] = []
+    registering = threading.Event()
+    registering.set()
+
+    def register(batch: list[str]) -> None:
+        client = app.test_client()
+        try:
+            for surname in batch:
+                created[surname] = create(client, plan_headers, surname)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    def apply_feed(worker: SearchIndex) -> None:
+        # each worker applies the change feed over and over, with its own session, while plans
+        # are being registered, and once more when registering is over
+        try:
+            with app.extensions["samenop.db"]() as session:
+                while True:
+                    last_round = not registering.is_set()
+                    worker.catch_up(session)
+                    session.rollback()  # end the read transaction: see the next commit
+                    if last_round:
+                        return
+                    time.sleep(0.002)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    registrants = [threading.Thread(target=register, args=(batch,)) for batch in batches]
+    appliers = [threading.Thread(target=apply_feed, args=(worker,)) for worker in workers]
+    for thread in appliers + registrants:
+        thread.start()
+    for thread in registrants:
+        thread.join(timeout=120)
+    registering.clear()
+    for thread in appliers:
+        thread.join(timeout=120)
+
+    # Then no worker saw an error, and every plan is findable through either worker's index
+    assert errors == []
+    assert len(created) == 12
+    with app.app_context():
+        latest = database.session.scalar(select(func.max(PlanChange.id)))
+    late_reader = SearchIndex(str(shared))
+    assert late_reader.applied() == latest
+    for surname, plan_id in created.items():
+        for index in (*workers, late_reader):
+            assert plan_id in in_index(index, surname), surname
+
+
+# --- an index lost from disk --------------------------------------------------------------------
+
+
+def test_an_index_deleted_from_disk_is_rebuilt_from_the_feed_and_finds_plans_again(
+    app, client, plan_headers, headers
+):
+    plan_id = create(client, plan_headers, "Bakker")
+    assert found_by_name(client, headers, "Bakker") == [plan_id]
+
+    shutil.rmtree(app.config["INDEX_DIR"])
+
+    assert found_by_name(client, headers, "Bakker") == [plan_id]
+    assert found_by_text(client, headers, "Kerkstraat 14 Assen") == [plan_id]
+    later = create(client, plan_headers, "Visser", house_number=16)
+    assert found_by_name(client, headers, "Visser") == [later]
+
+
+def test_an_index_deleted_from_disk_can_be_rebuilt_by_the_command(app, client, plan_headers, headers):
+    plan_id = create(client, plan_headers, "Bakker")
+    assert found_by_name(client, headers, "Bakker") == [plan_id]
+    shutil.rmtree(app.config["INDEX_DIR"])
+
+    result = app.test_cli_runner().invoke(rebuild, [])
+
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 active plan(s)" in result.output
+    assert in_index(SearchIndex(app.config["INDEX_DIR"]), "Bakker") == {plan_id}
+    assert found_by_name(client, headers, "Bakker") == [plan_id]
+
+
+# --- the first lookups of a new installation ----------------------------------------------------
+
+
+def test_fuzzy_lookups_on_an_empty_index_keep_working_once_plans_arrive(client, plan_headers, headers):
+    # Given a new installation whose first lookups find nothing
+    assert found_by_text(client, headers, "Kerkstraat 14 Assen") == []
+    assert found_by_name(client, headers, "Bakker") == []
+
+    # When the first plan is registered, Then the same worker finds it
+    plan_id = create(client, plan_headers, "Bakker")
+
+    assert found_by_name(client, headers, "Bakker") == [plan_id]
+    assert found_by_text(client, headers, "Kerkstraat 14 Assen") == [plan_id]
