@@ -235,7 +235,14 @@ def address_text(text: str) -> AddressText:
         return AddressText(street(text), None, "", "")
     parsed = house_number(match.group(0))
     number, suffix = parsed if parsed else (None, "")
-    return AddressText(street(text[: match.start()]), number, suffix, city(text[match.end() :]))
+    before, after = text[: match.start()], text[match.end() :]
+    if not fold(before) and len(fold(after).split()) > 1:
+        # the number said first: '14 Kerkstraat Assen' -> street 'kerkstraat', city 'assen'
+        *street_words, city_word = after.replace(",", " ").split()
+        return AddressText(street(" ".join(street_words)), number, suffix, city(city_word))
+    if not fold(before):
+        return AddressText(street(after), number, suffix, "")
+    return AddressText(street(before), number, suffix, city(after))
 
 
 @dataclass(frozen=True)
