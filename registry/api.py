@@ -48,9 +48,7 @@ class ApiError(Exception):
         self.fields = fields or {}
 
 
-def error_response(
-    status: int, code: str, message: str, fields: dict[str, Any] | None = None
-) -> Response:
+def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> Response:
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
     response.status_code = status
     return response
@@ -71,7 +69,10 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes; `silent` only covers ValueError
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "De aanvraag moet een JSON-object bevatten.")
     return data
@@ -104,9 +105,7 @@ def require_token(*roles: str) -> Callable[[F], F]:
                 else None
             )
             if found is None:
-                raise ApiError(
-                    401, "unauthenticated", "Log opnieuw in: het token ontbreekt of is verlopen."
-                )
+                raise ApiError(401, "unauthenticated", "Log opnieuw in: het token ontbreekt of is verlopen.")
             user, token = found
             db.commit()  # keep the idle clock even when the view fails later
             if roles and not user.has_role(*roles):
@@ -132,14 +131,23 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
         db.rollback()
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        response = error_response(exc.status, exc.code, exc.message, exc.fields)
+        if exc.status == 401:
+            # RFC 9110: a 401 names the scheme that would be accepted
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         db.rollback()
         status = exc.code or 500
         if is_api():
-            return error_response(status, _CODES.get(status, "error"), exc.description or "")
+            response = error_response(status, _CODES.get(status, "error"), exc.description or "")
+            # keep what the exception says beyond its body, e.g. `Allow` on a 405
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
         from flask import render_template
 
         return render_template("errors/http.html", error=exc), status

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from flask import has_request_context, request
@@ -23,7 +24,8 @@ _CHAIN_LOCK_KEY = 7513
 def _payload(entry: AuditEntry) -> str:
     fields = {
         "id": entry.id,
-        "at": aware(entry.at).isoformat(),
+        # in UTC whatever the database hands back: PostgreSQL answers in its session time zone
+        "at": aware(entry.at).astimezone(UTC).isoformat(),
         "user_id": entry.user_id,
         "username": entry.username,
         "organisation": entry.organisation,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -27,13 +28,26 @@ def _truthy(value: str) -> bool:
 
 
 def _secret_key(instance: Path) -> str:
-    """Generate the secret key into instance/ once, readable by the owner only."""
+    """Generate the secret key into instance/ once, readable by the owner only.
+
+    Several workers may start at once on a fresh instance directory: each writes its key to
+    a private file and links it into place; the first link wins and the others use that key,
+    so nobody ever reads a half-written file or fails on one that appeared meanwhile."""
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+                handle.flush()
+                os.fsync(handle.fileno())
+            # another worker may have been first: then its key is the key
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -42,9 +56,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     env = os.environ
     overrides = dict(overrides or {})
     instance = Path(overrides.pop("INSTANCE_DIR", _instance_dir()))
+    default_database = f"sqlite:///{instance / 'samenop.db'}"
     config: dict[str, Any] = {
         "INSTANCE_DIR": str(instance),
-        "DATABASE_URL": env.get("SAMENOP_DATABASE_URL") or f"sqlite:///{instance / 'samenop.db'}",
+        "DATABASE_URL": env.get("SAMENOP_DATABASE_URL") or default_database,
         "INDEX_DIR": env.get("SAMENOP_INDEX_DIR") or str(instance / "index"),
         "SMTP_URL": env.get("SAMENOP_SMTP_URL") or None,
         "MAIL_FROM": env.get("SAMENOP_MAIL_FROM", "samenop@localhost"),
@@ -67,6 +82,12 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None
     config.update(overrides)
+    if config["DATABASE_URL"] == default_database:
+        try:
+            # SQLite creates the file, not its directory
+            instance.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"SAMENOP_INSTANCE_DIR cannot be created: {exc}") from None
     if config["SECRET_KEY"] is None:
         config["SECRET_KEY"] = _secret_key(instance)
     validate(config)
@@ -87,13 +108,13 @@ def validate(config: dict[str, Any]) -> None:
         "postgresql",
         "postgresql+psycopg",
     }:
-        raise ConfigError("PostgreSQL is used through psycopg 3: postgresql+psycopg://")
+        raise ConfigError("SAMENOP_DATABASE_URL: PostgreSQL is used through psycopg 3: postgresql+psycopg://")
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_file(url.database, url.query)
     try:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"SAMENOP_TIMEZONE is not a known time zone: {config['TIMEZONE']}"
-        ) from None
+        raise ConfigError(f"SAMENOP_TIMEZONE is not a known time zone: {config['TIMEZONE']}") from None
     index_dir = Path(config["INDEX_DIR"])
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
@@ -103,3 +124,14 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"SAMENOP_INDEX_DIR is not writable: {index_dir}")
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
+
+
+def _check_sqlite_file(database: str | None, query: Any) -> None:
+    """SQLite creates the file but not its directory: a missing one would fail at the first request."""
+    if not database or database == ":memory:" or query.get("uri"):
+        return
+    directory = Path(database).parent
+    if not directory.is_dir():
+        raise ConfigError(f"SAMENOP_DATABASE_URL: no such directory for the SQLite file: {directory}")
+    if not os.access(directory, os.W_OK):
+        raise ConfigError(f"SAMENOP_DATABASE_URL: cannot write the SQLite file's directory: {directory}")

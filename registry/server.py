@@ -36,8 +36,6 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
             "errorlog": "-",
             "timeout": 30,
             # connections must never cross a fork: each worker opens its own
-            "post_fork": lambda _server, _worker: app.extensions["samenop.engine"].dispose(
-                close=False
-            ),
+            "post_fork": lambda _server, _worker: app.extensions["samenop.engine"].dispose(close=False),
         },
     ).run()

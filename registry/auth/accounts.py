@@ -46,9 +46,7 @@ def _hash_params() -> dict[str, Any]:
 # --- provisioning -------------------------------------------------------------------------------
 
 
-def create_organisation(
-    session: Session, name: str, kind: str, region: str | None = None
-) -> Organisation:
+def create_organisation(session: Session, name: str, kind: str, region: str | None = None) -> Organisation:
     org = Organisation(name=name, kind=kind, region=region)
     session.add(org)
     session.flush()
@@ -193,9 +191,7 @@ def unlock(session: Session, username: str) -> bool:
 
 def find_login_user(session: Session, username: str) -> User | None:
     """The user who may log in under this name: existing, active and enrolled."""
-    user = session.scalars(
-        select(User).where(User.username == normalise_username(username))
-    ).first()
+    user = session.scalars(select(User).where(User.username == normalise_username(username))).first()
     if user is None or not user.is_active or user.enrolled_at is None:
         return None
     return user
@@ -238,9 +234,7 @@ def authenticate(
     _count_failure(session, name)
     # which factor failed stays out of the answer; the audit row keeps it for the privacy officer
     reason = "unknown_user" if user is None else ("password" if not password_ok else "code")
-    audit.record(
-        session, "login", "failed", username=name, detail={"channel": channel, "reason": reason}
-    )
+    audit.record(session, "login", "failed", username=name, detail={"channel": channel, "reason": reason})
     raise LoginFailed
 
 
@@ -262,9 +256,7 @@ def issue_api_token(session: Session, user: User) -> tuple[str, ApiToken]:
     return raw, token
 
 
-def _fresh(
-    created_at: datetime, last_seen_at: datetime, idle_minutes: int, absolute_hours: int
-) -> bool:
+def _fresh(created_at: datetime, last_seen_at: datetime, idle_minutes: int, absolute_hours: int) -> bool:
     now = utcnow()
     return now - aware(last_seen_at) < timedelta(minutes=idle_minutes) and now - aware(
         created_at
@@ -292,9 +284,7 @@ def start_web_session(session: Session, user: User, remote_addr: str | None) -> 
 
 
 def user_for_web_session(session: Session, raw: str) -> User | None:
-    web = session.scalars(
-        select(WebSession).where(WebSession.token_hash == hash_token(raw))
-    ).first()
+    web = session.scalars(select(WebSession).where(WebSession.token_hash == hash_token(raw))).first()
     if web is None or web.ended_at is not None:
         return None
     config = current_app.config
@@ -315,8 +305,6 @@ def user_for_web_session(session: Session, raw: str) -> User | None:
 
 
 def end_web_session(session: Session, raw: str) -> None:
-    web = session.scalars(
-        select(WebSession).where(WebSession.token_hash == hash_token(raw))
-    ).first()
+    web = session.scalars(select(WebSession).where(WebSession.token_hash == hash_token(raw))).first()
     if web is not None and web.ended_at is None:
         web.ended_at = utcnow()

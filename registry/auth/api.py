@@ -32,9 +32,7 @@ class TokenSchema(Schema):
 def create_token() -> tuple[dict[str, Any], int]:
     args = parse(TokenArgs())
     try:
-        user = accounts.authenticate(
-            db.session, args["username"], args["password"], args["otp"], "api"
-        )
+        user = accounts.authenticate(db.session, args["username"], args["password"], args["otp"], "api")
     except accounts.LoginLocked:
         db.commit()
         raise ApiError(
@@ -44,9 +42,7 @@ def create_token() -> tuple[dict[str, Any], int]:
         ) from None
     except accounts.LoginFailed:
         db.commit()
-        raise ApiError(
-            401, "invalid_credentials", "Gebruikersnaam, wachtwoord of code klopt niet."
-        ) from None
+        raise ApiError(401, "invalid_credentials", "Gebruikersnaam, wachtwoord of code klopt niet.") from None
     raw, token = accounts.issue_api_token(db.session, user)
     db.commit()
     body = {

@@ -37,9 +37,7 @@ def hash_password(password: str, params: dict[str, Any] | None = None) -> str:
     return hasher(params).hash(password)
 
 
-def verify_password(
-    stored_hash: str | None, password: str, params: dict[str, Any] | None = None
-) -> bool:
+def verify_password(stored_hash: str | None, password: str, params: dict[str, Any] | None = None) -> bool:
     """Constant work whether or not the user exists: an absent hash verifies a dummy."""
     ph = hasher(params)
     target = stored_hash or _dummy_hash(ph)

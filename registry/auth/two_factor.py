@@ -64,11 +64,9 @@ def current_code(secret: str, now: float | None = None) -> str:
 
 
 def provisioning_uri(secret: str, username: str) -> str:
-    return pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(
-        name=username, issuer_name="Samen Op"
-    )
+    return pyotp.TOTP(secret, interval=STEP_SECONDS).provisioning_uri(name=username, issuer_name="Samen Op")
 
 
 def qr_svg(secret: str, username: str) -> str:
     """The enrolment QR code as an inline SVG (no request for an image that carries the secret)."""
-    return segno.make(provisioning_uri(secret, username), error="m").svg_inline(scale=5)
+    return segno.make(provisioning_uri(secret, username), error="m").svg_inline(scale=5, omitsize=True)

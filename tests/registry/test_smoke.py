@@ -26,9 +26,7 @@ def test_provision_then_token(app, client):
     )
     assert result.exit_code == 0, result.output
     secret = next(
-        line.split(": ", 1)[1]
-        for line in result.output.splitlines()
-        if line.startswith("totp_secret: ")
+        line.split(": ", 1)[1] for line in result.output.splitlines() if line.startswith("totp_secret: ")
     )
     response = client.post(
         "/api/v1/auth/token",

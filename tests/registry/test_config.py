@@ -1,0 +1,172 @@
+"""Configuration refuses to start when misconfigured, and generates a secret key when none is given."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry import config
+from registry.app import create_app
+from registry.config import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only what a test sets: no SAMENOP_* variable of the machine running the tests."""
+    for name in list(os.environ):
+        if name.startswith("SAMENOP_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'samenop.db'}",
+        "SECRET_KEY": "een-geheime-sleutel-van-voldoende-lengte",
+    }
+
+
+def test_valid_configuration_loads(base):
+    settings = config.load(base)
+    assert settings["DATABASE_URL"] == base["DATABASE_URL"]
+    assert settings["TIMEZONE"] == "Europe/Amsterdam"
+    assert Path(settings["INDEX_DIR"]).is_dir()
+
+
+@pytest.mark.parametrize("secret", ["", "kort", "x" * 31])
+def test_short_secret_refused(base, secret):
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        config.load({**base, "SECRET_KEY": secret})
+
+
+def test_short_secret_from_environment_refused(base, monkeypatch):
+    monkeypatch.setenv("SAMENOP_SECRET_KEY", "te-kort")
+    del base["SECRET_KEY"]
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app(base)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "geen url",
+        "mysql://samenop@localhost/samenop",
+        "postgresql+psycopg2://samenop@localhost/samenop",
+        "postgres://samenop@localhost/samenop",
+    ],
+)
+def test_bad_database_url_refused(base, url):
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        config.load({**base, "DATABASE_URL": url})
+
+
+def test_bad_database_url_from_environment_refused(base, monkeypatch):
+    monkeypatch.setenv("SAMENOP_DATABASE_URL", "oracle://scott@tiger/db")
+    del base["DATABASE_URL"]
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        create_app(base)
+
+
+def test_sqlite_file_in_a_missing_directory_refused(base, tmp_path):
+    # Given a SQLite URL whose directory does not exist (a typo), or is a file
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    for url in (f"sqlite:///{tmp_path / 'typo' / 'samenop.db'}", f"sqlite:///{blocker / 'samenop.db'}"):
+        # Then the app refuses to start, instead of failing at the first request
+        with pytest.raises(ConfigError, match="DATABASE_URL"):
+            config.load({**base, "DATABASE_URL": url})
+
+
+def test_default_database_directory_is_created(tmp_path):
+    # Given only a secret key and an index directory elsewhere: the database defaults to instance/
+    instance = tmp_path / "nieuw" / "instance"
+    settings = config.load(
+        {"INSTANCE_DIR": str(instance), "INDEX_DIR": str(tmp_path / "index"), "SECRET_KEY": "k" * 40}
+    )
+    # Then the instance directory exists, so SQLite can create its file there
+    assert settings["DATABASE_URL"] == f"sqlite:///{instance / 'samenop.db'}"
+    assert instance.is_dir()
+
+
+def test_start_up_runs_no_queries(base):
+    # Given a PostgreSQL URL where no server listens
+    url = "postgresql+psycopg://samenop@/samenop?host=/nonexistent-socket-dir"
+    # When the app is created, it starts (the database is touched by the first request only)
+    app = create_app({**base, "DATABASE_URL": url})
+    app.extensions["samenop.engine"].dispose()
+
+
+def test_unwritable_index_dir_refused(base, tmp_path):
+    # Given an index directory that cannot be created: its parent is a regular file
+    # (tests run as root, for whom a read-only directory is writable)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="INDEX_DIR"):
+        config.load({**base, "INDEX_DIR": str(blocker / "index")})
+
+
+def test_index_dir_that_is_a_file_refused(base, tmp_path):
+    blocker = tmp_path / "index-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="INDEX_DIR"):
+        config.load({**base, "INDEX_DIR": str(blocker)})
+
+
+@pytest.mark.parametrize("zone", ["Europe/Atlantis", "", "../../etc/passwd", "CET+1"])
+def test_unknown_time_zone_refused(base, zone, monkeypatch):
+    monkeypatch.setenv("SAMENOP_TIMEZONE", zone)
+    with pytest.raises(ConfigError, match="TIMEZONE"):
+        config.load(base)
+
+
+def test_bad_smtp_url_refused(base, monkeypatch):
+    monkeypatch.setenv("SAMENOP_SMTP_URL", "mail.example.org:25")
+    with pytest.raises(ConfigError, match="SMTP_URL"):
+        config.load(base)
+
+
+def test_secret_key_generated_into_instance_owner_only(base):
+    # Given no secret key anywhere
+    del base["SECRET_KEY"]
+    instance = Path(base["INSTANCE_DIR"])
+    assert not instance.exists()
+    # When the configuration loads
+    settings = config.load(base)
+    # Then a long random key is written into instance/, readable by the owner only
+    key_file = instance / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert key_file.read_text().strip() == settings["SECRET_KEY"]
+    assert len(settings["SECRET_KEY"]) >= 32
+    # and the next start uses the same key (sessions survive a restart)
+    assert config.load(base)["SECRET_KEY"] == settings["SECRET_KEY"]
+
+
+def test_secret_key_generated_once_when_workers_start_together(base):
+    # Given several server processes starting at once on a fresh instance directory
+    del base["SECRET_KEY"]
+    workers = 12
+    start = threading.Barrier(workers)
+
+    def boot(_: int) -> str:
+        start.wait(timeout=30)
+        return str(config.load(base)["SECRET_KEY"])
+
+    # When each loads the configuration
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        keys = set(pool.map(boot, range(workers)))
+    # Then none fails and all share one key
+    assert len(keys) == 1
+    assert keys.pop() == (Path(base["INSTANCE_DIR"]) / "secret_key").read_text().strip()
+
+
+def test_given_secret_is_not_written_to_disk(base):
+    config.load(base)
+    assert not (Path(base["INSTANCE_DIR"]) / "secret_key").exists()
