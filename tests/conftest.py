@@ -105,17 +105,67 @@ def _pg_database(cluster: Any, name: str, template: str | None = None) -> Iterat
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_work_database(db_kind: str, pg_cluster: Any, template_database: str) -> Iterator[str | None]:
+    """One migrated PostgreSQL database for the whole run, emptied after every test
+    (TRUNCATE takes milliseconds; a CREATE DATABASE per test took most of the run)."""
+    if db_kind != "postgresql":
+        yield None
+        return
+    with _pg_database(pg_cluster, "samenop_work", template_database) as url:
+        yield url
+
+
+_KEEP = {"alembic_version"}
+
+
+def _empty_pg(url: str) -> None:
+    """Back to the state `upgrade head` leaves: no rows but the audit chain's genesis."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            # whatever a test left open (a live server's pool, a thread) must not hold a lock
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            tables = [
+                name
+                for (name,) in conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                )
+                if name not in _KEEP
+            ]
+            conn.execute(text("SET lock_timeout = '20s'"))
+            conn.execute(text(f"TRUNCATE TABLE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "INSERT INTO audit_head (id, last_entry_id, last_hash, count) VALUES (1, 0, :genesis, 0)"
+                ),
+                {"genesis": "0" * 64},
+            )
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def database_url(db_kind: str, pg_cluster: Any, template_database: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh copy of the migrated template for each test."""
+def database_url(
+    db_kind: str, pg_work_database: str | None, template_database: str, tmp_path: Path
+) -> Iterator[str]:
+    """An empty, migrated database for each test: a copy of the SQLite template, or the
+    shared PostgreSQL database, emptied again afterwards."""
     if db_kind == "sqlite":
         target = tmp_path / "samenop.db"
         shutil.copy(template_database, target)
         yield f"sqlite:///{target}"
         return
-    name = f"t{next(_counter)}_{uuid.uuid4().hex[:8]}"
-    with _pg_database(pg_cluster, name, template_database) as url:
-        yield url
+    assert pg_work_database is not None
+    try:
+        yield pg_work_database
+    finally:
+        _empty_pg(pg_work_database)
 
 
 @pytest.fixture
