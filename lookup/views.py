@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import datetime
 from typing import Any
@@ -149,6 +148,13 @@ def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
     return data
 
 
+def _form_key(lookup_id: uuid.UUID, plan_id: uuid.UUID) -> str:
+    """The idempotency key of the report form: one per lookup and plan (keys are per user), the same
+    however often the form is opened. Pages are never cached, so going back re-fetches the form;
+    sent again, it returns the first report instead of storing a second."""
+    return f"inzet-{lookup_id}-{plan_id}"
+
+
 @bp.route("/inzet", methods=["GET", "POST"])
 @web.role_required(operations.ROLE)
 def report() -> Any:
@@ -186,8 +192,9 @@ def report() -> Any:
         except feedback.IdempotencyConflict:
             errors = {
                 "_form": [
-                    "Dit formulier is al verstuurd met andere gegevens. "
-                    "Open het opnieuw vanuit de raadpleging."
+                    "Voor deze raadpleging is al een inzet geregistreerd, met andere gegevens. "
+                    "Een geregistreerde inzet wordt niet gewijzigd; "
+                    "doe voor een nieuwe inzet een nieuwe raadpleging."
                 ]
             }
         else:
@@ -205,7 +212,7 @@ def report() -> Any:
             form=form,
             errors=errors,
             now=_local_now(),
-            idempotency_key=request.form.get("idempotency_key") or secrets.token_urlsafe(16),
+            idempotency_key=request.form.get("idempotency_key") or _form_key(lookup.id, plan_id),
         ),
         422 if errors else 200,
     )
