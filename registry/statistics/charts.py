@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pygal
 from pygal.style import Style
 
@@ -30,12 +32,17 @@ def bar_chart(table: Table) -> str:
         js=[],  # shown as an <img>: no script, and our CSP would refuse one anyway
         show_legend=False,
         print_values=True,
-        width=760,
+        width=640,
         height=max(260, 34 * len(table.rows) + 80) if horizontal else 320,
         title=table.title,
         disable_xml_declaration=False,
         truncate_label=-1,
     )
-    chart.x_labels = [label for label, _count in table.rows]
-    chart.add("Aantal", [count for _label, count in table.rows])
+    rows = list(reversed(table.rows)) if horizontal else table.rows  # pygal draws the first bar lowest
+    chart.x_labels = [label for label, _count in rows]
+    chart.add("Aantal", [count for _label, count in rows])
+    # counts are whole numbers: whole-number ticks only
+    highest = max((count for _label, count in rows), default=0)
+    step = max(1, math.ceil(highest / 8))
+    chart.y_labels = list(range(0, highest + step + 1, step))
     return str(chart.render(is_unicode=True))

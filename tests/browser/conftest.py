@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-gpu",
+    # Dutch date and time inputs (dd-mm-jjjj, 24 hours), as the users see them
+    "--lang=nl-NL",
 ]
 # a step that fails should fail in seconds, not after Playwright's default half minute
 TIMEOUT_MS = 10_000
