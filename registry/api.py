@@ -107,7 +107,8 @@ def require_token(*roles: str) -> Callable[[F], F]:
             if found is None:
                 raise ApiError(401, "unauthenticated", "Log opnieuw in: het token ontbreekt of is verlopen.")
             user, token = found
-            db.commit()  # keep the idle clock even when the view fails later
+            if db.session.dirty:
+                db.commit()  # keep the idle clock even when the view fails later
             if roles and not user.has_role(*roles):
                 raise ApiError(403, "forbidden", "Uw rol geeft geen toegang tot deze functie.")
             g.api_user = user

@@ -263,6 +263,16 @@ def _fresh(created_at: datetime, last_seen_at: datetime, idle_minutes: int, abso
     ) < timedelta(hours=absolute_hours)
 
 
+# the idle clock moves in steps: no write on every request of a busy client
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _touch(row: ApiToken | WebSession, column: str) -> None:
+    now = utcnow()
+    if now - aware(getattr(row, column)) >= TOUCH_EVERY:
+        setattr(row, column, now)
+
+
 def user_for_api_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
     if token is None or token.revoked_at is not None or not token.user.is_active:
@@ -272,7 +282,7 @@ def user_for_api_token(session: Session, raw: str) -> tuple[User, ApiToken] | No
         token.created_at, token.last_used_at, config["TOKEN_IDLE_MINUTES"], 10**6
     ):
         return None
-    token.last_used_at = utcnow()
+    _touch(token, "last_used_at")
     return token.user, token
 
 
@@ -299,7 +309,7 @@ def user_for_web_session(session: Session, raw: str) -> User | None:
     user = session.get(User, web.user_id)
     if user is None or not user.is_active:
         return None
-    web.last_seen_at = utcnow()
+    _touch(web, "last_seen_at")
     user.login_token = raw
     return user
 

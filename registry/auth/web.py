@@ -29,7 +29,8 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def _load(token: str) -> User | None:
     user = accounts.user_for_web_session(db.session, token)
-    db.commit()  # keeps last_seen (idle timeout) and ends sessions found stale
+    if db.session.dirty:
+        db.commit()  # keeps last_seen (idle timeout) and ends sessions found stale
     return user
 
 
