@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -82,7 +82,9 @@ def closed_remove(day: datetime) -> None:
 @closed_days.command("list")
 @with_appcontext
 def closed_list() -> None:
+    # today in the configured zone, not the server's (UTC): the day a closed day is about
+    today = local_today(current_app.config["TIMEZONE"])
     for row in db.session.scalars(
-        select(ClosedDay).where(ClosedDay.day_on >= date.today()).order_by(ClosedDay.day_on)
+        select(ClosedDay).where(ClosedDay.day_on >= today).order_by(ClosedDay.day_on)
     ):
         click.echo(f"{row.day_on.isoformat()} {row.reason}".rstrip())

@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -142,7 +142,8 @@ def create_report(
         plan_version_id=version.id,
         lookup_id=args.get("lookup_id"),
         incident_ref=args["incident_ref"],
-        occurred_at=args["occurred_at"],
+        # in UTC: SQLite keeps the wall-clock time and drops the offset, and everything stored is UTC
+        occurred_at=args["occurred_at"].astimezone(UTC),
         mode=args["mode"],
         responders=sorted(args["responders"]),
         violence_type=args.get("violence_type"),

@@ -1,0 +1,270 @@
+"""`samenop feedback digest --date D`: one e-mail per organisation with feedback due that day, to
+its registrants (and, for late items, its coordinators), over a real SMTP server on loopback.
+E-mail is not a safe channel: counts and a link only."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+
+from registry.app import create_app
+from registry.db import db as database
+from registry.models import Organisation, User
+from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at
+
+FRIDAY_NIGHT = amsterdam(2026, 3, 13, 23, 40)
+SATURDAY_MORNING = amsterdam(2026, 3, 14, 9, 0)
+
+# what must never travel by e-mail: everything that names or locates the family
+SECRETS = [
+    "Gezin Voorbeeld",  # the plan's title
+    "Noor", "Testveen", "Testman",  # persons
+    "Verzonnenstraat", "9401", "Testdorp",  # the address
+    "Tante Fictief", "06-", "+316",  # contacts and phone numbers
+    NARRATIVE, "aangehouden", "Toelichting bij afspraak",  # what was done
+    "P-2026",  # the incident number
+]  # fmt: skip
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP server received: one entry per delivered message."""
+
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        message = email.message_from_bytes(envelope.original_content, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.messages.append((sorted(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [message for recipients, message in self.messages if address in recipients]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, str]]:
+    """A real SMTP server on loopback. -> (what it received, its smtp:// URL)"""
+    box = Mailbox()
+    port = free_port()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        yield box, f"smtp://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], mailbox: tuple[Mailbox, str]) -> Iterator[Flask]:
+    """The app of this module sends its mail to the loopback server."""
+    application = create_app(app_config | {"SMTP_URL": mailbox[1], "BASE_URL": "https://samenop.example"})
+    yield application
+    application.extensions["samenop.engine"].dispose()
+
+
+@pytest.fixture
+def set_email(app: Flask) -> Callable[[User, str], None]:
+    def set_address(user: User, address: str) -> None:
+        with app.app_context():
+            stored = database.session.get(User, user.id)
+            assert stored is not None
+            stored.email = address
+            database.commit()
+        # the fixtures merge this detached object back later (auth_headers): keep it in step
+        user.email = address
+
+    return set_address
+
+
+def digest(app: Flask, *args: str) -> Any:
+    return app.test_cli_runner().invoke(args=["feedback", "digest", *args])
+
+
+@dataclass
+class Scene:
+    """The wijkteam's plan (shared with youth protection) with two reports due on Monday 16 March,
+    and a plan of Wijkteam West with one report due on Tuesday 17 March."""
+
+    registrant: str
+    quiet_registrant: User  # has no e-mail address
+    coordinator: str
+    partner: str
+    stranger: str
+    stranger_coordinator: str
+    uninvolved: str
+
+
+@pytest.fixture
+def scene(
+    people: People,
+    make_user: Callable[..., User],
+    make_org: Callable[..., Organisation],
+    set_email: Callable[[User, str], None],
+    create_plan: Callable[..., dict[str, Any]],
+    share_plan: Callable[[dict[str, Any], Organisation], None],
+    report_on: Callable[..., Any],
+) -> Scene:
+    addresses = {
+        people.registrant: "registrant@wijkteam-oost.example",
+        people.coordinator: "coordinator@wijkteam-oost.example",
+        people.partner_registrant: "registrant@jeugdbescherming.example",
+        people.stranger_registrant: "registrant@wijkteam-west.example",
+        people.stranger_coordinator: "coordinator@wijkteam-west.example",
+    }
+    uninvolved = make_user(roles=("registrant",), org=make_org("Wijkteam Zonder Kaders"))
+    addresses[uninvolved] = "registrant@zonder-kaders.example"
+    quiet = make_user(roles=("registrant",), org=people.owner_org)
+    for user, address in addresses.items():
+        set_email(user, address)
+    with clock_at(SATURDAY_MORNING):
+        plan = create_plan()
+        share_plan(plan, people.partner_org)
+        report_on(plan, occurred_at=FRIDAY_NIGHT)
+        report_on(plan, occurred_at=amsterdam(2026, 3, 14, 2, 10))
+    with clock_at(amsterdam(2026, 3, 16, 12, 0)):
+        theirs = create_plan(owner=people.stranger_registrant, title="Gezin Voorbeeld West")
+        report_on(theirs, occurred_at=amsterdam(2026, 3, 16, 9, 30))
+    return Scene(
+        registrant=addresses[people.registrant],
+        quiet_registrant=quiet,
+        coordinator=addresses[people.coordinator],
+        partner=addresses[people.partner_registrant],
+        stranger=addresses[people.stranger_registrant],
+        stranger_coordinator=addresses[people.stranger_coordinator],
+        uninvolved=addresses[uninvolved],
+    )
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def assert_says_nothing_about_the_family(message: EmailMessage) -> None:
+    whole = text_of(message) + str(message["Subject"])
+    for secret in SECRETS:
+        assert secret not in whole, secret
+
+
+def test_one_email_per_organisation_with_items_due_that_day(
+    app: Flask, mailbox: tuple[Mailbox, str], scene: Scene
+) -> None:
+    box, _url = mailbox
+
+    with clock_at(amsterdam(2026, 3, 16, 7, 0)):
+        result = digest(app, "--date", "2026-03-16")
+
+    assert result.exit_code == 0, result.output
+    # the wijkteam and youth protection (the plan is shared with it); nobody else
+    assert sorted(recipients for recipients, _message in box.messages) == [
+        [scene.partner],
+        [scene.registrant],  # not the colleague without an address, not the coordinator: nothing is late
+    ]
+    for address in (scene.registrant, scene.partner):
+        [message] = box.to(address)
+        body = text_of(message)
+        assert "2 item(s) om vandaag te lezen en op te pakken" in body
+        assert "te laat" not in body
+        assert "https://samenop.example/terugkoppeling" in body
+        assert "maandag 16 maart 2026" in message["Subject"]
+        assert_says_nothing_about_the_family(message)
+    assert "Wijkteam Oost" in text_of(box.to(scene.registrant)[0])
+    assert "Jeugdbescherming Gelderland" in text_of(box.to(scene.partner)[0])
+    assert "2 digest(s) sent for 2026-03-16" in result.output
+
+
+def test_late_items_also_go_to_the_coordinators(
+    app: Flask,
+    mailbox: tuple[Mailbox, str],
+    scene: Scene,
+    people: People,
+    client: Any,
+    auth_headers: Callable[[User], dict[str, str]],
+) -> None:
+    box, _url = mailbox
+    # Given youth protection acknowledged both reports on Monday, and the wijkteam did not
+    with clock_at(amsterdam(2026, 3, 16, 10, 0)):
+        headers = auth_headers(people.partner_registrant)
+        items = client.get("/api/v1/feedback", headers=headers).get_json()["items"]
+        assert len(items) == 2
+        for item in items:
+            response = client.post(
+                f"/api/v1/feedback/{item['report']['id']}/acknowledge",
+                json={"note": "gelezen"},
+                headers=headers,
+            )
+            assert response.status_code == 200
+
+    # When the digest of Tuesday is sent
+    with clock_at(amsterdam(2026, 3, 17, 7, 0)):
+        result = digest(app, "--date", "2026-03-17")
+    assert result.exit_code == 0, result.output
+
+    # Then the wijkteam's registrant and coordinator hear that two items are late
+    assert sorted(recipients for recipients, _message in box.messages) == [
+        sorted([scene.coordinator, scene.registrant]),
+        [scene.stranger],  # Wijkteam West: one item due today, nothing late, so no coordinator
+    ]
+    [late] = box.to(scene.coordinator)
+    body = text_of(late)
+    assert "0 item(s) om vandaag te lezen en op te pakken" in body
+    assert "2 item(s) te laat" in body
+    assert "https://samenop.example/terugkoppeling" in body
+    assert_says_nothing_about_the_family(late)
+    [west] = box.to(scene.stranger)
+    assert "1 item(s) om vandaag te lezen en op te pakken" in text_of(west)
+    assert "te laat" not in text_of(west)
+    assert_says_nothing_about_the_family(west)
+    # youth protection acknowledged everything: no e-mail
+    assert box.to(scene.partner) == []
+
+
+def test_a_day_without_items_sends_nothing(app: Flask, mailbox: tuple[Mailbox, str], scene: Scene) -> None:
+    box, _url = mailbox
+    result = digest(app, "--date", "2026-03-13")
+    assert result.exit_code == 0, result.output
+    assert box.messages == []
+    assert "0 digest(s) sent for 2026-03-13" in result.output
+
+
+def test_a_bad_date_is_refused(app: Flask, mailbox: tuple[Mailbox, str]) -> None:
+    result = digest(app, "--date", "16-03-2026")
+    assert result.exit_code != 0
+    assert "--date" in result.output
+    assert mailbox[0].messages == []
+
+
+def test_without_smtp_configured_the_command_fails_clearly(
+    app_config: dict[str, Any], mailbox: tuple[Mailbox, str], scene: Scene
+) -> None:
+    # Given an app without SAMENOP_SMTP_URL (on the same database, with items due)
+    unconfigured = create_app(app_config | {"SMTP_URL": None})
+    try:
+        result = digest(unconfigured, "--date", "2026-03-16")
+    finally:
+        unconfigured.extensions["samenop.engine"].dispose()
+
+    # Then it says why it cannot send, and fails (so cron reports it)
+    assert result.exit_code != 0
+    assert "SAMENOP_SMTP_URL is not set" in result.output
+    assert mailbox[0].messages == []
