@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     Uuid,
 )
@@ -77,7 +78,30 @@ ACTIONS = (
     "other",
 )
 
-UTCDateTime = DateTime(timezone=True)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware moment, stored in UTC and read back aware on every database.
+
+    SQLite keeps no offset: without this, an Amsterdam wall-clock time would be read back
+    as if it were UTC. Naive datetimes are refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: say which time zone it is in")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 
 class Organisation(Base):
@@ -88,7 +112,7 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(32))
     region: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
@@ -108,10 +132,10 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     enrolment_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -146,9 +170,9 @@ class LoginThrottle(Base):
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # a short lock after a run of failures lapses by itself; a long run locks until unlocked
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hard_locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -160,9 +184,9 @@ class WebSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -172,10 +196,10 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -191,13 +215,13 @@ class Plan(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     # copied from the current version so that expiry and reminders need no join
     valid_until: Mapped[date] = mapped_column(Date, index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
-    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reminded_14_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    reminded_3_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_14_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminded_3_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner_organisation: Mapped[Organisation] = relationship(lazy="joined")
     versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan", order_by="PlanVersion.version")
@@ -230,7 +254,7 @@ class PlanVersion(Base):
     owner_name: Mapped[str] = mapped_column(String(200))
     owner_phone: Mapped[str] = mapped_column(String(32))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     plan: Mapped[Plan] = relationship(back_populates="versions")
     addresses: Mapped[list[Address]] = relationship(
@@ -316,7 +340,7 @@ class Lookup(Base):
     role: Mapped[str] = mapped_column(String(32))
     incident_ref: Mapped[str] = mapped_column(String(64))
     query_kind: Mapped[str] = mapped_column(String(16))
-    performed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     match_count: Mapped[int] = mapped_column(Integer, default=0)
 
     results: Mapped[list[LookupResult]] = relationship(cascade="all, delete-orphan")
@@ -347,7 +371,7 @@ class Report(Base):
     plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"))
     lookup_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"), index=True)
     incident_ref: Mapped[str] = mapped_column(String(64))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     mode: Mapped[str] = mapped_column(String(32))
     responders: Mapped[list[str]] = mapped_column(JSON, default=list)
     violence_type: Mapped[str | None] = mapped_column(String(32))
@@ -359,7 +383,7 @@ class Report(Base):
     feedback_due: Mapped[date] = mapped_column(Date, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     request_hash: Mapped[str | None] = mapped_column(String(64))
 
@@ -389,7 +413,7 @@ class ReportAmendment(Base):
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
     note: Mapped[str] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class FeedbackAcknowledgement(Base):
@@ -407,7 +431,7 @@ class FeedbackAcknowledgement(Base):
     lookup_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PlanChange(Base):
@@ -422,7 +446,7 @@ class PlanChange(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ClosedDay(Base):
@@ -441,7 +465,7 @@ class AuditEntry(Base):
 
     # ids are handed out under the chain lock: contiguous, so a removed row shows as a gap
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(Integer)
     username: Mapped[str] = mapped_column(String(64), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
