@@ -79,7 +79,6 @@ ACTIONS = (
 )
 
 
-
 class UTCDateTime(TypeDecorator[datetime]):
     """An aware moment, stored in UTC and read back aware on every database.
 
@@ -101,7 +100,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
 
 
 class Organisation(Base):

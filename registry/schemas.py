@@ -14,7 +14,11 @@ _MESSAGES: dict[type, dict[str, str]] = {
         "null": "Dit veld mag niet leeg zijn.",
     },
     fields.String: {"invalid": "Vul hier tekst in."},
-    fields.Integer: {"invalid": "Vul een heel getal in.", "not_an_integer": "Vul een heel getal in."},
+    fields.Number: {"too_large": "Dit getal is te groot."},
+    fields.Integer: {
+        "invalid": "Vul een heel getal in.",
+        "not_an_integer": "Vul een heel getal in.",
+    },
     fields.Date: {"invalid": "Vul een datum in als JJJJ-MM-DD, bijvoorbeeld 2026-05-26."},
     fields.AwareDateTime: {
         "invalid": "Vul een tijdstip in als 2026-05-26T23:40:00+02:00.",
@@ -43,6 +47,14 @@ class DutchSchema(Schema):
             self.on_bind_field(field_name, field_obj.inner)
 
 
+def refuse_unstorable(text: str) -> str:
+    """Text a database can hold: PostgreSQL refuses NUL, and no driver encodes a lone surrogate
+    (JSON's "\\ud800"); without this check such input ended in a 500 instead of a 422."""
+    if "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text):
+        raise ValidationError("Deze tekst bevat tekens die niet kunnen worden opgeslagen.")
+    return text
+
+
 class Text(fields.String):
     """Trimmed text with a length bound."""
 
@@ -52,10 +64,12 @@ class Text(fields.String):
         self.min_length = min_length
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        text = refuse_unstorable(super()._deserialize(value, attr, data, **kwargs)).strip()
         if len(text) < self.min_length:
             raise ValidationError(
-                "Dit veld is verplicht." if self.min_length == 1 else f"Gebruik minstens {self.min_length} tekens."
+                "Dit veld is verplicht."
+                if self.min_length == 1
+                else f"Gebruik minstens {self.min_length} tekens."
             )
         if len(text) > self.max_length:
             raise ValidationError(f"Gebruik hoogstens {self.max_length} tekens.")

@@ -148,13 +148,17 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
     return {"items": [{"organisation": s.organisation.name} for s in plan.shares]}, 201
 
 
-@bp.delete("/<plan_id>/shares/<organisation_name>")
+# `path:` because organisation names may hold a slash ("Wijkteam Noord/Oost")
+@bp.delete("/<plan_id>/shares/<path:organisation_name>")
 @require_token(operations.ROLE)
 def unshare(plan_id: str, organisation_name: str) -> tuple[str, int]:
     plan = _visible(plan_id, "plan_unshare")
-    organisation = db.session.scalars(
-        select(Organisation).where(Organisation.name == organisation_name)
-    ).first()
+    # no name holds NUL, and PostgreSQL refuses it in a query (a 500 instead of a 404)
+    organisation = (
+        None
+        if "\x00" in organisation_name
+        else db.session.scalars(select(Organisation).where(Organisation.name == organisation_name)).first()
+    )
     if organisation is None or all(s.organisation_id != organisation.id for s in plan.shares):
         raise ApiError(404, "not_found", "Dit handelingskader is niet gedeeld met die organisatie.")
     operations.unshare_plan(db.session, api_user(), plan, organisation.id)

@@ -11,7 +11,7 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from registry import models
 from registry.normalise import house_number_suffix
-from registry.schemas import Choice, DutchSchema, Phone, Postcode, Text
+from registry.schemas import Choice, DutchSchema, Phone, Postcode, Text, refuse_unstorable
 from registry.timeutil import local_today
 
 MAX_ROWS = {"addresses": 10, "persons": 20, "agreements": 30, "contacts": 20}
@@ -35,15 +35,25 @@ class _Row(DutchSchema):
 
 class Suffix(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        suffix = house_number_suffix(super()._deserialize(value, attr, data, **kwargs))
+        suffix = house_number_suffix(refuse_unstorable(super()._deserialize(value, attr, data, **kwargs)))
         if len(suffix) > 10:
             raise ValidationError("Gebruik hoogstens 10 tekens voor de toevoeging.")
         return suffix
 
 
+class HouseNumber(fields.Integer):
+    """A whole number; the web form sends "14", so strings are fine, but 14.5 is refused
+    rather than silently stored as 14 (a wrong address)."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
 class AddressArgs(_Row):
     postcode = Postcode(required=True)
-    house_number = fields.Integer(
+    house_number = HouseNumber(
         required=True,
         strict=False,
         validate=validate.Range(1, 99999, error="Vul een huisnummer in van 1 tot en met 99999."),
@@ -68,7 +78,8 @@ class PersonArgs(_Row):
     phone = Phone(load_default=None, allow_none=True)
     do_not_inform = fields.Boolean(load_default=False)
 
-    @validates_schema
+    # also when another field of the person failed, so that every problem shows at once
+    @validates_schema(skip_on_field_errors=False)
     def _birth_date(self, data: dict[str, Any], **_kwargs: Any) -> None:
         born = data.get("birth_date")
         if born is not None and born > today():
@@ -149,7 +160,12 @@ class PlanArgs(_Row):
 
 
 class PlanUpdateArgs(PlanArgs):
-    version = fields.Integer(required=True, strict=True)
+    # bounded like the database column: a larger number answered 500 (integer out of range)
+    version = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(1, 2**31 - 1, error="Geef het versienummer dat u ophaalde."),
+    )
 
 
 class WithdrawArgs(DutchSchema):

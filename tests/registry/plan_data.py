@@ -171,15 +171,17 @@ def version_snapshot(app: Flask, plan_id: str, version: int) -> dict[str, Any]:
 API = "/api/v1/plans"
 
 
-def requests_on_plan(plan_id: str, organisation: str = "Wijkteam Elders") -> dict[str, tuple[str, str, Any]]:
+def requests_on_plan(
+    plan_id: str, share_with: str = "Wijkteam Elders", unshare: str | None = None, version: int = 1
+) -> dict[str, tuple[str, str, Any]]:
     """Every plans endpoint that names a plan: (method, path, JSON body) by a readable name."""
     return {
         "read": ("GET", f"{API}/{plan_id}", None),
-        "update": ("PUT", f"{API}/{plan_id}", {**plan_body(title="Overgenomen"), "version": 1}),
+        "update": ("PUT", f"{API}/{plan_id}", {**plan_body(title="Overgenomen"), "version": version}),
         "withdraw": ("POST", f"{API}/{plan_id}/withdraw", {"reason": "Poging tot intrekken"}),
         "list shares": ("GET", f"{API}/{plan_id}/shares", None),
-        "share": ("POST", f"{API}/{plan_id}/shares", {"organisation": organisation}),
-        "unshare": ("DELETE", f"{API}/{plan_id}/shares/{organisation}", None),
+        "share": ("POST", f"{API}/{plan_id}/shares", {"organisation": share_with}),
+        "unshare": ("DELETE", f"{API}/{plan_id}/shares/{unshare or share_with}", None),
     }
 
 
