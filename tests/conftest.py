@@ -23,6 +23,9 @@ from registry.auth import accounts, two_factor
 from registry.db import db as database
 from registry.models import Organisation, User
 
+# fixtures shared by several folders: a real SMTP server on loopback (`mailbox`)
+pytest_plugins = ["tests.smtp"]
+
 PASSWORD = "correct paard batterij nietje"  # synthetic test password, passes the policy
 FAST_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
