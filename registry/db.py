@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -46,7 +49,7 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate_waiting(connection.connection.driver_connection)
 
     return engine
 
@@ -60,6 +63,35 @@ def serialise_writes(session: Session) -> None:
     links, change-feed rows) takes ids in commit order. SQLite's BEGIN IMMEDIATE already does."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK_KEY})
+
+
+# how long a transaction waits for SQLite's write lock before the request fails
+SQLITE_LOCK_WAIT = 30.0
+
+
+def _begin_immediate_waiting(raw: Any) -> None:
+    """BEGIN IMMEDIATE, waiting for the write lock in short, jittered steps.
+
+    SQLite's own busy handler sleeps in growing steps (up to 100 ms each), so under
+    contention a waiting request sleeps long after the lock came free: lookups at 3 a.m.
+    would queue for seconds. Here the busy timeout is off while we ask for the lock and we
+    retry every millisecond or so instead; the statements inside keep the long timeout.
+    """
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.0005 + random.random() * 0.0015)  # noqa: S311 (jitter, not a secret)
+    finally:
+        raw.execute("PRAGMA busy_timeout=30000")
 
 
 class Database:
