@@ -38,3 +38,8 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache
+
+# the lookup benchmark (bench/README.md): 100 000 households by default; BENCH_ARGS="--large" for 1 000 000
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench.lookup $(BENCH_ARGS)

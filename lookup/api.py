@@ -8,18 +8,21 @@ from typing import Any
 from flask import Blueprint, request
 
 from lookup import operations
-from lookup.schemas import AccessLogEntrySchema, LookupArgs, LookupResponseSchema
+from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema
 from registry import audit
 from registry.api import ApiError, api_user, json_body, parse, require_token
 from registry.db import db
 from registry.feedback import operations as feedback
 from registry.feedback.schemas import AmendmentArgs, ReportArgs, ReportSchema
+from registry.openapi import describe
 from registry.plans import operations as plans
+from registry.ratelimit import lookup_limit
+from registry.schemas import Choice, Text
 
 bp = Blueprint("lookup_api", __name__, url_prefix="/api/v1")
 
 _response = LookupResponseSchema()
-_access_log = AccessLogEntrySchema(many=True)
+_access_log = AccessLogSchema()
 
 
 def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
@@ -39,7 +42,16 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
 
 
 @bp.post("/lookups")
+@describe(
+    "Look up the active plans for an address, a person or a phone number",
+    body=LookupArgs,
+    response=LookupResponseSchema,
+    errors=(429,),
+    description="Exactly one of address, address_text, person or phone. No match is an empty list, "
+    "and is logged too.",
+)
 @require_token(operations.ROLE)
+@lookup_limit
 def lookup() -> dict[str, Any]:
     args = parse(LookupArgs())
     outcome = operations.perform(db.session, api_user(), args["incident_ref"], LookupArgs.kind(args), args)
@@ -48,6 +60,7 @@ def lookup() -> dict[str, Any]:
 
 
 @bp.get("/plans/<plan_id>/access-log")
+@describe("Every lookup that showed this plan", response=AccessLogSchema)
 @require_token(plans.ROLE)
 def access_log(plan_id: str) -> dict[str, Any]:
     user = api_user()
@@ -73,7 +86,7 @@ def access_log(plan_id: str) -> dict[str, Any]:
         object_id=plan.id,
     )
     db.commit()
-    return {"items": _access_log.dump(items)}
+    return _access_log.dump({"items": items})
 
 
 # --- what was done ------------------------------------------------------------------------------
@@ -82,6 +95,16 @@ _report = ReportSchema()
 
 
 @bp.post("/reports")
+@describe(
+    "Record what was done",
+    body=ReportArgs,
+    response=ReportSchema,
+    status=201,
+    headers={"Idempotency-Key": Text(max_length=128)},
+    response_headers={"Idempotent-Replayed": Choice(("true",))},
+    description="A retry with the same Idempotency-Key answers the first result "
+    "(Idempotent-Replayed: true); the same key with another body answers 422.",
+)
 @require_token(operations.ROLE)
 def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
     body = json_body()
@@ -115,6 +138,7 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @bp.get("/reports/<report_id>")
+@describe("A report the user's organisation recorded", response=ReportSchema)
 @require_token(operations.ROLE)
 def show_report(report_id: str) -> dict[str, Any]:
     report = _own_report(report_id)
@@ -122,6 +146,12 @@ def show_report(report_id: str) -> dict[str, Any]:
 
 
 @bp.post("/reports/<report_id>/amendments")
+@describe(
+    "Append a note to a report (reports are never edited)",
+    body=AmendmentArgs,
+    response=ReportSchema,
+    status=201,
+)
 @require_token(operations.ROLE)
 def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
     report = _own_report(report_id)

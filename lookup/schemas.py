@@ -43,6 +43,9 @@ class LookupArgs(DutchSchema):
     person = fields.Nested(PersonQueryArgs)
     phone = Phone()
 
+    # the rule below as JSON Schema, for the API's OpenAPI description (registry/openapi.py)
+    json_schema_extra = {"oneOf": [{"required": [name]} for name in QUERY_FIELDS]}
+
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _exactly_one(self, _data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
         given = [
@@ -149,3 +152,7 @@ class AccessLogEntrySchema(DutchSchema):
     user = fields.String()
     incident_ref = fields.String()
     query_kind = fields.String()
+
+
+class AccessLogSchema(DutchSchema):
+    items = fields.List(fields.Nested(AccessLogEntrySchema))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
 from registry.auth import accounts
@@ -17,6 +17,9 @@ from registry.models import User
 API_PREFIX = "/api/v1"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# set on a view by `require_token`: the roles it asks for (read by registry/openapi.py)
+REQUIRED_ROLES = "api_required_roles"
 
 _CODES = {
     400: "bad_request",
@@ -48,8 +51,26 @@ class ApiError(Exception):
         self.fields = fields or {}
 
 
+class ErrorDetailSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    # `fields` would shadow Schema.fields
+    field_messages = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()), attribute="fields", data_key="fields"
+    )
+
+
+class ErrorSchema(Schema):
+    """Every error of the API: {"error": {"code", "message", "fields": {"name": ["..."]}}}."""
+
+    error = fields.Nested(ErrorDetailSchema)
+
+
+_error = ErrorSchema()
+
+
 def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> Response:
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response = jsonify(_error.dump({"error": {"code": code, "message": message, "fields": fields or {}}}))
     response.status_code = status
     return response
 
@@ -99,16 +120,16 @@ def require_token(*roles: str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")
             scheme, _, raw = header.partition(" ")
-            found = (
-                accounts.user_for_api_token(db.session, raw.strip())
-                if scheme.lower() == "bearer" and raw.strip()
-                else None
-            )
+            with db.reading():
+                found = (
+                    accounts.user_for_api_token(db.session, raw.strip())
+                    if scheme.lower() == "bearer" and raw.strip()
+                    else None
+                )
             if found is None:
                 raise ApiError(401, "unauthenticated", "Log opnieuw in: het token ontbreekt of is verlopen.")
             user, token = found
-            if db.session.dirty:
-                db.commit()  # keep the idle clock even when the view fails later
+            accounts.touch(db.session, token)  # the idle clock, even when the view fails later
             if roles and not user.has_role(*roles):
                 raise ApiError(403, "forbidden", "Uw rol geeft geen toegang tot deze functie.")
             g.api_user = user
@@ -116,6 +137,7 @@ def require_token(*roles: str) -> Callable[[F], F]:
             g.acting_role = next((r for r in roles if r in user.roles), "")
             return view(*args, **kwargs)
 
+        setattr(wrapped, REQUIRED_ROLES, roles)
         return wrapped  # type: ignore[return-value]
 
     return decorator

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 
 from registry import config as config_module
+from registry import ratelimit
 from registry.api import API_PREFIX, register_error_handlers
 from registry.auth import web
 from registry.config import PROJECT_ROOT
@@ -39,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
+    ratelimit.init_app(app)  # rate limits of the token, login and lookup endpoints
     _register_blueprints(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)
@@ -71,6 +73,11 @@ def _register_blueprints(app: Flask) -> None:
     import lookup
 
     lookup.init_app(app, csrf)
+    # GET /api/v1/openapi.json: the API's description, built from the routes registered above
+    from registry.openapi import bp as openapi
+
+    csrf.exempt(openapi)
+    app.register_blueprint(openapi)
 
 
 def _security_headers(response: Response) -> Response:

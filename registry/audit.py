@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from registry.models import AuditEntry, AuditHead, User
@@ -95,25 +95,38 @@ class VerifyResult:
     ok: bool
     checked: int
     problems: list[str]
+    first_entry_id: int = 1
 
 
 def verify(session: Session) -> VerifyResult:
-    """Walk the chain; any altered, inserted or removed row breaks it."""
+    """Walk the chain from its checkpoint; any altered, inserted or removed row breaks it,
+    and so does a checkpoint that no purge entry in the chain vouches for."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        # one snapshot for the head and the rows: under READ COMMITTED, rows appended while
+        # the walk runs would not match the head read before it (a chain "broken" by traffic)
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     problems: list[str] = []
-    prev_hash = GENESIS_HASH
-    expected_id = 1
+    head = session.get(AuditHead, HEAD_ID)
+    first_id = head.first_entry_id if head is not None else 1
+    first_prev = head.first_prev_hash if head is not None else GENESIS_HASH
+    prev_hash = first_prev
+    expected_id = first_id
     checked = 0
+    vouched: dict[str, Any] | None = None  # the checkpoint named by the newest purge entry
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000):
-        if entry.id != expected_id:
+        if entry.id < expected_id:
+            problems.append(f"row {entry.id}: before the checkpoint at row {first_id}")
+        elif entry.id != expected_id:
             problems.append(f"row {expected_id}..{entry.id - 1} missing")
         if entry.prev_hash != prev_hash:
             problems.append(f"row {entry.id}: does not follow its predecessor")
         if chain_hash(entry.prev_hash, entry) != entry.hash:
             problems.append(f"row {entry.id}: content altered")
+        if entry.action == PURGE_ACTION and isinstance(entry.detail.get(CHECKPOINT_KEY), dict):
+            vouched = entry.detail[CHECKPOINT_KEY]
         prev_hash = entry.hash
         expected_id = entry.id + 1
         checked += 1
-    head = session.get(AuditHead, HEAD_ID)
     if head is None:
         problems.append("chain head missing")
     else:
@@ -122,4 +135,70 @@ def verify(session: Session) -> VerifyResult:
                 f"chain head expects {head.count} rows ending in {head.last_hash[:12]}, "
                 f"found {checked} ending in {prev_hash[:12]}"
             )
-    return VerifyResult(ok=not problems, checked=checked, problems=problems)
+        at_genesis = (first_id, first_prev) == (1, GENESIS_HASH)
+        if vouched is None and not at_genesis:
+            problems.append(f"checkpoint at row {first_id}: no purge entry in the chain records it")
+        elif vouched is not None and vouched != _checkpoint(first_id, first_prev):
+            problems.append(
+                f"checkpoint at row {first_id} differs from the one the last purge recorded "
+                f"(row {vouched.get('first_entry_id')})"
+            )
+    return VerifyResult(ok=not problems, checked=checked, problems=problems, first_entry_id=first_id)
+
+
+# --- retention --------------------------------------------------------------------------------
+
+PURGE_ACTION = "purge"
+CHECKPOINT_KEY = "audit_checkpoint"
+
+
+def _checkpoint(first_entry_id: int, first_prev_hash: str) -> dict[str, Any]:
+    return {"first_entry_id": first_entry_id, "first_prev_hash": first_prev_hash}
+
+
+@dataclass
+class PruneResult:
+    entry: AuditEntry  # the purge's own row, which carries the checkpoint
+    removed: int
+    first_entry_id: int
+
+
+def prune(session: Session, before: datetime, detail: dict[str, Any]) -> PruneResult:
+    """Write the purge's audit row, then remove the rows older than `before`, in this transaction.
+
+    Only a prefix of the chain goes: the rows before the first one written at or after
+    `before` (a row with an earlier time after it stays, and so does everything after it).
+    The new checkpoint (first row kept, and the hash it follows) is written into the purge's
+    own row and into audit_head; verify() starts there, and the triggers allow a DELETE only
+    before it (migration 23f28ed23653).
+    """
+    head = _lock_head(session)
+    keep_from = session.scalar(select(func.min(AuditEntry.id)).where(AuditEntry.at >= before))
+    if keep_from is None:
+        keep_from = head.last_entry_id + 1  # every row is old: the purge's own row is the first kept
+    keep_from = max(keep_from, head.first_entry_id)
+    removable = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.id < keep_from))
+    first_prev = session.scalar(select(AuditEntry.prev_hash).where(AuditEntry.id == keep_from))
+    if first_prev is None:
+        first_prev = head.last_hash if keep_from == head.last_entry_id + 1 else head.first_prev_hash
+    checkpoint = _checkpoint(keep_from, first_prev)
+    entry = record(
+        session,
+        PURGE_ACTION,
+        "success",
+        username="system",
+        object_type="retention",
+        detail={**detail, "audit_removed": removable or 0, CHECKPOINT_KEY: checkpoint},
+    )
+    head.first_entry_id = keep_from
+    head.first_prev_hash = first_prev
+    head.count -= removable or 0
+    session.flush()
+    if removable:
+        if session.get_bind().dialect.name == "postgresql":
+            # the trigger's second key; ends with this transaction
+            session.execute(text("SET LOCAL samenop.audit_purge = 'on'"))
+        session.execute(
+            delete(AuditEntry).where(AuditEntry.id < keep_from).execution_options(synchronize_session=False)
+        )
+    return PruneResult(entry=entry, removed=removable or 0, first_entry_id=keep_from)

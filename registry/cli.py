@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -40,13 +41,16 @@ def register_commands(app: Flask) -> None:
 
     for command in (init, demo, serve, org, user, audit_group, plans, feedback, closed_days):
         app.cli.add_command(command)
+    for command in (purge, backup_command, restore_command):
+        app.cli.add_command(command)
 
 
 @click.command()
 @with_appcontext
 def init() -> None:
-    """Create or upgrade the database through the migrations."""
+    """Create or upgrade the database through the migrations, and refresh planner statistics."""
     schema.upgrade(current_app.config["DATABASE_URL"])
+    schema.analyze(current_app.config["DATABASE_URL"])
     signals.database_ready.send(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo("database is up to date")
 
@@ -202,8 +206,80 @@ def audit_verify() -> None:
     """Check the hash chain of the audit log; exit 1 when it is broken."""
     result = audit.verify(db.session)
     if result.ok:
-        click.echo(f"audit chain intact: {result.checked} entries")
+        since = (
+            f" (from row {result.first_entry_id}; older rows removed after their retention)"
+            if result.first_entry_id != 1
+            else ""
+        )
+        click.echo(f"audit chain intact: {result.checked} entries{since}")
         return
     for problem in result.problems:
         click.echo(f"BROKEN: {problem}", err=True)
     sys.exit(1)
+
+
+@click.command()
+@click.option("--dry-run", is_flag=True, help="count what would go, change nothing")
+@with_appcontext
+def purge(dry_run: bool) -> None:
+    """Remove personal data past its retention period, and audit rows past theirs."""
+    from registry import retention
+    from registry.timeutil import utcnow
+
+    result = retention.purge(
+        db.session,
+        utcnow(),
+        current_app.config["RETENTION_MONTHS"],
+        current_app.config["AUDIT_RETENTION_MONTHS"],
+    )
+    lines = result.lines()
+    if dry_run:
+        db.rollback()
+        click.echo("dry run, nothing changed; a purge now would remove:")
+    else:
+        db.commit()
+    for line in lines:
+        click.echo(line)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the SQLite database to PATH while the app runs, and check the copy."""
+    from registry import backup
+
+    try:
+        summary = backup.backup(current_app.config["DATABASE_URL"], path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {path.resolve()}")
+    for line in summary.lines():
+        click.echo(line)
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(path: Path) -> None:
+    """Replace the SQLite database with the backup at PATH (stop the app first)."""
+    from registry import backup
+
+    # this process's own connections must not outlive the file they point to
+    db.engine.dispose()
+    try:
+        summary = backup.restore(current_app.config["DATABASE_URL"], path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.engine.dispose()
+    click.echo(f"restored from {path.resolve()}")
+    for line in summary.lines():
+        click.echo(line)
+    # the search index describes the database that was replaced: build it anew (lookup's
+    # command, reached through the CLI so that registry does not import lookup)
+    index = current_app.cli.commands.get("index")
+    rebuild = index.commands.get("rebuild") if isinstance(index, click.Group) else None
+    if rebuild is None:
+        click.echo("now run `samenop index rebuild`")
+        return
+    click.get_current_context().invoke(rebuild)

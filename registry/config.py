@@ -78,6 +78,16 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ENROLMENT_VALID_HOURS": 72,
         # argon2id parameters; tests lower them, production keeps the library's defaults
         "PASSWORD_HASH_PARAMS": {},
+        # rate limits (registry.ratelimit): per client address, per address, per user
+        "TOKEN_RATE_LIMIT": env.get("SAMENOP_TOKEN_RATE_LIMIT") or "30 per minute",
+        "LOGIN_RATE_LIMIT": env.get("SAMENOP_LOGIN_RATE_LIMIT") or "30 per minute",
+        "LOOKUP_RATE_LIMIT": env.get("SAMENOP_LOOKUP_RATE_LIMIT") or "120 per minute",
+        # where the counters live: memory:// is per process; redis://host:port is shared
+        "RATELIMIT_STORAGE_URI": env.get("SAMENOP_RATE_LIMIT_STORAGE") or "memory://",
+        # `samenop purge`: personal data of plans ended longer ago than this, and audit rows
+        # (NEN 7513 expects them kept for years; never shorter than the data they account for)
+        "RETENTION_MONTHS": env.get("SAMENOP_RETENTION_MONTHS") or "12",
+        "AUDIT_RETENTION_MONTHS": env.get("SAMENOP_AUDIT_RETENTION_MONTHS") or "84",
     }
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None
@@ -124,6 +134,29 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"SAMENOP_INDEX_DIR is not writable: {index_dir}")
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
+    retention = _months(config, "RETENTION_MONTHS", minimum=1)
+    # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
+    _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
+
+
+MIN_AUDIT_RETENTION_MONTHS = 12
+_MAX_MONTHS = 1200
+
+
+def _months(config: dict[str, Any], key: str, minimum: int) -> int:
+    """A whole number of months from minimum to 100 years; stored back as an int."""
+    name = f"SAMENOP_{key}"
+    raw = config.get(key)
+    try:
+        months = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        months = None
+    if months is None:
+        raise ConfigError(f"{name} must be a whole number of months, not {raw!r}")
+    if not minimum <= months <= _MAX_MONTHS:
+        raise ConfigError(f"{name} must be from {minimum} to {_MAX_MONTHS} months, not {months}")
+    config[key] = months
+    return months
 
 
 def _check_sqlite_file(database: str | None, query: Any) -> None:

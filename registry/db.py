@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, current_app, g
@@ -48,8 +51,12 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Any) -> None:
-        _begin_immediate_waiting(connection.connection.driver_connection)
+    def _begin(connection: Any) -> None:
+        raw = connection.connection.driver_connection
+        if _READING.get():
+            raw.execute("BEGIN")  # WAL: a reader never waits for the writer
+        else:
+            _begin_immediate_waiting(raw)
 
     return engine
 
@@ -64,6 +71,9 @@ def serialise_writes(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK_KEY})
 
+
+# set inside Database.reading(): transactions begun there only read
+_READING: ContextVar[bool] = ContextVar("samenop_reading", default=False)
 
 # how long a transaction waits for SQLite's write lock before the request fails
 SQLITE_LOCK_WAIT = 30.0
@@ -119,6 +129,32 @@ class Database:
 
     def commit(self) -> None:
         self.session.commit()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A stretch of a request that only reads, in a transaction of its own.
+
+        On SQLite every other transaction takes the write lock at BEGIN (so that a
+        request never fails halfway on a lock); a read-only stretch does not, so lookups
+        search in parallel and queue only for their short final write. What was loaded
+        stays usable afterwards (expire_on_commit is off). Inside a transaction that is
+        already open this changes nothing.
+        """
+        session = self.session
+        if session.in_transaction():
+            yield session
+            return
+        token = _READING.set(True)
+        try:
+            yield session
+            if session.dirty or session.new or session.deleted:
+                raise RuntimeError("a read-only stretch tried to write")
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            _READING.reset(token)
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -20,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -220,6 +221,8 @@ class Plan(Base):
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_14_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_3_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when `samenop purge` removed its personal data (registry.retention); done once
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner_organisation: Mapped[Organisation] = relationship(lazy="joined")
     versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan", order_by="PlanVersion.version")
@@ -479,11 +482,17 @@ class AuditEntry(Base):
 
 
 class AuditHead(Base):
-    """The newest chain link, so that removing the last rows is detected too."""
+    """The newest chain link, so that removing the last rows is detected too, and the oldest
+    one kept (the checkpoint), from which verification starts once retention removed rows."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_entry_id: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # rows present, from first_entry_id up to last_entry_id
     count: Mapped[int] = mapped_column(BigInteger)
+    # the checkpoint: the first row kept and the hash it follows; the purge that moves it
+    # writes the same pair into the chain, so a moved checkpoint does not verify
+    first_entry_id: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+    first_prev_hash: Mapped[str] = mapped_column(String(64), server_default="0" * 64)

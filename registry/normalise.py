@@ -7,10 +7,12 @@ is searched are normalised by one piece of code.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
-_POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+POSTCODE_PATTERN = r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$"
+_POSTCODE = re.compile(POSTCODE_PATTERN)
 # PostNL never issues these letter pairs
 _UNUSED_LETTERS = {"SA", "SD", "SS"}
 _SUFFIX_SEPARATORS = re.compile(r"[\s\-_/.]+")
@@ -50,6 +52,7 @@ def phone(value: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=65536)
 def phone_display(e164: str | None) -> str:
     """As Dutch professionals type it: 06-12345678, 088-1234567, 0592-123456; abroad: +32 ..."""
     if not e164:

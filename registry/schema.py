@@ -22,3 +22,16 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def analyze(database_url: str) -> None:
+    """Refresh the query planner's statistics. Without them SQLite walks every plan for an
+    'IN (...)' of matched persons (seconds at 100 000 plans instead of a fraction of a ms)."""
+    from registry.db import engine_for
+
+    engine = engine_for(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()

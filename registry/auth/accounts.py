@@ -267,10 +267,13 @@ def _fresh(created_at: datetime, last_seen_at: datetime, idle_minutes: int, abso
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-def _touch(row: ApiToken | WebSession, column: str) -> None:
+def touch(session: Session, row: ApiToken | WebSession) -> None:
+    """Move the idle clock of a token or web session (at most once a minute), and commit."""
+    column = "last_used_at" if isinstance(row, ApiToken) else "last_seen_at"
     now = utcnow()
     if now - aware(getattr(row, column)) >= TOUCH_EVERY:
         setattr(row, column, now)
+        session.commit()
 
 
 def user_for_api_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
@@ -282,7 +285,6 @@ def user_for_api_token(session: Session, raw: str) -> tuple[User, ApiToken] | No
         token.created_at, token.last_used_at, config["TOKEN_IDLE_MINUTES"], 10**6
     ):
         return None
-    _touch(token, "last_used_at")
     return token.user, token
 
 
@@ -293,10 +295,13 @@ def start_web_session(session: Session, user: User, remote_addr: str | None) -> 
     return raw
 
 
-def user_for_web_session(session: Session, raw: str) -> User | None:
+def user_for_web_session(session: Session, raw: str) -> tuple[User | None, WebSession | None]:
+    """The logged-in user of a browser session, and the session row (only reads).
+
+    A session past its idle or absolute limit gives (None, row): the caller ends it."""
     web = session.scalars(select(WebSession).where(WebSession.token_hash == hash_token(raw))).first()
     if web is None or web.ended_at is not None:
-        return None
+        return None, None
     config = current_app.config
     if not _fresh(
         web.created_at,
@@ -304,14 +309,12 @@ def user_for_web_session(session: Session, raw: str) -> User | None:
         config["SESSION_IDLE_MINUTES"],
         config["SESSION_ABSOLUTE_HOURS"],
     ):
-        web.ended_at = utcnow()
-        return None
+        return None, web
     user = session.get(User, web.user_id)
     if user is None or not user.is_active:
-        return None
-    _touch(web, "last_seen_at")
+        return None, None
     user.login_token = raw
-    return user
+    return user, web
 
 
 def end_web_session(session: Session, raw: str) -> None:

@@ -12,12 +12,16 @@ from registry import audit
 from registry.api import ApiError, parse, require_token
 from registry.auth import accounts
 from registry.db import db
+from registry.openapi import describe
+from registry.ratelimit import token_limit
+from registry.schemas import refuse_unstorable
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")
 
 
 class TokenArgs(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    # refuse_unstorable: the name goes into a query, and PostgreSQL refuses NUL (a 500, not a 422)
+    username = fields.String(required=True, validate=[validate.Length(min=1, max=64), refuse_unstorable])
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
     otp = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
@@ -29,6 +33,15 @@ class TokenSchema(Schema):
 
 
 @bp.post("/token")
+@describe(
+    "Sign in with password and authenticator code: a short-lived bearer token",
+    body=TokenArgs,
+    response=TokenSchema,
+    status=201,
+    errors=(401, 423, 429),
+    description="Any wrong factor answers 401 invalid_credentials; a code is accepted once.",
+)
+@token_limit
 def create_token() -> tuple[dict[str, Any], int]:
     args = parse(TokenArgs())
     try:
@@ -54,6 +67,7 @@ def create_token() -> tuple[dict[str, Any], int]:
 
 
 @bp.delete("/token")
+@describe("Revoke the token this request carries", response=None, status=204)
 @require_token()
 def revoke_token() -> tuple[str, int]:
     from registry.timeutil import utcnow

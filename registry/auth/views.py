@@ -19,6 +19,7 @@ from registry import audit
 from registry.auth import accounts, passwords, two_factor, web
 from registry.db import db
 from registry.models import User
+from registry.ratelimit import login_limit
 
 bp = Blueprint("auth", __name__)
 
@@ -60,6 +61,7 @@ def _proof(username: str, nonce: str, issued: int) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limit
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -81,6 +83,7 @@ def login() -> Any:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@login_limit
 def code() -> Any:
     pending = session.get("pending_login")
     if not pending or time.time() - pending.get("t", 0) > PENDING_SECONDS:

@@ -12,6 +12,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from registry.auth import accounts
 from registry.db import db
 from registry.models import User
+from registry.timeutil import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,9 +29,13 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load(token: str) -> User | None:
-    user = accounts.user_for_web_session(db.session, token)
-    if db.session.dirty:
-        db.commit()  # keeps last_seen (idle timeout) and ends sessions found stale
+    with db.reading():
+        user, row = accounts.user_for_web_session(db.session, token)
+    if row is not None and user is None:
+        row.ended_at = utcnow()  # past its idle or absolute limit: ended for good
+        db.commit()
+    elif row is not None:
+        accounts.touch(db.session, row)
     return user
 
 

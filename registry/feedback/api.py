@@ -7,19 +7,28 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, request
+from marshmallow import fields
 
 from registry import audit
 from registry.api import ApiError, api_user, parse, require_token
 from registry.db import db
 from registry.feedback import operations
-from registry.feedback.schemas import AcknowledgeArgs, FeedbackItemSchema
+from registry.feedback.schemas import AcknowledgeArgs, AcknowledgementSchema, FeedbackListSchema
+from registry.openapi import describe
 
 bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1/feedback")
 
-_items = FeedbackItemSchema(many=True)
+_items = FeedbackListSchema()
+_acknowledgement = AcknowledgementSchema()
 
 
 @bp.get("")
+@describe(
+    "Unacknowledged reports and lookups without report on the organisation's plans",
+    response=FeedbackListSchema,
+    query={"due": fields.Date()},
+    description="With ?due=YYYY-MM-DD only the items due that day.",
+)
 @require_token(operations.REGISTRANT)
 def index() -> dict[str, Any]:
     due = None
@@ -37,10 +46,15 @@ def index() -> dict[str, Any]:
         detail={"items": [str(item.item_id) for item in items]},
     )  # fmt: skip
     db.commit()
-    return {"items": _items.dump([operations.item_dict(db.session, item) for item in items])}
+    return _items.dump({"items": [operations.item_dict(db.session, item) for item in items]})
 
 
 @bp.post("/<item_id>/acknowledge")
+@describe(
+    "Acknowledge a feedback item (a report or a lookup without report)",
+    body=AcknowledgeArgs,
+    response=AcknowledgementSchema,
+)
 @require_token(operations.REGISTRANT)
 def acknowledge(item_id: str) -> dict[str, Any]:
     args = parse(AcknowledgeArgs())
@@ -53,4 +67,4 @@ def acknowledge(item_id: str) -> dict[str, Any]:
             404, "not_found", "Deze terugkoppeling bestaat niet of hoort niet bij uw organisatie."
         ) from None
     db.commit()
-    return {"id": str(parsed), "acknowledged_at": ack.acknowledged_at.isoformat(), "note": ack.note}
+    return _acknowledgement.dump({"id": parsed, "acknowledged_at": ack.acknowledged_at, "note": ack.note})

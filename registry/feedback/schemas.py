@@ -125,3 +125,13 @@ class FeedbackItemSchema(DutchSchema):
     overdue = fields.Boolean()
     report = fields.Nested(ReportSchema, allow_none=True)
     lookup = fields.Nested(LookupItemSchema, allow_none=True)
+
+
+class FeedbackListSchema(DutchSchema):
+    items = fields.List(fields.Nested(FeedbackItemSchema))
+
+
+class AcknowledgementSchema(DutchSchema):
+    id = fields.UUID()
+    acknowledged_at = fields.AwareDateTime(format="iso")
+    note = fields.String()

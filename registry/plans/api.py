@@ -11,20 +11,37 @@ from sqlalchemy import select
 from registry import audit
 from registry.api import ApiError, api_user, parse, require_token
 from registry.db import db
-from registry.models import Organisation, Plan
+from registry.models import PLAN_STATUSES, Organisation, Plan
+from registry.openapi import describe
 from registry.plans import operations
-from registry.plans.schemas import PlanArgs, PlanSchema, PlanUpdateArgs, ShareArgs, WithdrawArgs
+from registry.plans.schemas import (
+    PlanArgs,
+    PlanListSchema,
+    PlanSchema,
+    PlanUpdateArgs,
+    ShareArgs,
+    ShareListSchema,
+    WithdrawArgs,
+    WrittenPlanSchema,
+)
+from registry.schemas import Choice
 
 bp = Blueprint("plans_api", __name__, url_prefix="/api/v1/plans")
 
 _plan = PlanSchema()
+_written = WrittenPlanSchema()
+_plans = PlanListSchema()
+_shares = ShareListSchema()
 
 
 def _dump(shown: operations.PlanView, with_warnings: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = _plan.dump(shown.as_dict())
-    if with_warnings:
-        body["warnings"] = [{"field": w.field, "code": w.code, "message": w.message} for w in shown.warnings]
-    return body
+    if not with_warnings:
+        return _plan.dump(shown.as_dict())
+    return _written.dump({**shown.as_dict(), "warnings": shown.warnings})
+
+
+def _dump_shares(plan: Plan) -> dict[str, Any]:
+    return _shares.dump({"items": [{"organisation": share.organisation.name} for share in plan.shares]})
 
 
 def _not_found() -> ApiError:
@@ -47,6 +64,7 @@ def _visible(plan_id: str, action: str) -> Plan:
 
 
 @bp.post("")
+@describe("Create a plan", body=PlanArgs, response=WrittenPlanSchema, status=201)
 @require_token(operations.ROLE)
 def create() -> tuple[dict[str, Any], int]:
     args = parse(PlanArgs())
@@ -56,6 +74,11 @@ def create() -> tuple[dict[str, Any], int]:
 
 
 @bp.get("")
+@describe(
+    "The plans of the user's organisation and those shared with it",
+    response=PlanListSchema,
+    query={"status": Choice(PLAN_STATUSES)},
+)
 @require_token(operations.ROLE)
 def index() -> dict[str, Any]:
     status = request.args.get("status")
@@ -68,16 +91,17 @@ def index() -> dict[str, Any]:
         )
     user = api_user()
     plans = db.session.scalars(operations.visible_plans(user, status)).all()
-    items = [_dump(operations.view(db.session, plan)) for plan in plans]
+    items = [operations.view(db.session, plan).as_dict() for plan in plans]
     audit.record(
         db.session, "plan_list", "success", user=user, role=operations.ROLE, object_type="plan",
         detail={"plans": [str(plan.id) for plan in plans]},
     )  # fmt: skip
     db.commit()
-    return {"items": items}
+    return _plans.dump({"items": items})
 
 
 @bp.get("/<plan_id>")
+@describe("One plan, its current version", response=PlanSchema)
 @require_token(operations.ROLE)
 def show(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_read")
@@ -87,6 +111,13 @@ def show(plan_id: str) -> dict[str, Any]:
 
 
 @bp.put("/<plan_id>")
+@describe(
+    "A new version of the plan",
+    body=PlanUpdateArgs,
+    response=WrittenPlanSchema,
+    errors=(409,),
+    description="Send the version you read; a stale one answers 409, as does a withdrawn plan.",
+)
 @require_token(operations.ROLE)
 def replace(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_update")
@@ -104,6 +135,10 @@ def replace(plan_id: str) -> dict[str, Any]:
             {"version": [f"De huidige versie is {exc.current}."]},
         ) from None
     except operations.NotEditable:
+        if plan.purged_at is not None:
+            raise ApiError(
+                409, "purged", "De gegevens van dit handelingskader zijn verwijderd (bewaartermijn)."
+            ) from None
         raise ApiError(
             409, "withdrawn", "Een ingetrokken handelingskader kan niet meer worden gewijzigd."
         ) from None
@@ -112,6 +147,7 @@ def replace(plan_id: str) -> dict[str, Any]:
 
 
 @bp.post("/<plan_id>/withdraw")
+@describe("Withdraw the plan", body=WithdrawArgs, response=PlanSchema)
 @require_token(operations.ROLE)
 def withdraw(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_withdraw")
@@ -122,13 +158,15 @@ def withdraw(plan_id: str) -> dict[str, Any]:
 
 
 @bp.get("/<plan_id>/shares")
+@describe("The organisations the plan is shared with", response=ShareListSchema)
 @require_token(operations.ROLE)
 def shares(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_shares")
-    return {"items": [{"organisation": share.organisation.name} for share in plan.shares]}
+    return _dump_shares(plan)
 
 
 @bp.post("/<plan_id>/shares")
+@describe("Share the plan with an organisation", body=ShareArgs, response=ShareListSchema, status=201)
 @require_token(operations.ROLE)
 def share(plan_id: str) -> tuple[dict[str, Any], int]:
     plan = _visible(plan_id, "plan_share")
@@ -145,11 +183,12 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
         )
     operations.share_plan(db.session, api_user(), plan, organisation)
     db.commit()
-    return {"items": [{"organisation": s.organisation.name} for s in plan.shares]}, 201
+    return _dump_shares(plan), 201
 
 
 # `path:` because organisation names may hold a slash ("Wijkteam Noord/Oost")
 @bp.delete("/<plan_id>/shares/<path:organisation_name>")
+@describe("Stop sharing the plan with an organisation", response=None, status=204)
 @require_token(operations.ROLE)
 def unshare(plan_id: str, organisation_name: str) -> tuple[str, int]:
     plan = _visible(plan_id, "plan_unshare")

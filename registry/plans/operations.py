@@ -38,7 +38,7 @@ class VersionConflict(Exception):
 
 
 class NotEditable(Exception):
-    """A withdrawn plan is final."""
+    """A withdrawn plan is final, and so is one whose data the retention purge removed."""
 
 
 @dataclass
@@ -183,12 +183,17 @@ def create_plan(session: Session, user: User, args: dict[str, Any]) -> PlanView:
 
 def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], expected: int) -> PlanView:
     """A new immutable version, only if nobody saved one since `expected`."""
-    if plan.status == "withdrawn":
+    if plan.status == "withdrawn" or plan.purged_at is not None:
         raise NotEditable
     # compare-and-set in the database: of two editors racing from the same version, one wins
     result = session.execute(
         update(Plan)
-        .where(Plan.id == plan.id, Plan.current_version == expected, Plan.status != "withdrawn")
+        .where(
+            Plan.id == plan.id,
+            Plan.current_version == expected,
+            Plan.status != "withdrawn",
+            Plan.purged_at.is_(None),
+        )
         .values(
             current_version=expected + 1,
             valid_until=args["valid_until"],
@@ -232,7 +237,8 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
 
 
 def withdraw_plan(session: Session, user: User, plan: Plan, reason: str) -> PlanView:
-    if plan.status != "withdrawn":
+    # a purged plan keeps no new text either: it is final as it is
+    if plan.status != "withdrawn" and plan.purged_at is None:
         plan.status = "withdrawn"
         plan.withdrawn_at = utcnow()
         plan.withdrawn_reason = reason

@@ -160,11 +160,12 @@ class PlanArgs(_Row):
 
 
 class PlanUpdateArgs(PlanArgs):
-    # bounded like the database column: a larger number answered 500 (integer out of range)
+    # bounded like the database column, and so that the next version (version + 1, sent to the
+    # database even when the version is stale) fits too: more answered 500 (integer out of range)
     version = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(1, 2**31 - 1, error="Geef het versienummer dat u ophaalde."),
+        validate=validate.Range(1, 2**31 - 2, error="Geef het versienummer dat u ophaalde."),
     )
 
 
@@ -239,3 +240,29 @@ class PlanSchema(DutchSchema):
     persons = fields.List(fields.Nested(PersonSchema))
     agreements = fields.List(fields.Nested(AgreementSchema))
     contacts = fields.List(fields.Nested(ContactSchema))
+
+
+class PlanWarningSchema(DutchSchema):
+    """Advice that does not stop a write, such as "one is none" (only one reachable contact)."""
+
+    field = fields.String()
+    code = fields.String()
+    message = fields.String()
+
+
+class WrittenPlanSchema(PlanSchema):
+    """The answer to a create or an update: the plan and the warnings about it."""
+
+    warnings = fields.List(fields.Nested(PlanWarningSchema))
+
+
+class PlanListSchema(DutchSchema):
+    items = fields.List(fields.Nested(PlanSchema))
+
+
+class ShareSchema(DutchSchema):
+    organisation = fields.String()
+
+
+class ShareListSchema(DutchSchema):
+    items = fields.List(fields.Nested(ShareSchema))

@@ -120,6 +120,9 @@ def create() -> Any:
 @web.role_required(operations.ROLE)
 def edit(plan_id: str) -> Any:
     plan = _plan_or_404(plan_id, "plan_read")
+    if plan.purged_at is not None:
+        flash("De gegevens van dit handelingskader zijn verwijderd (bewaartermijn).", "error")
+        return redirect(url_for("plans.show", plan_id=plan.id))
     if plan.status == "withdrawn":
         flash("Een ingetrokken handelingskader kan niet meer worden gewijzigd.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id))

@@ -5,18 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, request
+from marshmallow import fields
 
 from registry import audit
 from registry.api import ApiError, api_user, require_token
 from registry.db import db
+from registry.openapi import describe
 from registry.statistics import operations
 from registry.statistics.period import PeriodError, parse_period
+from registry.statistics.schemas import StatisticsSchema
 
 bp = Blueprint("statistics_api", __name__, url_prefix="/api/v1/statistics")
 ROLE = "coordinator"
 
+_statistics = StatisticsSchema()
+
 
 @bp.get("")
+@describe(
+    "The monitoring tables of the organisation",
+    response=StatisticsSchema,
+    query={"from": fields.Date(), "to": fields.Date()},
+    description="Inclusive dates; by default the last six months; at most three years.",
+)
 @require_token(ROLE)
 def index() -> dict[str, Any]:
     try:
@@ -32,6 +43,4 @@ def index() -> dict[str, Any]:
         detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
     )  # fmt: skip
     db.commit()
-    figures["from"] = period.start.isoformat()
-    figures["to"] = period.end.isoformat()
-    return figures
+    return _statistics.dump(figures)

@@ -10,6 +10,10 @@ from registry.statistics.operations import Period
 from registry.timeutil import local_today
 
 MAX_DAYS = 3 * 366
+# wide enough for anything the registry holds; outside it the default start (end minus five
+# months) and the day bounds in the time zone left the calendar: ?to=0001-01-07 answered 500
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+_OUT_OF_RANGE = f"Kies een datum van {EARLIEST.isoformat()} tot en met {LATEST.isoformat()}."
 
 
 class PeriodError(ValueError):
@@ -27,12 +31,18 @@ def parse_period(raw_from: str | None, raw_to: str | None, timezone: str) -> Per
             end = date.fromisoformat(raw_to)
         except ValueError:
             fields["to"] = ["Gebruik een datum als JJJJ-MM-DD."]
+        else:
+            if not EARLIEST <= end <= LATEST:
+                fields["to"] = [_OUT_OF_RANGE]
     start = (end.replace(day=1) - relativedelta(months=5)) if not fields else today
     if raw_from:
         try:
             start = date.fromisoformat(raw_from)
         except ValueError:
             fields["from"] = ["Gebruik een datum als JJJJ-MM-DD."]
+        else:
+            if not EARLIEST <= start <= LATEST:
+                fields["from"] = [_OUT_OF_RANGE]
     if not fields:
         if start > end:
             fields["from"] = ["De begindatum ligt na de einddatum."]

@@ -14,6 +14,7 @@ from registry import audit
 from registry.auth import two_factor
 from registry.cli import audit_verify
 from registry.db import db as database
+from tests.reliability import dba
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -39,10 +40,9 @@ def logged_chain(app: Flask, client: Any, make_user: Any, code_for: Any) -> int:
 
 
 def tamper(app: Flask, sql: str, **params: Any) -> None:
-    """What someone with database access might do behind the application's back."""
-    with app.app_context():
-        database.session.execute(text(sql), params)
-        database.commit()
+    """What someone with the database owner's rights might do behind the application's back
+    (the application itself cannot: the append-only triggers refuse it)."""
+    dba.tamper(app, sql, **params)
 
 
 def verify(app: Flask) -> audit.VerifyResult:

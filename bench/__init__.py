@@ -1,0 +1,1 @@
+"""Benchmarks (never tests): `python -m bench.lookup`, see bench/README.md."""

@@ -1,0 +1,215 @@
+"""Rate limits of the token, web login and lookup endpoints (registry.ratelimit), with low limits
+set through the app's configuration. In-process (the Flask test client), a few seconds."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from registry.app import create_app
+from registry.config import ConfigError
+from registry.models import Lookup
+from tests.conftest import csrf_from
+
+TOKEN_URL = "/api/v1/auth/token"
+LOOKUP_URL = "/api/v1/lookups"
+START = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
+_names = itertools.count()
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **app_config,
+        "TOKEN_RATE_LIMIT": "10 per minute",
+        "LOGIN_RATE_LIMIT": "5 per minute",
+        "LOOKUP_RATE_LIMIT": "5 per minute",
+    }
+
+
+@pytest.fixture
+def clock():
+    """A clock that stands still (at the start of a minute) until a test moves it."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def wrong_login(client: Any, address: str = "192.0.2.10", username: str | None = None) -> Any:
+    """A token request with wrong credentials, each for another (unknown) username by default, so
+    that the account lockout (10 failures of one username) never answers before the limit."""
+    return client.post(
+        TOKEN_URL,
+        json={
+            "username": username or f"niemand{next(_names)}",
+            "password": "fout wachtwoord",
+            "otp": "123456",
+        },
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def assert_rate_limited(response: Any, window: int = 60) -> None:
+    assert response.status_code == 429
+    body = response.get_json()
+    assert body["error"]["code"] == "rate_limited"
+    assert body["error"]["message"]
+    assert body["error"]["fields"] == {}
+    assert 1 <= int(response.headers["Retry-After"]) <= window
+    # the security headers hold for this answer too
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def lookup(client: Any, headers: dict[str, str], n: int = 0) -> Any:
+    return client.post(
+        LOOKUP_URL,
+        json={"incident_ref": f"RL-{n}", "address": {"postcode": "1011 AB", "house_number": 1}},
+        headers=headers,
+    )
+
+
+def test_eleventh_token_request_in_a_minute_is_refused_with_retry_after(client, clock):
+    # Given ten token requests from one address within a minute (wrong credentials: they count too)
+    for _ in range(10):
+        assert wrong_login(client).status_code == 401
+    # When the eleventh comes
+    refused = wrong_login(client)
+    # Then it is refused with the uniform error body and a Retry-After
+    assert_rate_limited(refused)
+    # and another address is not affected
+    assert wrong_login(client, "192.0.2.99").status_code == 401
+
+
+def test_a_correct_login_over_the_limit_is_refused_too(client, make_user, code_for, clock):
+    # Given an address that used up its token requests
+    user = make_user(("responder",))
+    for _ in range(10):
+        wrong_login(client)
+    # When a correct login comes from it
+    response = client.post(
+        TOKEN_URL,
+        json={"username": user.username, "password": user.password, "otp": code_for(user)},
+        environ_base={"REMOTE_ADDR": "192.0.2.10"},
+    )
+    # Then no token is issued
+    assert_rate_limited(response)
+
+
+def test_lookup_flood_by_one_user_does_not_touch_another(client, make_user, auth_headers, db, clock):
+    # Given two responders
+    flooder = auth_headers(make_user(("responder",)))
+    colleague = auth_headers(make_user(("responder",)))
+    # When one sends more lookups than the limit allows
+    statuses = [lookup(client, flooder, n).status_code for n in range(7)]
+    # Then the ones over the limit are refused, the other user still gets answers
+    assert statuses == [200] * 5 + [429] * 2
+    assert_rate_limited(lookup(client, flooder, 99))
+    assert lookup(client, colleague, 100).status_code == 200
+    # and a refused lookup did not happen: it left no lookup row
+    assert db.scalar(select(func.count()).select_from(Lookup)) == 6
+
+
+def test_lookup_without_a_token_is_refused_as_unauthenticated_not_rate_limited(client, clock):
+    # the lookup limit counts per user: who has no token is turned away before it counts
+    for _ in range(8):
+        assert lookup(client, {}).status_code == 401
+
+
+def test_limits_reset_after_the_window(client, make_user, auth_headers, clock):
+    # Given a user and an address both at their limits
+    headers = auth_headers(make_user(("responder",)))
+    for n in range(5):
+        assert lookup(client, headers, n).status_code == 200
+    for _ in range(10):
+        wrong_login(client)
+    assert_rate_limited(lookup(client, headers, 5))
+    assert_rate_limited(wrong_login(client))
+    # When the minute has passed
+    clock.shift(timedelta(seconds=61))
+    # Then both are served again
+    assert lookup(client, headers, 6).status_code == 200
+    assert wrong_login(client).status_code == 401
+
+
+def test_web_login_posts_are_limited_per_address(client, clock):
+    # Given an address that posts the login form (wrong password) five times
+    for _ in range(5):
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={
+                "username": "niemand",
+                "password": "fout wachtwoord",
+                "csrf_token": csrf_from(page.get_data(as_text=True)),
+            },
+        )
+        assert response.status_code == 302  # on to the code step, whatever the password
+    # When it posts a sixth time
+    page = client.get("/login")
+    assert page.status_code == 200  # showing the form is not limited
+    refused = client.post(
+        "/login",
+        data={"username": "niemand", "password": "x", "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
+    # Then it gets the error page with 429 and a Retry-After
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Te veel aanvragen" in refused.get_data(as_text=True)
+
+
+def test_a_one_second_window_resets_in_real_time(app_config):
+    # Given a limit of 2 per second (the real clock, no time travel; the window opens at the
+    # first request, so three quick ones fall in one window)
+    app = create_app({**app_config, "TOKEN_RATE_LIMIT": "2 per second"})
+    client = app.test_client()
+    try:
+        statuses = [wrong_login(client).status_code for _ in range(3)]
+        # Then the third is refused, with Retry-After 1 ...
+        assert statuses == [401, 401, 429]
+        assert wrong_login(client).headers["Retry-After"] == "1"
+        # ... and after the second the address is served again
+        time.sleep(1.1)
+        assert wrong_login(client).status_code == 401
+    finally:
+        app.extensions["samenop.engine"].dispose()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "variable"),
+    [
+        ("TOKEN_RATE_LIMIT", "veel", "SAMENOP_TOKEN_RATE_LIMIT"),
+        ("LOOKUP_RATE_LIMIT", "", "SAMENOP_LOOKUP_RATE_LIMIT"),
+        ("RATELIMIT_STORAGE_URI", "nosuchstore://localhost", "SAMENOP_RATE_LIMIT_STORAGE"),
+    ],
+)
+def test_a_bad_limit_or_storage_refuses_to_start(app_config, key, value, variable):
+    with pytest.raises(ConfigError, match=variable):
+        create_app({**app_config, key: value})
+
+
+def test_limits_and_storage_come_from_the_environment(app_config, monkeypatch):
+    monkeypatch.setenv("SAMENOP_TOKEN_RATE_LIMIT", "3 per hour")
+    monkeypatch.setenv("SAMENOP_LOOKUP_RATE_LIMIT", "7 per minute")
+    monkeypatch.setenv("SAMENOP_LOGIN_RATE_LIMIT", "4 per minute")
+    monkeypatch.setenv("SAMENOP_RATE_LIMIT_STORAGE", "memory://")
+    config = {
+        key: value
+        for key, value in app_config.items()
+        if key not in {"TOKEN_RATE_LIMIT", "LOOKUP_RATE_LIMIT", "LOGIN_RATE_LIMIT"}
+    }
+    app = create_app(config)
+    try:
+        assert app.config["TOKEN_RATE_LIMIT"] == "3 per hour"
+        assert app.config["LOOKUP_RATE_LIMIT"] == "7 per minute"
+        assert app.config["LOGIN_RATE_LIMIT"] == "4 per minute"
+        assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+        client = app.test_client()
+        assert [wrong_login(client).status_code for _ in range(4)] == [401, 401, 401, 429]
+        assert int(wrong_login(client).headers["Retry-After"]) > 60  # the hour's window
+    finally:
+        app.extensions["samenop.engine"].dispose()
