@@ -36,7 +36,10 @@ def hash_token(raw: str) -> str:
 
 
 def normalise_username(username: str) -> str:
-    return username.strip().lower()[:64]
+    """Lowercase and trimmed; characters no database can store (NUL, lone surrogates) dropped,
+    so a hostile name answers like any unknown user instead of failing on PostgreSQL."""
+    storable = username.replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    return storable.strip().lower()[:64]
 
 
 def _hash_params() -> dict[str, Any]:

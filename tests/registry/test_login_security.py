@@ -616,3 +616,18 @@ def test_missing_or_malformed_bearer_answers_401(client):
         response = client.delete(TOKEN_URL, headers={"Authorization": header})
         assert_api_error(response, 401, "unauthenticated")
         assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_username_no_database_can_store_answers_like_an_unknown_user(app, client, make_user):
+    # Given a user, When someone logs in on the web with a NUL or a lone surrogate in the name
+    user = make_user(roles=("registrant",))
+    for hostile in (f"{user.username}\x00", "\x00"):
+        page = client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        answer = client.post("/login", data={"username": hostile, "password": "x" * 12, "csrf_token": token})
+        # Then the answer is the ordinary next step, never a server error
+        assert answer.status_code == 302
+        code_page = client.get("/login/code")
+        form_token = csrf_from(code_page.get_data(as_text=True))
+        refused = client.post("/login/code", data={"code": "123456", "csrf_token": form_token})
+        assert refused.status_code == 401
