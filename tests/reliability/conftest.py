@@ -230,15 +230,15 @@ class LiveServer:
             assert self.process is not None
             if self.process.poll() is not None:
                 return False
+            conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
                 conn.request("GET", "/health")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return True
-                conn.close()
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
+            finally:
+                conn.close()
             time.sleep(0.1)
         return False
 
