@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from lookup import normalise, operations
 from lookup.schemas import LookupArgs
+from registry.api import flatten_messages
 from registry.auth import web
 from registry.db import db
 from registry.feedback import operations as feedback
@@ -186,7 +187,7 @@ def report() -> Any:
             args = ReportArgs().load(body)
             saved, _replayed = feedback.create_report(db.session, user, args, key, feedback.fingerprint(body))
         except ValidationError as exc:
-            errors = _flat(exc.messages)
+            errors = flatten_messages(exc.messages, root="_form")
         except feedback.ReportRefused as exc:
             errors = exc.fields
         except feedback.IdempotencyConflict:
@@ -229,13 +230,3 @@ def report_done(report_id: str) -> Any:
     if saved is None:
         abort(404)
     return render_template("lookup/report_done.html", report=feedback.report_dict(db.session, saved))
-
-
-def _flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-    else:
-        flat[prefix or "_form"] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-    return flat

@@ -75,17 +75,16 @@ def error_response(status: int, code: str, message: str, fields: dict[str, Any] 
     return response
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as {"persons.0.birth_date": ["..."]}."""
+def flatten_messages(messages: Any, prefix: str = "", root: str = "_schema") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {"persons.0.birth_date": ["..."]}; messages about the
+    whole input go under `root`."""
     flat: dict[str, list[str]] = {}
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        flat[prefix or "_schema"] = list(messages)
-    elif isinstance(messages, dict):
+    if isinstance(messages, dict):
         for key, value in messages.items():
             name = f"{prefix}.{key}" if prefix else str(key)
-            flat.update(_flatten(value, name))
+            flat.update(flatten_messages(value, name, root))
     else:
-        flat[prefix or "_schema"] = [str(messages)]
+        flat[prefix or root] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
     return flat
 
 
@@ -108,7 +107,7 @@ def parse(schema: Schema, data: Any | None = None) -> Any:
             422,
             "invalid_input",
             "Een of meer velden zijn niet goed ingevuld.",
-            _flatten(exc.messages),
+            flatten_messages(exc.messages),
         ) from None
 
 

@@ -12,13 +12,12 @@ from flask import has_request_context, request
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from registry.db import serialise_writes
 from registry.models import AuditEntry, AuditHead, User
 from registry.timeutil import aware, utcnow
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
-# any constant: the key of the PostgreSQL advisory lock that serialises chain appends
-_CHAIN_LOCK_KEY = 7513
 
 
 def _payload(entry: AuditEntry) -> str:
@@ -45,8 +44,7 @@ def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def _lock_head(session: Session) -> AuditHead:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    serialise_writes(session)  # ids in commit order: the same lock as the change feed
     head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).one()
     return head
 
