@@ -5,11 +5,9 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
 
-from lookup.search import index_for
+from lookup.search import document_count, index_for
 from registry.db import db
-from registry.models import Plan
 
 
 @click.group("index")
@@ -21,7 +19,6 @@ def index() -> None:
 @with_appcontext
 def rebuild() -> None:
     """Rebuild the search index from the database."""
-    total = db.session.scalar(select(func.count()).select_from(Plan).where(Plan.status == "active")) or 0
-    with click.progressbar(length=total, label="indexing active plans") as bar:
+    with click.progressbar(length=document_count(db.session), label="indexing active plans") as bar:
         count = index_for(current_app.config["INDEX_DIR"]).rebuild(db.session, bar.update)
     click.echo(f"indexed {count} active plan(s)")

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from flask import current_app
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from lookup import normalise, search
@@ -66,23 +66,64 @@ def _today() -> date:
 
 
 def _current_active(query: Any) -> Any:
-    """Restrict a query over PlanVersion to the current version of plans a responder may see."""
+    """Restrict a query over PlanVersion to the current version of plans a responder may see
+    (`today` is bound per call)."""
     return query.join(
         Plan, (Plan.id == PlanVersion.plan_id) & (Plan.current_version == PlanVersion.version)
-    ).where(Plan.status == "active", Plan.valid_until >= _today())
+    ).where(Plan.status == "active", Plan.valid_until >= bindparam("today"))
+
+
+def _ids(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+# The read path's statements, built once: building a select() costs more than running it
+# (PERFORMANCE-NOTES); SQLAlchemy caches the compiled form of each.
+_BY_ADDRESS = _current_active(
+    select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)
+    .select_from(Address)
+    .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+).where(Address.postcode == bindparam("postcode"), Address.house_number == bindparam("number"))
+_BY_PHONE = _current_active(
+    select(PlanVersion.plan_id, PlanVersion.id)
+    .select_from(Person)
+    .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+).where(Person.phone == bindparam("phone"))
+_BORN_ON = select(Person.id, Person.first_name, Person.surname_prefix, Person.surname).where(
+    Person.birth_date == bindparam("born")
+)
+_PERSONS_SHOWN = _current_active(
+    select(Person.id, PlanVersion.plan_id, PlanVersion.id)
+    .select_from(Person)
+    .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+).where(Person.id.in_(_ids("ids")))
+_ADDRESSES_SHOWN = _current_active(
+    select(Address.id, PlanVersion.plan_id, PlanVersion.id)
+    .select_from(Address)
+    .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+).where(Address.id.in_(_ids("ids")))
+_VERSIONS = (
+    select(PlanVersion.__table__, Plan.status, Organisation.name.label("organisation_name"))
+    .join(Plan, Plan.id == PlanVersion.plan_id)
+    .join(Organisation, Organisation.id == Plan.owner_organisation_id)
+    .where(PlanVersion.id.in_(_ids("ids")))
+)
+_CHILDREN = {
+    name: select(model.__table__).where(model.plan_version_id.in_(_ids("ids"))).order_by(order)
+    for name, model, order in (
+        ("addresses", Address, Address.id),
+        ("persons", Person, Person.id),
+        ("agreements", Agreement, Agreement.position),
+        ("contacts", Contact, Contact.id),
+    )
+}
 
 
 # --- the match kinds ----------------------------------------------------------------------------
 
 
 def by_address(session: Session, postcode: str, number: int, suffix: str) -> list[Match]:
-    rows = session.execute(
-        _current_active(
-            select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)
-            .select_from(Address)
-            .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
-        ).where(Address.postcode == postcode, Address.house_number == number)
-    ).all()
+    rows = session.execute(_BY_ADDRESS, {"postcode": postcode, "number": number, "today": _today()}).all()
     return [
         Match(
             plan_id,
@@ -96,13 +137,7 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
 
 
 def by_phone(session: Session, number: str) -> list[Match]:
-    rows = session.execute(
-        _current_active(
-            select(PlanVersion.plan_id, PlanVersion.id)
-            .select_from(Person)
-            .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
-        ).where(Person.phone == number)
-    ).all()
+    rows = session.execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
     return [Match(plan_id, version_id, "person", "exact", 1.0) for plan_id, version_id in rows]
 
 
@@ -154,11 +189,8 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
     candidates: dict[int, tuple[normalise.Name, date | None]] = {}
     if born is not None:
         # everyone born that day: a handful, even nationally, so no index needed
-        for person in session.scalars(select(Person).where(Person.birth_date == born)):
-            candidates[person.id] = (
-                normalise.stored_name(person.first_name, person.surname_prefix, person.surname),
-                born,
-            )
+        for person_id, first, prefix, surname in session.execute(_BORN_ON, {"born": born}):
+            candidates[person_id] = (normalise.stored_name(first, prefix, surname), born)
     for hit in index.find_persons(query, born):
         stored = normalise.Name(
             hit.fields.get("first_name", ""), hit.fields.get("prefix", ""), hit.fields.get("surname", "")
@@ -178,13 +210,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
         scored[person_id] = score
     if not scored:
         return []
-    rows = session.execute(
-        _current_active(
-            select(Person.id, PlanVersion.plan_id, PlanVersion.id)
-            .select_from(Person)
-            .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
-        ).where(Person.id.in_(list(scored)))
-    ).all()
+    rows = session.execute(_PERSONS_SHOWN, {"ids": list(scored), "today": _today()}).all()
     matches = []
     for person_id, plan_id, version_id in rows:
         stored = candidates[person_id][0]
@@ -206,8 +232,9 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
     if parsed.house_number is None:
         return []
     scored: dict[int, float] = {}
-    suffixes: dict[int, str] = {}
-    for hit in index.find_addresses((parsed.street + " " + parsed.city).split(), parsed.house_number):
+    # every word may be part of the street ('14 Van der Waalsstraat' parses 'waalsstraat' as a city)
+    words = (parsed.street + " " + parsed.city).split()
+    for hit in index.find_addresses(words, parsed.house_number, parsed.city.split()):
         street = max(
             _similarity(parsed.street, hit.fields.get("street", "")),
             fuzz.token_set_ratio(parsed.street, hit.fields.get("street", "")) / 100.0 - 0.05,
@@ -227,16 +254,9 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
         if hit.fields.get("suffix", "") != parsed.house_number_suffix:
             score -= 0.1
         scored[hit.row_id] = round(max(score, 0.0), 3)
-        suffixes[hit.row_id] = hit.fields.get("suffix", "")
     if not scored:
         return []
-    rows = session.execute(
-        _current_active(
-            select(Address.id, PlanVersion.plan_id, PlanVersion.id)
-            .select_from(Address)
-            .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
-        ).where(Address.id.in_(list(scored)))
-    ).all()
+    rows = session.execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()
     return [
         Match(plan_id, version_id, "address", "fuzzy", scored[address_id])
         for address_id, plan_id, version_id in rows
@@ -333,26 +353,11 @@ def _views(session: Session, matches: list[Match]) -> list[PlanView]:
     ids = [m.version_id for m in matches]
     if not ids:
         return []
-    versions = {
-        row.id: row
-        for row in session.execute(
-            select(PlanVersion.__table__, Plan.status, Organisation.name.label("organisation_name"))
-            .join(Plan, Plan.id == PlanVersion.plan_id)
-            .join(Organisation, Organisation.id == Plan.owner_organisation_id)
-            .where(PlanVersion.id.in_(ids))
-        )
-    }
+    versions = {row.id: row for row in session.execute(_VERSIONS, {"ids": ids})}
     children: dict[str, dict[int, list[Any]]] = {}
-    for name, model, order in (
-        ("addresses", Address, Address.id),
-        ("persons", Person, Person.id),
-        ("agreements", Agreement, Agreement.position),
-        ("contacts", Contact, Contact.id),
-    ):
+    for name, statement in _CHILDREN.items():
         grouped: dict[int, list[Any]] = {version_id: [] for version_id in ids}
-        for row in session.execute(
-            select(model.__table__).where(model.plan_version_id.in_(ids)).order_by(order)
-        ):
+        for row in session.execute(statement, {"ids": ids}):
             grouped[row.plan_version_id].append(row)
         children[name] = grouped
     views = []
