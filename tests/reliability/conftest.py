@@ -3,7 +3,8 @@
 `live_server` starts `samenop serve` (gunicorn gthread, several workers) against the test's own
 database (`database_url`) and a fresh index directory, waits for /health, provisions an
 organisation and a user through the command line, and always kills the whole process group at
-teardown. Loopback only; every wait below is bounded.
+teardown. `live_servers` starts several such servers on the one database, each with its own
+index directory and user. Loopback only; every wait below is bounded.
 
 The default run (`make test`) uses short variants; the issue's full durations and counts run with
 `SAMENOP_RELIABILITY_LONG=1` (or `pytest tests/reliability --reliability-long`).
@@ -161,6 +162,8 @@ class LiveServer:
     database_url: str
     workdir: Path
     env_overrides: dict[str, str] = field(default_factory=dict)
+    username: str = USERNAME
+    workers: int = WORKERS
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     totp_secret: str = ""
@@ -172,12 +175,16 @@ class LiveServer:
         return self.workdir / "server.log"
 
     @property
+    def index_dir(self) -> Path:
+        return self.workdir / "index"
+
+    @property
     def env(self) -> dict[str, str]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("SAMENOP_")}
         env.update(
             {
                 "SAMENOP_DATABASE_URL": self.database_url,
-                "SAMENOP_INDEX_DIR": str(self.workdir / "index"),
+                "SAMENOP_INDEX_DIR": str(self.index_dir),
                 "SAMENOP_INSTANCE_DIR": str(self.workdir / "instance"),
                 "SAMENOP_SECRET_KEY": "reliability-secret-key-" + "r" * 32,
                 "SAMENOP_COOKIE_SECURE": "false",
@@ -208,7 +215,7 @@ class LiveServer:
                         "--port",
                         str(self.port),
                         "--workers",
-                        str(WORKERS),
+                        str(self.workers),
                         "--threads",
                         str(THREADS),
                     ],
@@ -294,13 +301,15 @@ class LiveServer:
             assert result.returncode == 0, f"samenop {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
         return result
 
-    def provision(self) -> None:
-        """An organisation and a user with both roles (responder, registrant), through the CLI."""
-        self.cli("org", "add", ORGANISATION, "--kind", "police")
+    def provision(self, add_organisation: bool = True) -> None:
+        """An organisation (unless another server added it) and a user with both roles
+        (responder, registrant), through the CLI."""
+        if add_organisation:
+            self.cli("org", "add", ORGANISATION, "--kind", "police")
         added = self.cli(
             "user",
             "add",
-            USERNAME,
+            self.username,
             "--org",
             ORGANISATION,
             "--role",
@@ -329,7 +338,7 @@ class LiveServer:
         code = two_factor.current_code(self.totp_secret, now=step * two_factor.STEP_SECONDS)
         with Http(self.port) as http:
             answer = http.request(
-                "POST", "/api/v1/auth/token", {"username": USERNAME, "password": PASSWORD, "otp": code}
+                "POST", "/api/v1/auth/token", {"username": self.username, "password": PASSWORD, "otp": code}
             )
         assert answer.status == 201, answer.body
         return str(answer.body["access_token"])
@@ -350,6 +359,32 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     finally:
         server.kill()
         print(f"\nserver log: {server.log_path}")
+
+
+@pytest.fixture
+def live_servers(database_url: str, tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """A factory: `live_servers("a")` starts one more app server on the test's database, with its
+    own work directory (index, instance, log) under tmp_path/<name> and its own user
+    (meldkamer-<name>, so every server has its own TOTP steps), all in one organisation.
+    `server.kill()` stops one, `server.start()` starts it again on the same index directory;
+    every server's process group is killed at teardown."""
+    servers: list[LiveServer] = []
+
+    def make(name: str, workers: int = WORKERS) -> LiveServer:
+        workdir = tmp_path / name
+        workdir.mkdir()
+        server = LiveServer(database_url, workdir, username=f"{USERNAME}-{name}", workers=workers)
+        servers.append(server)
+        server.provision(add_organisation=len(servers) == 1)
+        server.start()
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in servers:
+            server.kill()
+            print(f"\nserver log: {server.log_path}")
 
 
 # --- what the database holds --------------------------------------------------------------------
