@@ -39,7 +39,12 @@ format: $(STAMP)
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache
 
-# the lookup benchmark (bench/README.md): 100 000 households by default; BENCH_ARGS="--large" for 1 000 000
-.PHONY: bench
+# the performance harness (bench/README.md): lookups, plan writes, reports and the feedback inbox under
+# gunicorn, results in bench/results/. `make bench`: 100 000 persons; `make bench-large`: 1 000 000 persons
+# (takes long: generation, a full index rebuild). More options: BENCH_ARGS="--seconds 5 --only address"
+.PHONY: bench bench-large
 bench: $(STAMP)
 	$(BIN)/python -m bench.lookup $(BENCH_ARGS)
+
+bench-large: $(STAMP)
+	$(BIN)/python -m bench.lookup --large $(BENCH_ARGS)

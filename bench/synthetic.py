@@ -118,8 +118,8 @@ _REGION_CITIES = {
 OTHER_CITIES = ["Súdwest-Fryslân", "Den Helder", "Vlaardingen", "Hengelo", "Oss", "Meppel", "Kampen"]
 
 # postcode letter pairs PostNL never issues
-_UNUSED_LETTERS = {"SA", "SD", "SS"}
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+UNUSED_LETTERS = {"SA", "SD", "SS"}
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # stored (normalised) suffixes and how often they occur
 _SUFFIXES = ["", "A", "B", "C", "D", "H", "1", "2", "3", "BIS"]
 _SUFFIX_WEIGHTS = [78, 6, 4, 1, 1, 2, 3, 3, 1, 1]
@@ -129,7 +129,7 @@ _HOUSEHOLD_WEIGHTS = [38, 30, 17, 10, 5]
 
 # --- plans ----------------------------------------------------------------------------------------
 
-_AGREEMENTS = [
+AGREEMENTS = [
     ("Melding van geluidsoverlast op dit adres", "Direct uitrukken met prioriteit 1.", "police"),
     ("Vermoeden van huiselijk geweld", "Aanhouden en het protocol tijdelijk huisverbod starten.", "police"),
     ("De kinderen kunnen niet thuis blijven", "Kinderen naar het netwerk (zie contacten).", "network"),
@@ -138,12 +138,12 @@ _AGREEMENTS = [
     ("Escalatie buiten kantoortijd", "CIT inschakelen voor een crisisbeoordeling.", "cit"),
     ("De volgende werkdag", "Wijkteam informeren over de inzet.", "social_team"),
 ]  # fmt: skip
-_RELATIONS = ["tante", "oom", "oma", "opa", "buurvrouw", "zus", "broer", "vriendin"]
-_RISK_SIGNALS = [
+RELATIONS = ["tante", "oom", "oma", "opa", "buurvrouw", "zus", "broer", "vriendin"]
+RISK_SIGNALS = [
     "weapons", "firearm", "strangulation", "threat_to_kill", "stalking",
     "substance_abuse", "psychiatric", "honour_related", "prior_violence",
 ]  # fmt: skip
-_FAMILY_PROFILES = [
+FAMILY_PROFILES = [
     None, "intimate_terror", "family_in_stress", "child_behaviour_parenting_stress",
     "long_term_care", "complex_divorce",
 ]  # fmt: skip
@@ -208,8 +208,8 @@ class _Pools:
     def address(self, rng: random.Random) -> tuple[str, int, str]:
         while True:
             number = rng.randint(1000, 9999)
-            letters = rng.choice(_LETTERS) + rng.choice(_LETTERS)
-            if letters in _UNUSED_LETTERS:
+            letters = rng.choice(LETTERS) + rng.choice(LETTERS)
+            if letters in UNUSED_LETTERS:
                 continue
             house = min(1 + int(rng.expovariate(1 / 40)), 2500)
             suffix = rng.choices(_SUFFIXES, weights=_SUFFIX_WEIGHTS)[0]
@@ -219,18 +219,31 @@ class _Pools:
                 return key
 
 
-def _birth_date(rng: random.Random, today: date, min_years: int, max_years: int) -> date:
+def birth_date(rng: random.Random, today: date, min_years: int, max_years: int) -> date:
     return today - timedelta(days=rng.randint(min_years * 365 + 1, max_years * 365 + 364))
+
+
+def mean_household_size() -> float:
+    """Persons per household the generator averages (≈2.14)."""
+    return sum(s * w for s, w in zip(_HOUSEHOLD_SIZES, _HOUSEHOLD_WEIGHTS, strict=True)) / sum(
+        _HOUSEHOLD_WEIGHTS
+    )
 
 
 def generate(
     url: str,
-    households: int,
+    households: int | None = None,
     seed: int = 20261122,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    *,
+    persons: int | None = None,
 ) -> Generated:
-    """Insert `households` synthetic households into an empty database at `url` (schema at head)."""
+    """Insert synthetic households into an empty database at `url` (schema at head): exactly
+    `households` of them, or (`persons`) households until exactly that many persons exist, the
+    last household cut short if need be. `progress` is told the households or persons added."""
+    if (households is None) == (persons is None):
+        raise ValueError("give households or persons")
     from sqlalchemy import insert, select
 
     from registry.db import engine_for
@@ -274,9 +287,16 @@ def generate(
 
     person_id = 0
     done = 0
-    while done < households:
+
+    def wanted() -> bool:
+        return done < households if households is not None else person_id < (persons or 0)
+
+    while wanted():
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
-        for index in range(done + 1, min(households, done + batch) + 1):
+        persons_before = person_id
+        for index in range(done + 1, done + batch + 1):
+            if index > (households or index) or person_id >= (persons or person_id + 1):
+                break  # enough households, or enough persons
             plan_id = uuid.UUID(int=rng.getrandbits(128), version=4)
             version_id = index  # one version per plan: ids line up with the household number
             family_prefix, family_surname = names.surname(rng)
@@ -304,8 +324,8 @@ def generate(
                     "summary": "Synthetisch huishouden voor de benchmark.",
                     "valid_from": today - timedelta(days=rng.randint(0, 120)),
                     "valid_until": valid_until,
-                    "family_profile": rng.choice(_FAMILY_PROFILES),
-                    "risk_signals": sorted(rng.sample(_RISK_SIGNALS, rng.choice([0, 1, 1, 2, 3]))),
+                    "family_profile": rng.choice(FAMILY_PROFILES),
+                    "risk_signals": sorted(rng.sample(RISK_SIGNALS, rng.choice([0, 1, 1, 2, 3]))),
                     "owner_name": " ".join(p for p in (owner_first, owner_prefix, owner_surname) if p),
                     "owner_phone": f"+3188{rng.randint(1000000, 9999999)}",
                     "created_by_id": None,
@@ -326,6 +346,8 @@ def generate(
                 }
             )
             size = rng.choices(_HOUSEHOLD_SIZES, weights=_HOUSEHOLD_WEIGHTS)[0]
+            if persons is not None:
+                size = min(size, persons - person_id)
             for member in range(size):
                 person_id += 1
                 if member == 0:
@@ -341,9 +363,7 @@ def generate(
                     adult = rng.random() < 0.1  # a grandparent or adult child now and then
                     role, do_not_inform = ("other" if adult else "child"), False
                     prefix, surname = family_prefix, family_surname
-                born: date | None = (
-                    _birth_date(rng, today, 18, 80) if adult else _birth_date(rng, today, 0, 17)
-                )
+                born: date | None = birth_date(rng, today, 18, 80) if adult else birth_date(rng, today, 0, 17)
                 if rng.random() < 0.04:
                     born = None  # not known to the registrant
                 age = (today - born).days // 365 if born else 30
@@ -361,7 +381,7 @@ def generate(
                         "do_not_inform": do_not_inform,
                     }
                 )
-            for position, (trigger, action, actor) in enumerate(rng.sample(_AGREEMENTS, 2), start=1):
+            for position, (trigger, action, actor) in enumerate(rng.sample(AGREEMENTS, 2), start=1):
                 rows["agreements"].append(
                     {
                         "plan_version_id": version_id,
@@ -378,7 +398,7 @@ def generate(
                     "name": " ".join(
                         p for p in (rng.choice(FEMALE_FIRST), relative_prefix, relative_surname) if p
                     ),
-                    "relation": rng.choice(_RELATIONS),
+                    "relation": rng.choice(RELATIONS),
                     "phone": pools.mobile(rng),
                     "available": rng.choice(["dag en nacht", "na 17.00 uur", "overdag", "in het weekend"]),
                 }
@@ -397,7 +417,7 @@ def generate(
             for name, table in tables.items():
                 connection.execute(insert(table), rows[name])
         if progress is not None:
-            progress(len(rows["plans"]))
+            progress(len(rows["plans"]) if persons is None else person_id - persons_before)
         done += len(rows["plans"])
     engine.dispose()
-    return Generated(households, person_id, households, time.perf_counter() - started)
+    return Generated(done, person_id, done, time.perf_counter() - started)

@@ -1,0 +1,232 @@
+"""Closed-loop HTTP load: N keep-alive clients, each sending its next request when the answer is read.
+
+An operation is a Workload: what client i sends next, what to keep of each answer (in the client
+thread, e.g. the id of a plan just created) and, after the phase, the verdict on each answer. The
+result of a phase is a Row: requests, throughput, latency percentiles and the verdicts counted.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import math
+import os
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+HOST = "127.0.0.1"
+VERDICTS = ("ok", "error", "miss", "other")
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""  # what was asked, for the examples of misses and errors
+    context: Any = None  # whatever the workload needs to judge the answer
+
+
+class Workload:
+    """One operation. Subclasses implement next_request and verdict; the defaults keep the body."""
+
+    timeout = 30.0  # seconds the client waits for one answer
+
+    def next_request(self, client: int, rng: random.Random) -> Request:
+        raise NotImplementedError
+
+    def digest(self, client: int, request: Request, status: int, data: bytes) -> Any:
+        """Called in client `client`'s thread right after the answer: what to keep of it."""
+        return data
+
+    def verdict(self, request: Request, status: int, digest: Any) -> str:
+        """ok | error | miss | other (see VERDICTS), after the phase."""
+        raise NotImplementedError
+
+
+class Health(Workload):
+    """The floor: GET /health, no database, no session."""
+
+    def next_request(self, client: int, rng: random.Random) -> Request:
+        return Request("GET", "/health", text="GET /health")
+
+    def verdict(self, request: Request, status: int, digest: Any) -> str:
+        return "ok" if status == 200 and digest == b"ok" else "error"
+
+
+@dataclass
+class Row:
+    op: str
+    requests: int
+    seconds: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    errors: int
+    misses: int
+    other: int
+    miss_samples: list[str]
+    error_samples: list[str]
+    other_samples: list[str]
+    load: float = math.nan  # 1-minute load average when the phase ended: other work on the machine
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest rank."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+Answer = tuple[Request, float, int, Any]  # request, seconds, status (-1: no answer), digest
+
+
+def send(
+    connection: http.client.HTTPConnection, request: Request
+) -> tuple[int, bytes, http.client.HTTPResponse]:
+    connection.request(request.method, request.path, body=request.body, headers=request.headers)
+    response = connection.getresponse()
+    data = response.read()
+    if response.will_close:
+        connection.close()  # the next request opens a new connection
+    return response.status, data, response
+
+
+def _client(
+    port: int,
+    workload: Workload,
+    client: int,
+    rng: random.Random,
+    deadline: float,
+    stop: threading.Event,
+    budget: itertools.count[int],
+    limit: int,
+    out: list[Answer],
+) -> None:
+    connection = http.client.HTTPConnection(HOST, port, timeout=workload.timeout)
+    try:
+        while not stop.is_set() and time.perf_counter() < deadline and next(budget) < limit:
+            request = workload.next_request(client, rng)
+            started = time.perf_counter()
+            try:
+                status, data, _response = send(connection, request)
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                out.append((request, time.perf_counter() - started, -1, repr(exc).encode()))
+                continue
+            elapsed = time.perf_counter() - started
+            out.append((request, elapsed, status, workload.digest(client, request, status, data)))
+    finally:
+        connection.close()
+
+
+def run(
+    port: int, workload: Workload, seconds: float, concurrency: int, limit: int, seed: int
+) -> tuple[list[Answer], float]:
+    """`concurrency` clients for `seconds` (at most `limit` requests in all): the answers, and
+    the wall time they took."""
+    stop = threading.Event()
+    budget = itertools.count()
+    outputs: list[list[Answer]] = [[] for _ in range(concurrency)]
+    started = time.perf_counter()
+    deadline = started + seconds
+    threads = [
+        threading.Thread(
+            target=_client,
+            args=(
+                port,
+                workload,
+                i,
+                random.Random(seed * 1000 + i),
+                deadline,
+                stop,
+                budget,
+                limit,
+                outputs[i],
+            ),
+            daemon=True,
+        )
+        for i in range(concurrency)
+    ]
+    for thread in threads:
+        thread.start()
+    grace = 60 + workload.timeout
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+                if time.perf_counter() > deadline + grace:
+                    raise click.ClickException(
+                        f"client threads did not finish {grace:.0f} s after the deadline"
+                    )
+    finally:
+        stop.set()
+    elapsed = time.perf_counter() - started
+    return [answer for output in outputs for answer in output], elapsed
+
+
+def measure(
+    op: str,
+    port: int,
+    workload: Workload,
+    seconds: float,
+    warmup: float,
+    concurrency: int,
+    limit: int,
+    seed: int,
+) -> Row:
+    """A warm-up (not counted), then the measured phase, summed up in a Row."""
+    if warmup > 0:
+        run(port, workload, warmup, concurrency, limit, seed + 7)
+    answers, elapsed = run(port, workload, seconds, concurrency, limit, seed)
+    latencies = sorted(duration * 1000 for _request, duration, _status, _digest in answers)
+    counts: Counter[str] = Counter()
+    samples: dict[str, list[str]] = {"error": [], "miss": [], "other": []}
+    for request, _duration, status, digest in answers:
+        verdict = workload.verdict(request, status, digest)
+        counts[verdict] += 1
+        if verdict != "ok" and len(samples[verdict]) < 10:
+            detail = request.text
+            if verdict == "error":
+                shown = digest[:200] if isinstance(digest, bytes) else digest
+                detail = f"{request.text} -> {status} {shown!r}"
+            if detail not in samples[verdict]:
+                samples[verdict].append(detail)
+    return Row(
+        op=op,
+        requests=len(answers),
+        seconds=elapsed,
+        p50=percentile(latencies, 50),
+        p90=percentile(latencies, 90),
+        p99=percentile(latencies, 99),
+        max=latencies[-1] if latencies else math.nan,
+        errors=counts["error"],
+        misses=counts["miss"],
+        other=counts["other"],
+        miss_samples=samples["miss"],
+        error_samples=samples["error"],
+        other_samples=samples["other"],
+        load=os.getloadavg()[0],
+    )
+
+
+def call(port: int, request: Request, timeout: float = 60.0) -> tuple[int, bytes, http.client.HTTPResponse]:
+    """One request on its own connection (set-up and checks, never measured)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        return send(connection, request)
+    finally:
+        connection.close()
