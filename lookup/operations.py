@@ -234,7 +234,7 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
     scored: dict[int, float] = {}
     # every word may be part of the street ('14 Van der Waalsstraat' parses 'waalsstraat' as a city)
     words = (parsed.street + " " + parsed.city).split()
-    for hit in index.find_addresses(words, parsed.house_number, parsed.city.split()):
+    for hit in index.find_addresses(words, parsed.house_number):
         street = max(
             _similarity(parsed.street, hit.fields.get("street", "")),
             fuzz.token_set_ratio(parsed.street, hit.fields.get("street", "")) / 100.0 - 0.05,

@@ -20,6 +20,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -33,9 +34,10 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
-from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.index import LockError
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import TOC, LockError
 from whoosh.query import And, Or, Query, Term
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
@@ -52,26 +54,41 @@ def _words() -> TEXT:
     return TEXT(analyzer=_WORDS, phrase=False, stored=True)
 
 
+def _pairs() -> KEYWORD:
+    # words joined before indexing ('kerkstraat:14', 'jan:jong'): one small posting list to read
+    # instead of intersecting two long ones ('jong' alone is 6 % of all persons)
+    return KEYWORD(lowercase=False, scorable=False)
+
+
 SCHEMA = Schema(
     plan_id=ID(stored=True),  # deleting a plan's documents
     kind=STORED(),  # address | person
     row_id=STORED(),
-    house_number=ID(),
     suffix=STORED(),
     street=_words(),
-    city=_words(),
+    street_number=_pairs(),  # every street word with the house number
+    city=STORED(),
     surname=_words(),  # the core, without tussenvoegsel
     prefix=STORED(),
     first_name=_words(),
-    birth_date=ID(stored=True),
+    name_pair=_pairs(),  # every first-name word with every surname word
+    undated=_pairs(),  # the surname words of persons without a birth date
+    birth_date=STORED(),
 )
 # an index written with another layout is started anew and filled from the change feed
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _VERSION_FILE = "schema_version"
 _SEQ_FILE = "applied_change"
-_VOCABULARY_FIELDS = ("street", "city", "surname", "first_name")
+_VOCABULARY_FIELDS = ("street", "surname", "first_name")
 NO_DATE = "none"
 BATCH = 2000
+# Segments as separate files: whoosh copies a compound segment's terms file into memory each
+# time a reader opens it (all of it: 0.1-0.4 s and tens of MB per worker at scale)
+COMPOUND = False
+# whoosh polls its writer lock every 0.1 s; a write waiting for a merge should not wait that long
+LOCK_POLL = 0.005
+# a rebuild writes two segments; writes add one each until a background merge (catch_up)
+MAX_SEGMENTS = 8
 # whoosh's own multiprocessing writer: the documents come from this process, two processes index
 REBUILD_PROCESSES = 2
 
@@ -109,13 +126,14 @@ _SOME_PLANS = Plan.id.in_(bindparam("plan_ids", expanding=True))
 def address_document(
     plan_id: uuid.UUID, row_id: int, number: int, suffix: str, street: str, city: str
 ) -> dict[str, Any]:
+    folded = normalise.street(street)
     return {
         "plan_id": str(plan_id),
         "kind": "address",
         "row_id": row_id,
-        "house_number": str(number),
         "suffix": suffix,
-        "street": normalise.street(street),
+        "street": folded,
+        "street_number": " ".join(f"{word}:{number}" for word in folded.split()),
         "city": normalise.city(city),
     }
 
@@ -131,6 +149,10 @@ def person_document(
         "surname": name.core,
         "prefix": name.prefix,
         "first_name": name.first,
+        "name_pair": " ".join(
+            f"{given}:{word}" for given in name.first.split() for word in name.core.split()
+        ),
+        "undated": "" if born else name.core,
         "birth_date": born.isoformat() if born else NO_DATE,
     }
 
@@ -169,6 +191,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._searcher: Searcher | None = None
         self._segment_words: dict[str, dict[str, frozenset[str]]] = {}
+        self._merging = threading.Event()
         self._vocabulary: dict[str, list[str]] = {field: [] for field in _VOCABULARY_FIELDS}
         self.ix = self._open()
 
@@ -189,17 +212,34 @@ class SearchIndex:
         version_file.write_text(SCHEMA_VERSION)
         return ix
 
+    def close(self) -> None:
+        """Close the open segment files (a long-lived process never needs to)."""
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _exists(self) -> bool:
+        # one stat() per lookup; whoosh's exists_in() opens the index (and races with commits)
+        return (self.path / _VERSION_FILE).exists()
+
     def _reopen_if_lost(self) -> None:
         """An index deleted from disk is started anew, instead of every lookup failing on the
         missing files until someone runs `samenop index rebuild`."""
-        if whoosh_index.exists_in(str(self.path)):
+        if self._exists():
             return
         with self._lock:
-            if whoosh_index.exists_in(str(self.path)):  # another thread was first
+            if self._exists():  # another thread was first
                 return
             log.warning("search index missing in %s; filling a new one from the change feed", self.path)
+            self.close()
             self.ix = self._open()
-            self._searcher = None
 
     # --- the change feed ------------------------------------------------------------------------
 
@@ -223,12 +263,14 @@ class SearchIndex:
 
         Waits up to `timeout` for the writer lock; if another process holds it, that
         process is applying the same feed, and the caller goes on with the index as it is.
+        Commits do not merge segments (a merge in a user's request was the slowest write);
+        once small segments pile up, a background thread merges them.
         """
         self._reopen_if_lost()
         applied = 0
         while True:
             try:
-                writer = self.ix.writer(timeout=timeout)
+                writer = self.ix.writer(timeout=timeout, delay=LOCK_POLL, compound=COMPOUND)
             except LockError:
                 log.warning("search index busy for %.1fs; answering from the index as it is", timeout)
                 return applied
@@ -244,20 +286,47 @@ class SearchIndex:
                     writer.cancel()
                     return applied
                 plan_ids = {plan_id for _seq, plan_id in changes}
-                # one searcher for all deletes: we hold the lock, so it cannot go stale
-                searcher = writer.searcher()
-                for plan_id in plan_ids:
-                    writer.delete_by_term("plan_id", str(plan_id), searcher=searcher)
+                with self._lock:
+                    # the long-lived searcher, brought up to the writer's generation (we hold the
+                    # lock, so nothing newer exists): opening a fresh one costs 0.1-0.4 s at scale
+                    searcher = self.searcher()
+                    for plan_id in plan_ids:
+                        writer.delete_by_term("plan_id", str(plan_id), searcher=searcher)
                 for document in documents(session, plan_ids):
                     writer.add_document(**document)
-                writer.commit()
+                writer.commit(merge=False)
             except BaseException:
                 writer.cancel()
                 raise
             self._set_applied(changes[-1][0])
             applied += len(changes)
             if len(changes) < BATCH:
+                self._merge_when_piled_up()
                 return applied
+
+    def _merge_when_piled_up(self) -> None:
+        """Every segment costs each search a little: merge the small ones, off the request path."""
+        with self._lock:
+            segments = len(self.searcher().reader().leaf_readers())
+        if segments <= MAX_SEGMENTS or self._merging.is_set():
+            return
+        self._merging.set()
+
+        def merge() -> None:
+            try:
+                writer = self.ix.writer(timeout=0.5, compound=COMPOUND)
+            except LockError:
+                self._merging.clear()
+                return  # someone is writing; the next write tries again
+            try:
+                writer.commit()  # nothing added: whoosh's MERGE_SMALL policy only merges
+            except BaseException:
+                writer.cancel()
+                log.exception("merging the search index's small segments failed")
+            finally:
+                self._merging.clear()
+
+        threading.Thread(target=merge, name="search-index-merge", daemon=True).start()
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Index every active plan anew from the database; returns the number of plans.
@@ -266,7 +335,9 @@ class SearchIndex:
         REBUILD_PROCESSES processes, each writing its own segment (no merge afterwards)."""
         self._reopen_if_lost()
         latest = session.scalar(select(func.max(PlanChange.id))) or 0
-        writer = self.ix.writer(timeout=60, procs=REBUILD_PROCESSES, multisegment=True, batchsize=500)
+        writer = self.ix.writer(
+            timeout=60, procs=REBUILD_PROCESSES, multisegment=True, batchsize=500, compound=COMPOUND
+        )
         plans: set[str] = set()
         unreported = 0
         try:
@@ -291,20 +362,43 @@ class SearchIndex:
     def searcher(self) -> Searcher:
         self._reopen_if_lost()
         with self._lock:
-            if self._searcher is None:
-                self._searcher = self.ix.searcher()
-            elif not self._searcher.up_to_date():
-                if self._searcher.reader().segments():
-                    self._searcher = self._searcher.refresh()
-                else:
-                    # whoosh cannot refresh a searcher over an empty index (its EmptyReader
-                    # has no segments to reuse: TypeError), so open a new one
-                    self._searcher.close()
-                    self._searcher = self.ix.searcher()
-            else:
+            if self._searcher is not None and self._searcher.up_to_date():
                 return self._searcher
+            self._searcher = self._open_searcher(self._searcher)
             self._read_vocabulary(self._searcher)
             return self._searcher
+
+    def _open_searcher(self, previous: Searcher | None) -> Searcher:
+        """A searcher over the latest commit, reusing the readers of segments that did not change.
+
+        Not whoosh's `Searcher.refresh()`: whoosh-reloaded 2.7.5 keeps the readers of segments a
+        merge removed (their documents then show twice) and reuses a reader whose segment gained
+        deletions (deleted documents stay visible). A segment is the same only with the same id
+        and the same number of deletions; opening every reader anew costs 0.1-0.4 s at scale."""
+        reusable: dict[tuple[str, int], Any] = {}
+        if previous is not None:
+            for reader, _offset in previous.reader().leaf_readers():
+                if isinstance(reader, SegmentReader):
+                    segment = reader.segment()
+                    reusable[(segment.segment_id(), segment.deleted_count())] = reader
+        for attempt in range(10):
+            try:
+                toc = TOC.read(self.ix.storage, self.ix.indexname)
+                readers = [
+                    reusable.get((segment.segment_id(), segment.deleted_count()))
+                    or SegmentReader(self.ix.storage, toc.schema, segment, generation=toc.generation)
+                    for segment in toc.segments
+                ]
+                break
+            except OSError:
+                # a commit in another process removed a file between listing and opening it
+                if attempt == 9:
+                    raise
+                time.sleep(0.05)
+        for unused in set(reusable.values()) - set(readers):
+            unused.close()
+        reader = MultiReader(readers, generation=toc.generation) if readers else EmptyReader(toc.schema)
+        return Searcher(reader, fromindex=self.ix)
 
     def _read_vocabulary(self, searcher: Searcher) -> None:
         """The distinct words per field, read only from segments not seen before (segments are
@@ -312,7 +406,7 @@ class SearchIndex:
         only cost a posting lookup that finds nothing."""
         seen: dict[str, dict[str, frozenset[str]]] = {}
         for reader, _offset in searcher.reader().leaf_readers():
-            segment = reader.segment() if hasattr(reader, "segment") else None
+            segment = reader.segment() if isinstance(reader, SegmentReader) else None
             if segment is None:
                 continue
             key = segment.segment_id()
@@ -331,16 +425,19 @@ class SearchIndex:
         distance = _maxdist(word)
         if distance == 0:
             return [word]
-        return [
+        variants = [
             term
             for term, _distance, _position in process.extract(
                 word, self._vocabulary[field], scorer=Levenshtein.distance, score_cutoff=distance, limit=None
             )
         ]
+        if len(word) == 3:
+            # 'Jog' for Jong: a letter lost from a short name; the first letter must stand
+            variants = [term for term in variants if term[0] == word[0]]
+        return variants
 
-    def _any_of(self, field: str, words: Iterable[str]) -> Query | None:
-        terms = sorted({term for word in words for term in self._variants(field, word)})
-        return Or([Term(field, term) for term in terms]) if terms else None
+    def _variants_of_all(self, field: str, words: Iterable[str]) -> list[str]:
+        return sorted({term for word in words for term in self._variants(field, word)})
 
     def _hits(self, query: Query, limit: int, exclude: set[int] | None = None) -> list[Hit]:
         """The first `limit` documents matching, in index order: no scoring here, the caller
@@ -361,53 +458,60 @@ class SearchIndex:
                     break
         return hits
 
-    def find_addresses(
-        self,
-        street_words: list[str],
-        house_number: int,
-        city_words: list[str] | None = None,
-        limit: int = 200,
-    ) -> list[Hit]:
-        """Addresses with this number on a street resembling the words; those in a city
-        resembling `city_words` first."""
-        words = [word for word in street_words if len(word) >= 2]
+    def find_addresses(self, street_words: list[str], house_number: int, limit: int = 200) -> list[Hit]:
+        """Addresses with this number on a street with a word resembling one of the words
+        (words of two letters, 'de', 'la', only when nothing longer was said)."""
+        words = [word for word in street_words if len(word) >= 3] or street_words
         with self._lock:
             self.searcher()  # the vocabulary follows the searcher
-            street = self._any_of("street", words)
-            if street is None:
+            streets = self._variants_of_all("street", words)
+            if not streets:
                 return []
-            required = And([Term("house_number", str(house_number)), street])
-            city = self._any_of("city", [word for word in city_words or [] if len(word) >= 2])
-            first = self._hits(And([required, city]), limit) if city is not None else []
-            rest = self._hits(required, limit - len(first), exclude={hit.row_id for hit in first})
-            return first + rest
+            query = Or([Term("street_number", f"{street}:{house_number}") for street in streets])
+            return self._hits(query, limit)
 
     def find_persons(self, name: normalise.Name, born: date | None = None, limit: int = 50) -> list[Hit]:
-        """Persons whose surname resembles the query's (a typo in a word of 4–7 letters, two
-        in a longer one); those whose first name resembles the query's first."""
+        """Persons whose surname resembles the query's (a typo in a word of 3–7 letters, two
+        in a longer one); those whose first name resembles the query's first come first. With
+        a birth date only persons without one: the others come from the database."""
         words = name.core.split()
         if not words:
             return []
         with self._lock:
             self.searcher()
-            per_word = [self._any_of("surname", [word]) for word in words]
-            if any(clause is None for clause in per_word):
+            surnames = [self._variants("surname", word) for word in words]
+            if not all(surnames):
                 return []
-            clauses: list[Query] = [clause for clause in per_word if clause is not None]
+            firsts = self._variants_of_all(
+                "first_name", [word for word in name.first.split() if len(word) >= 2]
+            )
+            pairs = Or([Term("name_pair", f"{first}:{word}") for first in firsts for word in surnames[0]])
             if born is not None:
-                # everyone born that day comes from the database; here only those without a date
-                clauses.append(Term("birth_date", NO_DATE))
-            required: Query = And(clauses) if len(clauses) > 1 else clauses[0]
-            first = self._any_of("first_name", [word for word in name.first.split() if len(word) >= 2])
-            # a common surname must not crowd out the person asked for: first names first
-            named = self._hits(And([required, first]), limit) if first is not None else []
-            rest = self._hits(required, limit - len(named), exclude={hit.row_id for hit in named})
-            return named + rest
+                named: list[Hit] = (
+                    self._hits(And([pairs, Or(_terms("undated", surnames[0]))]), limit) if firsts else []
+                )
+                rest: Query = And([Or(_terms("undated", variants)) for variants in surnames])
+            else:
+                named = self._hits(pairs, limit) if firsts else []
+                rest = And([Or(_terms("surname", variants)) for variants in surnames])
+            if len(words) > 1:
+                # 'Ait Taleb': the pairs matched the first word; every word must match
+                named = [hit for hit in named if _has_all(hit.fields.get("surname", ""), surnames)]
+            return named + self._hits(rest, limit - len(named), exclude={hit.row_id for hit in named})
+
+
+def _terms(field: str, words: Iterable[str]) -> list[Query]:
+    return [Term(field, word) for word in words]
+
+
+def _has_all(surname: str, variants_per_word: list[list[str]]) -> bool:
+    stored = set(surname.split())
+    return all(stored.intersection(variants) for variants in variants_per_word)
 
 
 def _maxdist(word: str) -> int:
-    # one edit in a word of three letters or fewer makes another word, not a typo
-    if len(word) <= 3:
+    # one edit in a word of two letters makes another word, not a typo
+    if len(word) <= 2:
         return 0
     return 1 if len(word) < 8 else 2
 
@@ -423,6 +527,14 @@ def index_for(directory: str) -> SearchIndex:
         if key not in _indexes:
             _indexes[key] = SearchIndex(directory)
         return _indexes[key]
+
+
+def forget(directory: str) -> None:
+    """Close and drop the process's index for a directory (an app that is done: tests)."""
+    with _indexes_lock:
+        index = _indexes.pop(f"{os.getpid()}:{directory}", None)
+    if index is not None:
+        index.close()
 
 
 def follow_registry(app: Any) -> None:

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
+from lookup import search
 from registry import schema
 from registry.app import create_app
 from registry.auth import accounts, two_factor
@@ -202,6 +203,7 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_config)
     yield application
+    search.forget(application.config["INDEX_DIR"])  # its open segment files
     application.extensions["samenop.engine"].dispose()
 
 
