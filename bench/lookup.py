@@ -279,7 +279,7 @@ def main(
             click.echo(f"reusing {database} (schema upgraded to the newest migration)")
             schema.upgrade(url)
             if rebuild:
-                _index(url, index_dir, None, report)
+                _index(url, index_dir, report)
         else:
             _generate_and_index(url, index_dir, households, persons, seed, report)
         if analyze:
@@ -527,25 +527,23 @@ def _generate_and_index(
         f"in {generated.seconds:.1f} s"
     )
     report["generation_s"] = round(generated.seconds, 1)
-    _index(url, index_dir, generated.households, report)
+    _index(url, index_dir, report)
 
 
-def _index(url: str, index_dir: Path, plans: int | None, report: dict[str, Any]) -> None:
+def _index(url: str, index_dir: Path, report: dict[str, Any]) -> None:
     """Rebuild the whoosh index from the database, timed; it records the change-feed position."""
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from lookup.search import SearchIndex
+    from lookup.search import SearchIndex, document_count
     from registry.db import engine_for
-    from registry.models import Plan, PlanChange
+    from registry.models import PlanChange
 
     engine = engine_for(url)
     started = time.perf_counter()
     with Session(engine) as session:
-        if plans is None:
-            plans = session.scalar(select(func.count()).select_from(Plan).where(Plan.status == "active")) or 0
         index = SearchIndex(str(index_dir))
-        with click.progressbar(length=plans, label="indexing active plans") as bar:
+        with click.progressbar(length=document_count(session), label="indexing active plans") as bar:
             indexed = index.rebuild(session, bar.update)
         latest = session.scalar(select(func.max(PlanChange.id))) or 0
     index_seconds = time.perf_counter() - started
