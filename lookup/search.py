@@ -16,9 +16,11 @@ the postings of exactly those words, stopping at the first `limit` documents.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import logging
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -34,6 +36,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
+from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import TOC, LockError
 from whoosh.query import And, Or, Query, Term
@@ -87,10 +90,23 @@ BATCH = 2000
 COMPOUND = False
 # whoosh polls its writer lock every 0.1 s; a write waiting for a merge should not wait that long
 LOCK_POLL = 0.005
-# a rebuild writes two segments; writes add one each until a background merge (catch_up)
+# a rebuild writes two segments; writes add one each until whoosh merges the small ones
 MAX_SEGMENTS = 8
 # whoosh's own multiprocessing writer: the documents come from this process, two processes index
 REBUILD_PROCESSES = 2
+
+
+class _Codec(W3Codec):
+    """whoosh's codec, naming new segments from os.urandom instead of the `random` module: a
+    process that seeds `random` (Hypothesis does, per example) would otherwise give a new
+    segment the name of an existing one and overwrite its files."""
+
+    def new_segment(self, storage: Any, indexname: str) -> W3Segment:
+        return W3Segment(self, indexname, segid=secrets.token_hex(8))
+
+
+def _writer_options() -> dict[str, Any]:
+    return {"codec": _Codec(), "compound": COMPOUND}
 
 
 @dataclass(frozen=True)
@@ -191,7 +207,6 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._searcher: Searcher | None = None
         self._segment_words: dict[str, dict[str, frozenset[str]]] = {}
-        self._merging = threading.Event()
         self._vocabulary: dict[str, list[str]] = {field: [] for field in _VOCABULARY_FIELDS}
         self.ix = self._open()
 
@@ -263,14 +278,13 @@ class SearchIndex:
 
         Waits up to `timeout` for the writer lock; if another process holds it, that
         process is applying the same feed, and the caller goes on with the index as it is.
-        Commits do not merge segments (a merge in a user's request was the slowest write);
-        once small segments pile up, a background thread merges them.
+        Most commits do not merge segments (a merge in a user's request was the slowest write).
         """
         self._reopen_if_lost()
         applied = 0
         while True:
             try:
-                writer = self.ix.writer(timeout=timeout, delay=LOCK_POLL, compound=COMPOUND)
+                writer = self.ix.writer(timeout=timeout, delay=LOCK_POLL, **_writer_options())
             except LockError:
                 log.warning("search index busy for %.1fs; answering from the index as it is", timeout)
                 return applied
@@ -292,41 +306,19 @@ class SearchIndex:
                     searcher = self.searcher()
                     for plan_id in plan_ids:
                         writer.delete_by_term("plan_id", str(plan_id), searcher=searcher)
+                    # each commit adds a segment; merging the small ones only once they pile up
+                    # keeps most writes from paying for a merge
+                    merge = len(searcher.reader().leaf_readers()) >= MAX_SEGMENTS
                 for document in documents(session, plan_ids):
                     writer.add_document(**document)
-                writer.commit(merge=False)
+                writer.commit(merge=merge)
             except BaseException:
                 writer.cancel()
                 raise
             self._set_applied(changes[-1][0])
             applied += len(changes)
             if len(changes) < BATCH:
-                self._merge_when_piled_up()
                 return applied
-
-    def _merge_when_piled_up(self) -> None:
-        """Every segment costs each search a little: merge the small ones, off the request path."""
-        with self._lock:
-            segments = len(self.searcher().reader().leaf_readers())
-        if segments <= MAX_SEGMENTS or self._merging.is_set():
-            return
-        self._merging.set()
-
-        def merge() -> None:
-            try:
-                writer = self.ix.writer(timeout=0.5, compound=COMPOUND)
-            except LockError:
-                self._merging.clear()
-                return  # someone is writing; the next write tries again
-            try:
-                writer.commit()  # nothing added: whoosh's MERGE_SMALL policy only merges
-            except BaseException:
-                writer.cancel()
-                log.exception("merging the search index's small segments failed")
-            finally:
-                self._merging.clear()
-
-        threading.Thread(target=merge, name="search-index-merge", daemon=True).start()
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Index every active plan anew from the database; returns the number of plans.
@@ -336,7 +328,7 @@ class SearchIndex:
         self._reopen_if_lost()
         latest = session.scalar(select(func.max(PlanChange.id))) or 0
         writer = self.ix.writer(
-            timeout=60, procs=REBUILD_PROCESSES, multisegment=True, batchsize=500, compound=COMPOUND
+            timeout=60, procs=REBUILD_PROCESSES, multisegment=True, batchsize=500, **_writer_options()
         )
         plans: set[str] = set()
         unreported = 0
@@ -527,6 +519,16 @@ def index_for(directory: str) -> SearchIndex:
         if key not in _indexes:
             _indexes[key] = SearchIndex(directory)
         return _indexes[key]
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close every open index as the process ends (its segment files, quietly)."""
+    with _indexes_lock:
+        indexes = list(_indexes.values())
+        _indexes.clear()
+    for index in indexes:
+        index.close()
 
 
 def forget(directory: str) -> None:
