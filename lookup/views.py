@@ -7,7 +7,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import RequestLimit
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -19,6 +30,7 @@ from registry.db import db
 from registry.feedback import operations as feedback
 from registry.feedback.schemas import ReportArgs
 from registry.models import Lookup, LookupResult, PlanVersion
+from registry.ratelimit import seconds_until_reset, web_lookup_limit
 from registry.timeutil import nl_date
 
 bp = Blueprint("lookup", __name__, url_prefix="/raadplegen")
@@ -51,8 +63,27 @@ def _args(query: normalise.Query) -> dict[str, Any]:
     return {"person": person}
 
 
+def _too_many_lookups(breached: RequestLimit) -> Response:
+    """Over the lookup limit: the page again with what was typed, and when to try again."""
+    seconds = seconds_until_reset(breached)
+    message = (
+        "U heeft in korte tijd te veel raadplegingen gedaan. "
+        f"Probeer het over {seconds} {'seconde' if seconds == 1 else 'seconden'} opnieuw."
+    )
+    page = render_template(
+        "lookup/page.html",
+        incident_ref=request.form.get("incident_ref", "").strip(),
+        q=request.form.get("q", "").strip(),
+        errors={"q": message},
+        outcome=None,
+        kind_label="",
+    )
+    return current_app.make_response((page, 429))
+
+
 @bp.route("", methods=["GET", "POST"])
 @web.role_required(operations.ROLE)
+@web_lookup_limit(on_breach=_too_many_lookups)
 def page() -> Any:
     incident_ref = request.form.get("incident_ref", "").strip()
     text = request.form.get("q", "").strip()

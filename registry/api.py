@@ -111,29 +111,32 @@ def parse(schema: Schema, data: Any | None = None) -> Any:
         ) from None
 
 
+_UNAUTHENTICATED = "Log opnieuw in: het token ontbreekt of is verlopen."
+
+
 def require_token(*roles: str) -> Callable[[F], F]:
-    """Bearer-token authentication; `roles` (any of) required, else 403."""
+    """Bearer-token authentication; `roles` (any of) required, else 403.
+
+    One prebuilt query per request (accounts.api_caller): the view gets the caller's ids and
+    roles from `api_caller()`, and the ORM user only if it asks for it (`api_user()`)."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            scheme, _, raw = header.partition(" ")
-            with db.reading():
-                found = (
-                    accounts.user_for_api_token(db.session, raw.strip())
-                    if scheme.lower() == "bearer" and raw.strip()
-                    else None
-                )
-            if found is None:
-                raise ApiError(401, "unauthenticated", "Log opnieuw in: het token ontbreekt of is verlopen.")
-            user, token = found
-            accounts.touch(db.session, token)  # the idle clock, even when the view fails later
-            if roles and not user.has_role(*roles):
+            scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+            raw = raw.strip()
+            caller = None
+            if scheme.lower() == "bearer" and raw:
+                with db.reading():
+                    caller = accounts.api_caller(db.session, raw)
+            if caller is None:
+                raise ApiError(401, "unauthenticated", _UNAUTHENTICATED)
+            accounts.touch_api_token(db.session, caller)  # the idle clock, even when the view fails later
+            if roles and not caller.has_role(*roles):
                 raise ApiError(403, "forbidden", "Uw rol geeft geen toegang tot deze functie.")
-            g.api_user = user
-            g.api_token = token
-            g.acting_role = next((r for r in roles if r in user.roles), "")
+            g.api_caller = caller
+            g.pop("api_user", None)  # built on demand; a test may run requests in one app context
+            g.acting_role = next((r for r in roles if r in caller.roles), "")
             return view(*args, **kwargs)
 
         setattr(wrapped, REQUIRED_ROLES, roles)
@@ -142,8 +145,26 @@ def require_token(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+def api_caller() -> accounts.ApiCaller:
+    """Who sent this request (set by require_token)."""
+    caller: accounts.ApiCaller = g.api_caller
+    return caller
+
+
 def api_user() -> User:
-    return g.api_user
+    """The caller as an ORM User, for operations that take one (built without a query)."""
+    user: User | None = g.get("api_user")
+    if user is None:
+        session = db.session
+        if session.new or session.dirty or session.deleted:
+            user = accounts.caller_as_user(session, api_caller())  # in the write to come
+        else:
+            # adding to the session begins its transaction: let that be a read-only one, so that
+            # SQLite takes no write lock for the lookup that follows
+            with db.reading():
+                user = accounts.caller_as_user(session, api_caller())
+        g.api_user = user
+    return user
 
 
 def register_error_handlers(app: Flask) -> None:

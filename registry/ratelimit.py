@@ -2,24 +2,37 @@
 
 The limiter is created here, unbound, so that views can decorate themselves at import time;
 create_app attaches it. The limits are read from the app's configuration on every request
-(SAMENOP_TOKEN_RATE_LIMIT, SAMENOP_LOGIN_RATE_LIMIT, SAMENOP_LOOKUP_RATE_LIMIT), and the
-counters live in SAMENOP_RATE_LIMIT_STORAGE: `memory://` (the default) keeps them per process,
-so with N gunicorn workers a client may get up to N times the limit; a shared storage such as
-`redis://host:6379` makes it one budget across workers and app servers.
+(SAMENOP_TOKEN_RATE_LIMIT, SAMENOP_LOGIN_RATE_LIMIT, SAMENOP_LOOKUP_RATE_LIMIT). Lookups count
+against one budget per user, whether they come through the API or the web page.
 
-A request over the limit is answered 429 with the API's uniform error body (or the error page
-on the web) and a `Retry-After` header in seconds. Should the storage become unreachable, the
-limiter lets requests through (and logs): a control room must never be refused because of it.
+Limits are per process unless SAMENOP_RATE_LIMIT_STORAGE points at shared storage. The default,
+`memory://`, keeps the counters in each gunicorn worker: with N workers a user or address gets up
+to N times the limit (each worker counts only the requests it happens to serve). A storage that
+`limits` supports and every worker reaches, such as `redis://host:6379` (install the `redis`
+extra) or `memcached://host:11211` (pymemcache), makes it one budget across workers and app servers.
+
+The strategy is fixed-window (Flask-Limiter's default, set explicitly below): one counter per
+user and window, the cheapest on every storage; moving-window keeps a timestamp per hit. Every
+in-memory strategy of `limits` 5.x starts a short-lived threading.Timer (10 ms) to expire keys
+whenever a hit finds none running, and under load Thread.start waits for the GIL; a shared
+storage has no such thread.
+
+A request over the limit is answered 429 with the API's uniform error body (on the web: the
+view's own page if its limit gives one through `on_breach`, else the error page) and a
+`Retry-After` header in seconds. Should the storage become unreachable, the limiter lets
+requests through (and logs): a control room must never be refused because of it.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, render_template, request
-from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter import Limiter, RateLimitExceeded, RequestLimit, RouteLimit
+from flask_login import current_user
 from limits import parse_many
 from limits.errors import ConfigurationError
 
@@ -44,8 +57,13 @@ def client_address() -> str:
 
 def authenticated_user() -> str:
     """The user require_token found; the decorator sits below it, so there always is one."""
-    user = g.get("api_user")
-    return f"user:{user.id}" if user is not None else f"address:{client_address()}"
+    caller = g.get("api_caller")
+    return f"user:{caller.user_id}" if caller is not None else f"address:{client_address()}"
+
+
+def logged_in_user() -> str:
+    """The user logged in on the web; the decorator sits below role_required, so there is one."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else f"address:{client_address()}"
 
 
 def _setting(name: str) -> Any:
@@ -60,10 +78,26 @@ token_limit = limiter.limit(_setting("TOKEN_RATE_LIMIT"), key_func=client_addres
 login_limit = limiter.limit(
     _setting("LOGIN_RATE_LIMIT"), key_func=client_address, methods=["POST"], error_message=MESSAGE
 )
+
+#: the budget that API and web lookups share: the same counter per user, whichever way they come
+LOOKUP_SCOPE = "lookups"
 #: POST /api/v1/lookups, per authenticated user (place it below @require_token)
-lookup_limit = limiter.limit(
-    _setting("LOOKUP_RATE_LIMIT"), key_func=authenticated_user, error_message=MESSAGE
+lookup_limit = limiter.shared_limit(
+    _setting("LOOKUP_RATE_LIMIT"), LOOKUP_SCOPE, key_func=authenticated_user, error_message=MESSAGE
 )
+
+
+def web_lookup_limit(on_breach: Callable[[RequestLimit], Response]) -> RouteLimit:
+    """The lookup budget for a web page's POST, per logged-in user (place it below role_required).
+    `on_breach` answers instead of the error page: the page again, with the message (status 429)."""
+    return limiter.shared_limit(
+        _setting("LOOKUP_RATE_LIMIT"),
+        LOOKUP_SCOPE,
+        key_func=logged_in_user,
+        methods=["POST"],
+        error_message=MESSAGE,
+        on_breach=on_breach,
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -78,6 +112,8 @@ def init_app(app: Flask) -> None:
                 f'{variable} is not a rate limit such as "30 per minute": {config[name]!r}'
             ) from None
     config.setdefault("RATELIMIT_ENABLED", True)
+    # one counter per key and window: the cheapest strategy on every storage (see above)
+    config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
     # the storage failing must not take the app down with it: log and let the request through
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     # Retry-After is set below, on the 429 only; no X-RateLimit-* on every answer
@@ -89,9 +125,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
 
 
-def _retry_after() -> int:
+def seconds_until_reset(breached: RequestLimit | None) -> int:
     """Whole seconds until the breached window resets, at least 1."""
-    breached = limiter.current_limit
     if breached is None:
         return 1
     # window[0] is the moment the window resets (RequestLimit.reset_at adds a second to it)
@@ -102,7 +137,10 @@ def _too_many_requests(exc: RateLimitExceeded) -> Any:
     db.rollback()
     if request.path.startswith(API_PREFIX):
         response: Response = error_response(429, "rate_limited", MESSAGE)
+    elif isinstance(exc.response, Response):  # the page's own answer, from its limit's on_breach
+        response = exc.response
+        response.status_code = 429
     else:
         response = current_app.make_response((render_template("errors/http.html", error=exc), 429))
-    response.headers["Retry-After"] = str(_retry_after())
+    response.headers["Retry-After"] = str(seconds_until_reset(limiter.current_limit))
     return response

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from registry import audit
 from registry.auth import passwords, two_factor
+from registry.db import Base
 from registry.models import ROLES, ApiToken, LoginThrottle, Organisation, User, UserRole, WebSession
 from registry.timeutil import aware, utcnow
 
@@ -270,25 +273,132 @@ def _fresh(created_at: datetime, last_seen_at: datetime, idle_minutes: int, abso
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-def touch(session: Session, row: ApiToken | WebSession) -> None:
-    """Move the idle clock of a token or web session (at most once a minute), and commit."""
-    column = "last_used_at" if isinstance(row, ApiToken) else "last_seen_at"
+def touch(session: Session, row: WebSession) -> None:
+    """Move the idle clock of a web session (at most once a minute), and commit."""
     now = utcnow()
-    if now - aware(getattr(row, column)) >= TOUCH_EVERY:
-        setattr(row, column, now)
+    if now - aware(row.last_seen_at) >= TOUCH_EVERY:
+        row.last_seen_at = now
         session.commit()
 
 
-def user_for_api_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(raw))).first()
-    if token is None or token.revoked_at is not None or not token.user.is_active:
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    """Who sent an API request, as the token check found them: plain values, no ORM objects."""
+
+    token_id: int
+    user_id: int
+    username: str
+    display_name: str
+    organisation_id: int
+    organisation_name: str
+    roles: frozenset[str]
+    last_used_at: datetime
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+# the tables themselves: Core statements skip the ORM's per-execution work
+_tokens = Base.metadata.tables[ApiToken.__tablename__]
+_users = Base.metadata.tables[User.__tablename__]
+_organisations = Base.metadata.tables[Organisation.__tablename__]
+_user_roles = Base.metadata.tables[UserRole.__tablename__]
+
+# The token check runs on every API request: one statement, built once, loading only what a
+# request needs (one row per role of the user). Revoked tokens and deactivated users never match.
+_API_CALLER = (
+    select(
+        _tokens.c.id,
+        _tokens.c.user_id,
+        _tokens.c.expires_at,
+        _tokens.c.last_used_at,
+        _users.c.username,
+        _users.c.display_name,
+        _users.c.organisation_id,
+        _organisations.c.name.label("organisation_name"),
+        _user_roles.c.role,
+    )
+    .select_from(
+        _tokens.join(_users, _users.c.id == _tokens.c.user_id)
+        .join(_organisations, _organisations.c.id == _users.c.organisation_id)
+        .outerjoin(_user_roles, _user_roles.c.user_id == _users.c.id)
+    )
+    .where(
+        _tokens.c.token_hash == bindparam("token_hash"),
+        _tokens.c.revoked_at.is_(None),
+        _users.c.is_active.is_(True),
+    )
+)
+
+_TOUCH_API_TOKEN = (
+    update(_tokens)
+    .where(_tokens.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("now", type_=_tokens.c.last_used_at.type))
+)
+
+
+def api_caller(session: Session, raw: str) -> ApiCaller | None:
+    """The caller behind a bearer token; None if the token is unknown, revoked, expired or idle
+    too long, or its user is deactivated. Asks the database every time (no cache), so that a
+    revocation or deactivation counts from the next request on."""
+    rows = session.execute(_API_CALLER, {"token_hash": hash_token(raw)}).all()
+    if not rows:
         return None
-    config = current_app.config
-    if aware(token.expires_at) <= utcnow() or not _fresh(
-        token.created_at, token.last_used_at, config["TOKEN_IDLE_MINUTES"], 10**6
-    ):
+    row = rows[0]
+    now = utcnow()
+    last_used_at = aware(row.last_used_at)
+    idle = timedelta(minutes=current_app.config["TOKEN_IDLE_MINUTES"])
+    if aware(row.expires_at) <= now or now - last_used_at >= idle:
         return None
-    return token.user, token
+    return ApiCaller(
+        token_id=row.id,
+        user_id=row.user_id,
+        username=row.username,
+        display_name=row.display_name,
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation_name,
+        roles=frozenset(r.role for r in rows if r.role is not None),
+        last_used_at=last_used_at,
+    )
+
+
+def caller_as_user(session: Session, caller: ApiCaller) -> User:
+    """The caller as a User in the session, built from what the token check read (no query).
+
+    Like an object from a cache: `make_transient_to_detached` marks every attribute not given
+    here (password hash, roles, ...) expired, so it is read from the database on first use."""
+    found = session.identity_map.get(Session.identity_key(User, caller.user_id))
+    if isinstance(found, User):
+        return found
+    organisation = session.identity_map.get(Session.identity_key(Organisation, caller.organisation_id))
+    if not isinstance(organisation, Organisation):
+        organisation = Organisation(id=caller.organisation_id, name=caller.organisation_name)
+        make_transient_to_detached(organisation)
+        session.add(organisation)
+    user = User(
+        id=caller.user_id,
+        username=caller.username,
+        display_name=caller.display_name,
+        organisation_id=caller.organisation_id,
+    )
+    make_transient_to_detached(user)
+    set_committed_value(user, "organisation", organisation)
+    session.add(user)
+    return user
+
+
+def touch_api_token(session: Session, caller: ApiCaller) -> None:
+    """Move the idle clock of the caller's token (at most once a minute), and commit."""
+    now = utcnow()
+    if now - caller.last_used_at >= TOUCH_EVERY:
+        session.execute(_TOUCH_API_TOKEN, {"token_id": caller.token_id, "now": now})
+        session.commit()
+
+
+def revoke_api_token(session: Session, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
 
 
 def start_web_session(session: Session, user: User, remote_addr: str | None) -> str:

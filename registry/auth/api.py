@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
 from registry import audit
-from registry.api import ApiError, parse, require_token
+from registry.api import ApiError, api_caller, api_user, parse, require_token
 from registry.auth import accounts
 from registry.db import db
 from registry.openapi import describe
@@ -70,9 +70,8 @@ def create_token() -> tuple[dict[str, Any], int]:
 @describe("Revoke the token this request carries", response=None, status=204)
 @require_token()
 def revoke_token() -> tuple[str, int]:
-    from registry.timeutil import utcnow
-
-    g.api_token.revoked_at = utcnow()
-    audit.record(db.session, "logout", "success", user=g.api_user, detail={"channel": "api"})
+    user = api_user()
+    accounts.revoke_api_token(db.session, api_caller().token_id)
+    audit.record(db.session, "logout", "success", user=user, detail={"channel": "api"})
     db.commit()
     return "", 204

@@ -1,5 +1,6 @@
-"""Rate limits of the token, web login and lookup endpoints (registry.ratelimit), with low limits
-set through the app's configuration. In-process (the Flask test client), a few seconds."""
+"""Rate limits of the token, web login and lookup endpoints and the web lookup page
+(registry.ratelimit), with low limits set through the app's configuration. In-process (the Flask
+test client), a few seconds."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from sqlalchemy import func, select
 
 from registry.app import create_app
 from registry.config import ConfigError
+from registry.db import db as database
 from registry.models import Lookup
 from tests.conftest import csrf_from
 
 TOKEN_URL = "/api/v1/auth/token"
 LOOKUP_URL = "/api/v1/lookups"
+LOOKUP_PAGE = "/raadplegen"
 START = datetime(2026, 3, 2, 9, 0, 5, tzinfo=UTC)
 _names = itertools.count()
 
@@ -71,6 +74,25 @@ def lookup(client: Any, headers: dict[str, str], n: int = 0) -> Any:
         json={"incident_ref": f"RL-{n}", "address": {"postcode": "1011 AB", "house_number": 1}},
         headers=headers,
     )
+
+
+def web_lookup(browser: Any, n: int = 0) -> Any:
+    """The lookup page's form, sent as a control-room operator would (form first, then search)."""
+    page = browser.get(LOOKUP_PAGE)
+    assert page.status_code == 200  # showing the page is never limited
+    return browser.post(
+        LOOKUP_PAGE,
+        data={
+            "incident_ref": f"RL-web-{n}",
+            "q": "1011 AB 1",
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+
+
+def lookup_rows(app: Any) -> int:
+    with app.app_context():
+        return database.session.scalar(select(func.count()).select_from(Lookup))
 
 
 def test_eleventh_token_request_in_a_minute_is_refused_with_retry_after(client, clock):
@@ -160,6 +182,49 @@ def test_web_login_posts_are_limited_per_address(client, clock):
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert "Te veel aanvragen" in refused.get_data(as_text=True)
+
+
+def test_web_lookup_flood_is_refused_in_dutch_and_spares_a_colleague(app, make_user, web_login, clock):
+    # Given two responders logged in on the lookup page, each in their own browser
+    flooder, colleague = app.test_client(), app.test_client()
+    web_login(flooder, make_user(("responder",)))
+    web_login(colleague, make_user(("responder",)))
+    # When one searches more often than the limit (5 per minute) allows
+    statuses = [web_lookup(flooder, n).status_code for n in range(5)]
+    refused = web_lookup(flooder, 5)
+    # Then the sixth search is refused with 429: the page again, in Dutch, with what was typed
+    assert statuses == [200] * 5
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    html = refused.get_data(as_text=True)
+    assert "U heeft in korte tijd te veel raadplegingen gedaan. Probeer het over" in html
+    assert 'value="RL-web-5"' in html
+    assert 'value="1011 AB 1"' in html
+    assert refused.headers["Cache-Control"] == "no-store"
+    # and the refused search was not performed
+    assert lookup_rows(app) == 5
+    # and the colleague still gets answers
+    assert web_lookup(colleague, 100).status_code == 200
+    assert lookup_rows(app) == 6
+
+
+def test_api_and_web_lookups_of_one_user_share_one_budget(
+    app, client, make_user, auth_headers, web_login, clock
+):
+    # Given a responder who did three lookups through the API
+    user = make_user(("responder",))
+    headers = auth_headers(user)
+    assert [lookup(client, headers, n).status_code for n in range(3)] == [200] * 3
+    # When they go on in the browser
+    browser = app.test_client()
+    web_login(browser, user)
+    statuses = [web_lookup(browser, n).status_code for n in range(3)]
+    # Then the limit counts both ways together: two more, then 429 on the page and in the API
+    assert statuses == [200, 200, 429]
+    assert_rate_limited(lookup(client, headers, 9))
+    # until the minute has passed
+    clock.shift(timedelta(seconds=61))
+    assert web_lookup(browser, 10).status_code == 200
 
 
 def test_a_one_second_window_resets_in_real_time(app_config):
