@@ -43,10 +43,10 @@ def index() -> dict[str, Any]:
     items = operations.open_items(db.session, user.organisation_id, due=due)
     audit.record(
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
-        detail={"items": [str(item.item_id) for item in items]},
+        detail=operations.audit_detail(items),
     )  # fmt: skip
     db.commit()
-    return _items.dump({"items": [operations.item_dict(db.session, item) for item in items]})
+    return _items.dump({"items": operations.item_dicts(db.session, items)})
 
 
 @bp.post("/<item_id>/acknowledge")

@@ -13,8 +13,6 @@ from registry.auth import web
 from registry.db import db
 from registry.feedback import operations
 from registry.feedback.schemas import AcknowledgeArgs
-from registry.models import Plan
-from registry.plans import operations as plans
 
 bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
 
@@ -24,20 +22,14 @@ bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
 def inbox() -> Any:
     user = web.current()
     items = operations.open_items(db.session, user.organisation_id)
-    cards = []
-    for item in items:
-        plan = db.session.get(Plan, item.plan_id)
-        assert plan is not None
-        cards.append(
-            {
-                "item": item,
-                "data": operations.item_dict(db.session, item),
-                "plan": plans.view(db.session, plan),
-            }
-        )
+    titles = operations.plan_titles(db.session, [item.plan_id for item in items])
+    cards = [
+        {"item": item, "data": data, "title": titles[item.plan_id]}
+        for item, data in zip(items, operations.item_dicts(db.session, items), strict=True)
+    ]
     audit.record(
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
-        detail={"items": [str(item.item_id) for item in items]},
+        detail=operations.audit_detail(items),
     )  # fmt: skip
     db.commit()
     return render_template("registry/feedback/inbox.html", cards=cards)
@@ -66,14 +58,11 @@ def overdue() -> Any:
     """The coordinator's view: every item of the organisation past its due day."""
     user = web.current()
     items = operations.overdue_items(db.session, user.organisation_id)
-    rows = []
-    for item in items:
-        plan = db.session.get(Plan, item.plan_id)
-        assert plan is not None
-        rows.append({"item": item, "plan": plans.view(db.session, plan)})
+    titles = operations.plan_titles(db.session, [item.plan_id for item in items])
+    rows = [{"item": item, "title": titles[item.plan_id]} for item in items]
     audit.record(
         db.session, "feedback_overdue_list", "success", user=user, role="coordinator", object_type="feedback",
-        detail={"items": [str(item.item_id) for item in items]},
+        detail=operations.audit_detail(items),
     )  # fmt: skip
     db.commit()
     return render_template("registry/feedback/overdue.html", rows=rows)
