@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from flask import current_app
 from rapidfuzz import fuzz
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from lookup import normalise, search
@@ -108,6 +108,8 @@ _VERSIONS = (
     .join(Organisation, Organisation.id == Plan.owner_organisation_id)
     .where(PlanVersion.id.in_(_ids("ids")))
 )
+_INSERT_LOOKUP = insert(cast(Table, Lookup.__table__))
+_INSERT_RESULTS = insert(cast(Table, LookupResult.__table__))
 _CHILDREN = {
     name: select(model.__table__).where(model.plan_version_id.in_(_ids("ids"))).order_by(order)
     for name, model, order in (
@@ -306,28 +308,34 @@ def perform(session: Session, user: User, incident_ref: str, kind: str, args: di
     with db.reading():
         matches = find(session, kind, args)
         shown = list(zip(_views(session, matches), matches, strict=True))
-    record = Lookup(
-        id=uuid.uuid4(),
-        user_id=user.id,
-        organisation_id=user.organisation_id,
-        role=ROLE,
-        incident_ref=incident_ref,
-        query_kind=kind,
-        performed_at=utcnow(),
-        match_count=len(matches),
-        results=[
-            LookupResult(
-                plan_id=m.plan_id,
-                plan_version_id=m.version_id,
-                match_on=m.on,
-                quality=m.quality,
-                score=m.score,
-            )
-            for m in matches
-        ],
-    )
-    session.add(record)
-    session.flush()
+    values = {
+        "id": uuid.uuid4(),
+        "user_id": user.id,
+        "organisation_id": user.organisation_id,
+        "role": ROLE,
+        "incident_ref": incident_ref,
+        "query_kind": kind,
+        "performed_at": utcnow(),
+        "match_count": len(matches),
+    }
+    # two Core inserts: the write lock (SQLite) is held as briefly as possible
+    session.execute(_INSERT_LOOKUP, values)
+    if matches:
+        session.execute(
+            _INSERT_RESULTS,
+            [
+                {
+                    "lookup_id": values["id"],
+                    "plan_id": m.plan_id,
+                    "plan_version_id": m.version_id,
+                    "match_on": m.on,
+                    "quality": m.quality,
+                    "score": m.score,
+                }
+                for m in matches
+            ],
+        )
+    record = Lookup(**values)  # what the page and the answer show; stored above
     audit.record(
         session,
         "lookup",
