@@ -10,8 +10,10 @@ candidates: every hit is checked against the database before anyone sees it.
 Typos are not searched with whoosh's FuzzyTerm (an automaton per word per segment: 40–130 ms
 at 100 000 households). Each process keeps the distinct words of the name and street fields
 (a few thousand, read per segment, so only new segments are read after a write); rapidfuzz
-picks the words within one or two edits in well under a millisecond, and whoosh intersects
-the postings of exactly those words, stopping at the first `limit` documents.
+picks the words within one or two edits in well under a millisecond. Street words are indexed
+joined with the house number ('kerkstraat:14') and first names with surnames ('jan:jong'), so a
+lookup reads a few short posting lists instead of intersecting long ones, and stops at the first
+`limit` documents (the caller scores them).
 """
 
 from __future__ import annotations
