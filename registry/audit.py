@@ -6,10 +6,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import has_request_context, request
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from registry.db import serialise_writes
@@ -43,6 +43,20 @@ def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + _payload(entry)).encode()).hexdigest()
 
 
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_HEADS = cast(Table, AuditHead.__table__)
+_ENTRY_COLUMNS = [column.key for column in _ENTRIES.columns]
+_HEAD_FOR_UPDATE = (
+    select(AuditHead.last_entry_id, AuditHead.last_hash).where(AuditHead.id == HEAD_ID).with_for_update()
+)
+_INSERT_ENTRY = insert(_ENTRIES)
+_ADVANCE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == HEAD_ID)
+    .values(last_entry_id=bindparam("entry_id"), last_hash=bindparam("entry_hash"), count=_HEADS.c.count + 1)
+)
+
+
 def _lock_head(session: Session) -> AuditHead:
     serialise_writes(session)  # ids in commit order: the same lock as the change feed
     head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).one()
@@ -62,10 +76,11 @@ def record(
     username: str | None = None,
 ) -> AuditEntry:
     """Append one audit row in the caller's transaction (it commits with the act it records)."""
-    head = _lock_head(session)
+    serialise_writes(session)  # ids in commit order: the same lock as the change feed
+    last_id, last_hash = session.execute(_HEAD_FOR_UPDATE).one()
     remote = (request.remote_addr or "") if has_request_context() else ""
     entry = AuditEntry(
-        id=head.last_entry_id + 1,
+        id=last_id + 1,
         at=utcnow(),
         user_id=user.id if user is not None else None,
         username=username if username is not None else (user.username if user else ""),
@@ -77,14 +92,13 @@ def record(
         outcome=outcome,
         remote_addr=remote[:64],
         detail=detail or {},
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
     )
-    entry.hash = chain_hash(head.last_hash, entry)
-    session.add(entry)
-    head.last_entry_id = entry.id
-    head.last_hash = entry.hash
-    head.count += 1
-    session.flush()
+    entry.hash = chain_hash(last_hash, entry)
+    # two Core statements: on SQLite the write lock is held while they run (no unit of work)
+    session.execute(_INSERT_ENTRY, {column: getattr(entry, column) for column in _ENTRY_COLUMNS})
+    session.execute(_ADVANCE_HEAD, {"entry_id": entry.id, "entry_hash": entry.hash})
+    session.flush()  # what the caller added goes with it, as before
     return entry
 
 
@@ -104,7 +118,7 @@ def verify(session: Session) -> VerifyResult:
         # the walk runs would not match the head read before it (a chain "broken" by traffic)
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     problems: list[str] = []
-    head = session.get(AuditHead, HEAD_ID)
+    head = session.get(AuditHead, HEAD_ID, populate_existing=True)  # record() writes it with Core
     first_id = head.first_entry_id if head is not None else 1
     first_prev = head.first_prev_hash if head is not None else GENESIS_HASH
     prev_hash = first_prev
@@ -188,10 +202,14 @@ def prune(session: Session, before: datetime, detail: dict[str, Any]) -> PruneRe
         object_type="retention",
         detail={**detail, "audit_removed": removable or 0, CHECKPOINT_KEY: checkpoint},
     )
-    head.first_entry_id = keep_from
-    head.first_prev_hash = first_prev
-    head.count -= removable or 0
-    session.flush()
+    # record() advanced the head with Core: change it the same way, never from the loaded copy
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(
+            first_entry_id=keep_from, first_prev_hash=first_prev, count=AuditHead.count - (removable or 0)
+        )
+    )
     if removable:
         if session.get_bind().dialect.name == "postgresql":
             # the trigger's second key; ends with this transaction
