@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import CompoundSelect, and_, bindparam, exists, select, union_all
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,14 +24,13 @@ from registry.models import (
     LookupResult,
     Organisation,
     Plan,
-    PlanShare,
     PlanVersion,
     Report,
     ReportAgreement,
     ReportAmendment,
     User,
 )
-from registry.plans.operations import visible_to
+from registry.plans.operations import visible_plan_ids, visible_to
 from registry.timeutil import aware, utcnow
 
 RESPONDER = "responder"
@@ -403,17 +402,6 @@ class Item:
     overdue: bool
 
 
-def _visible_plan_ids(organisation_id: int) -> CompoundSelect[tuple[uuid.UUID]]:
-    """The ids of the plans the organisation sees, by the rule of plans.operations.visible_to
-    (its own and those shared with it), in a form that uses the owner and share indexes: with
-    visible_to's OR of a column and an EXISTS, the open items' queries read every report and
-    every plan in the registry, whoever's they were."""
-    return union_all(
-        select(Plan.id).where(Plan.owner_organisation_id == organisation_id),
-        select(PlanShare.plan_id).where(PlanShare.organisation_id == organisation_id),
-    )
-
-
 def open_items(
     session: Session, organisation_id: int, now: datetime | None = None, due: date | None = None
 ) -> list[Item]:
@@ -423,7 +411,7 @@ def open_items(
     zone = timezone()
     reports = session.execute(
         select(Report.id, Report.plan_id, Report.feedback_due)
-        .where(Report.plan_id.in_(_visible_plan_ids(organisation_id)))
+        .where(Report.plan_id.in_(visible_plan_ids(organisation_id)))
         .where(
             ~exists().where(
                 FeedbackAcknowledgement.report_id == Report.id,
@@ -439,7 +427,7 @@ def open_items(
     lookups = session.execute(
         select(Lookup.id, Lookup.performed_at, LookupResult.plan_id)
         .join(LookupResult, LookupResult.lookup_id == Lookup.id)
-        .where(LookupResult.plan_id.in_(_visible_plan_ids(organisation_id)))
+        .where(LookupResult.plan_id.in_(visible_plan_ids(organisation_id)))
         .where(Lookup.performed_at <= now - LOOKUP_GRACE, ~reported)
         .where(
             ~exists().where(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import CompoundSelect, Select, exists, select, union_all, update
 from sqlalchemy.orm import Session
 
 from registry import audit
@@ -83,10 +83,19 @@ class PlanView:
 # --- who sees what ------------------------------------------------------------------------------
 
 
+def visible_plan_ids(organisation_id: int) -> CompoundSelect[tuple[uuid.UUID]]:
+    """The ids of the plans an organisation sees: its own, and those shared with it; nobody
+    else's. Two indexed selects: an OR of the owner column and an EXISTS on the shares made
+    queries over reports and lookups read every plan in the registry."""
+    return union_all(
+        select(Plan.id).where(Plan.owner_organisation_id == organisation_id),
+        select(PlanShare.plan_id).where(PlanShare.organisation_id == organisation_id),
+    )
+
+
 def visible_to(organisation_id: int) -> Any:
     """The owning organisation and every organisation the plan is shared with; nobody else."""
-    shared = exists().where(PlanShare.plan_id == Plan.id, PlanShare.organisation_id == organisation_id)
-    return or_(Plan.owner_organisation_id == organisation_id, shared)
+    return Plan.id.in_(visible_plan_ids(organisation_id))
 
 
 def visible_plans(user: User, status: str | None = None) -> Select[Plan]:

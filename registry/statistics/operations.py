@@ -24,11 +24,10 @@ from registry.models import (
     FeedbackAcknowledgement,
     Lookup,
     LookupResult,
-    Plan,
-    PlanShare,
     Report,
     ReportAgreement,
 )
+from registry.plans.operations import visible_plan_ids
 from registry.timeutil import aware
 
 TIME_OF_DAY = ("day_weekday", "day_weekend", "evening", "night")
@@ -70,15 +69,10 @@ def time_of_day(moment: datetime, zone: ZoneInfo) -> str:
     return "night"
 
 
-def _plans_of(organisation_id: int) -> Any:
-    shared = exists().where(PlanShare.plan_id == Plan.id, PlanShare.organisation_id == organisation_id)
-    return select(Plan.id).where(or_(Plan.owner_organisation_id == organisation_id, shared))
-
-
 def compute(session: Session, organisation_id: int, period: Period, timezone: str) -> dict[str, Any]:
     zone = ZoneInfo(timezone)
     start, end = period.bounds(zone)
-    plan_ids = _plans_of(organisation_id)
+    plan_ids = visible_plan_ids(organisation_id)
     reports = session.scalars(
         select(Report).where(
             Report.occurred_at >= start,
