@@ -433,23 +433,21 @@ class SearchIndex:
     def _variants_of_all(self, field: str, words: Iterable[str]) -> list[str]:
         return sorted({term for word in words for term in self._variants(field, word)})
 
-    def _hits(self, query: Query, limit: int, exclude: set[int] | None = None) -> list[Hit]:
+    @staticmethod
+    def _hits(searcher: Searcher, query: Query, limit: int, exclude: set[int] | None = None) -> list[Hit]:
         """The first `limit` documents matching, in index order: no scoring here, the caller
-        scores the candidates itself. A whoosh searcher is not thread-safe (shared file
-        positions; a refresh closes the old one): gunicorn's threads take turns."""
+        scores the candidates itself. The caller holds the lock: a whoosh searcher is not
+        thread-safe (shared file positions; a refresh closes the old one)."""
         hits: list[Hit] = []
-        with self._lock:
-            for leaf, _offset in self.searcher().leaf_searchers():
-                matcher = query.matcher(leaf)
-                for docnum in itertools.islice(matcher.all_ids(), limit - len(hits)):
-                    fields = leaf.stored_fields(docnum)
-                    if exclude is not None and fields["row_id"] in exclude:
-                        continue
-                    hits.append(
-                        Hit(uuid.UUID(fields["plan_id"]), fields["kind"], int(fields["row_id"]), fields)
-                    )
-                if len(hits) >= limit:
-                    break
+        for leaf, _offset in searcher.leaf_searchers():
+            matcher = query.matcher(leaf)
+            for docnum in itertools.islice(matcher.all_ids(), limit - len(hits)):
+                fields = leaf.stored_fields(docnum)
+                if exclude is not None and fields["row_id"] in exclude:
+                    continue
+                hits.append(Hit(uuid.UUID(fields["plan_id"]), fields["kind"], int(fields["row_id"]), fields))
+            if len(hits) >= limit:
+                break
         return hits
 
     def find_addresses(self, street_words: list[str], house_number: int, limit: int = 200) -> list[Hit]:
@@ -457,12 +455,12 @@ class SearchIndex:
         (words of two letters, 'de', 'la', only when nothing longer was said)."""
         words = [word for word in street_words if len(word) >= 3] or street_words
         with self._lock:
-            self.searcher()  # the vocabulary follows the searcher
+            searcher = self.searcher()  # the vocabulary follows it
             streets = self._variants_of_all("street", words)
             if not streets:
                 return []
             query = Or([Term("street_number", f"{street}:{house_number}") for street in streets])
-            return self._hits(query, limit)
+            return self._hits(searcher, query, limit)
 
     def find_persons(self, name: normalise.Name, born: date | None = None, limit: int = 50) -> list[Hit]:
         """Persons whose surname resembles the query's (a typo in a word of 3–7 letters, two
@@ -472,7 +470,7 @@ class SearchIndex:
         if not words:
             return []
         with self._lock:
-            self.searcher()
+            searcher = self.searcher()  # the vocabulary follows it
             surnames = [self._variants("surname", word) for word in words]
             if not all(surnames):
                 return []
@@ -482,16 +480,20 @@ class SearchIndex:
             pairs = Or([Term("name_pair", f"{first}:{word}") for first in firsts for word in surnames[0]])
             if born is not None:
                 named: list[Hit] = (
-                    self._hits(And([pairs, Or(_terms("undated", surnames[0]))]), limit) if firsts else []
+                    self._hits(searcher, And([pairs, Or(_terms("undated", surnames[0]))]), limit)
+                    if firsts
+                    else []
                 )
                 rest: Query = And([Or(_terms("undated", variants)) for variants in surnames])
             else:
-                named = self._hits(pairs, limit) if firsts else []
+                named = self._hits(searcher, pairs, limit) if firsts else []
                 rest = And([Or(_terms("surname", variants)) for variants in surnames])
             if len(words) > 1:
                 # 'Ait Taleb': the pairs matched the first word; every word must match
                 named = [hit for hit in named if _has_all(hit.fields.get("surname", ""), surnames)]
-            return named + self._hits(rest, limit - len(named), exclude={hit.row_id for hit in named})
+            return named + self._hits(
+                searcher, rest, limit - len(named), exclude={hit.row_id for hit in named}
+            )
 
 
 def _terms(field: str, words: Iterable[str]) -> list[Query]:
