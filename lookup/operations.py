@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from flask import current_app
 from rapidfuzz import fuzz
@@ -46,6 +46,13 @@ CITY_THRESHOLD = 0.75
 _QUALITY_ORDER = {"exact": 0, "building": 1, "fuzzy": 2}
 
 
+class Responder(audit.Actor, Protocol):
+    """Who looks up: the logged-in User, or the API caller the token check found."""
+
+    @property
+    def organisation_id(self) -> int: ...
+
+
 @dataclass
 class Match:
     plan_id: uuid.UUID
@@ -78,7 +85,8 @@ def _ids(name: str) -> Any:
 
 
 # The read path's statements, built once: building a select() costs more than running it
-# (PERFORMANCE-NOTES); SQLAlchemy caches the compiled form of each.
+# (PERFORMANCE-NOTES); SQLAlchemy caches the compiled form of each. They run on the session's
+# connection: rows, not ORM objects, so the ORM's per-execution work is skipped.
 _BY_ADDRESS = _current_active(
     select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)
     .select_from(Address)
@@ -125,7 +133,8 @@ _CHILDREN = {
 
 
 def by_address(session: Session, postcode: str, number: int, suffix: str) -> list[Match]:
-    rows = session.execute(_BY_ADDRESS, {"postcode": postcode, "number": number, "today": _today()}).all()
+    parameters = {"postcode": postcode, "number": number, "today": _today()}
+    rows = session.connection().execute(_BY_ADDRESS, parameters).all()
     return [
         Match(
             plan_id,
@@ -139,7 +148,7 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
 
 
 def by_phone(session: Session, number: str) -> list[Match]:
-    rows = session.execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
+    rows = session.connection().execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
     return [Match(plan_id, version_id, "person", "exact", 1.0) for plan_id, version_id in rows]
 
 
@@ -191,7 +200,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
     candidates: dict[int, tuple[normalise.Name, date | None]] = {}
     if born is not None:
         # everyone born that day: a handful, even nationally, so no index needed
-        for person_id, first, prefix, surname in session.execute(_BORN_ON, {"born": born}):
+        for person_id, first, prefix, surname in session.connection().execute(_BORN_ON, {"born": born}):
             candidates[person_id] = (normalise.stored_name(first, prefix, surname), born)
     for hit in index.find_persons(query, born):
         stored = normalise.Name(
@@ -212,7 +221,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
         scored[person_id] = score
     if not scored:
         return []
-    rows = session.execute(_PERSONS_SHOWN, {"ids": list(scored), "today": _today()}).all()
+    rows = session.connection().execute(_PERSONS_SHOWN, {"ids": list(scored), "today": _today()}).all()
     matches = []
     for person_id, plan_id, version_id in rows:
         stored = candidates[person_id][0]
@@ -258,7 +267,7 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
         scored[hit.row_id] = round(max(score, 0.0), 3)
     if not scored:
         return []
-    rows = session.execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()
+    rows = session.connection().execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()
     return [
         Match(plan_id, version_id, "address", "fuzzy", scored[address_id])
         for address_id, plan_id, version_id in rows
@@ -302,7 +311,7 @@ def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
     return _best_per_plan(by_person(session, search_index, person["name"], person.get("birth_date")))
 
 
-def perform(session: Session, user: User, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
+def perform(session: Session, user: Responder, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
     """Find (only reading: many lookups search at once), then store the lookup, what it
     showed and the audit row in one short write transaction."""
     with db.reading():
@@ -319,9 +328,9 @@ def perform(session: Session, user: User, incident_ref: str, kind: str, args: di
         "match_count": len(matches),
     }
     # two Core inserts: the write lock (SQLite) is held as briefly as possible
-    session.execute(_INSERT_LOOKUP, values)
+    session.connection().execute(_INSERT_LOOKUP, values)
     if matches:
-        session.execute(
+        session.connection().execute(
             _INSERT_RESULTS,
             [
                 {
@@ -361,11 +370,11 @@ def _views(session: Session, matches: list[Match]) -> list[PlanView]:
     ids = [m.version_id for m in matches]
     if not ids:
         return []
-    versions = {row.id: row for row in session.execute(_VERSIONS, {"ids": ids})}
+    versions = {row.id: row for row in session.connection().execute(_VERSIONS, {"ids": ids})}
     children: dict[str, dict[int, list[Any]]] = {}
     for name, statement in _CHILDREN.items():
         grouped: dict[int, list[Any]] = {version_id: [] for version_id in ids}
-        for row in session.execute(statement, {"ids": ids}):
+        for row in session.connection().execute(statement, {"ids": ids}):
             grouped[row.plan_version_id].append(row)
         children[name] = grouped
     views = []

@@ -19,6 +19,7 @@ lookup reads a few short posting lists instead of intersecting long ones, and st
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import logging
 import os
@@ -30,15 +31,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.analysis import RegexTokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3Segment
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader, W3Segment
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.index import TOC, LockError
 from whoosh.query import And, Or, Query, Term
@@ -92,8 +93,16 @@ BATCH = 2000
 COMPOUND = False
 # whoosh polls its writer lock every 0.1 s; a write waiting for a merge should not wait that long
 LOCK_POLL = 0.005
-# a rebuild writes two segments; writes add one each until whoosh merges the small ones
-MAX_SEGMENTS = 8
+# Merging: each write adds a segment. Segments fall in tiers by size (tier k: 4^k to 4^(k+1) - 1
+# live documents); when a tier holds MERGE_FACTOR segments, they are merged, with every smaller
+# one, into one segment of the next tier. whoosh merges at 0.2-0.3 ms per document with the writer
+# lock held: a write merges at most MERGE_BUDGET documents (every fourth write a few dozen); the
+# bigger merges are `samenop index compact` (cron, every few minutes), unless more than
+# MAX_SEGMENTS pile up (each slows searching). The big segments of a rebuild are left alone.
+# (whoosh's own MERGE_SMALL never merges mid-sized segments: past 8 every commit paid a merge.)
+MERGE_FACTOR = 4
+MERGE_BUDGET = 160
+MAX_SEGMENTS = 40
 # whoosh's own multiprocessing writer: the documents come from this process, two processes index
 REBUILD_PROCESSES = 2
 
@@ -105,6 +114,28 @@ class _Codec(W3Codec):
 
     def new_segment(self, storage: Any, indexname: str) -> W3Segment:
         return W3Segment(self, indexname, segid=secrets.token_hex(8))
+
+    def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
+        return _PerDocReader(storage, segment)
+
+
+class _PerDocReader(W3PerDocReader):
+    """whoosh asks the disk whether a field has a length column for every document and field
+    it reads (a merge: once per document and field); a segment never changes, so ask once."""
+
+    def __init__(self, storage: Any, segment: Any) -> None:
+        super().__init__(storage, segment)
+        self._columns: dict[str, bool] = {}
+
+    def has_column(self, fieldname: str) -> bool:
+        known = self._columns.get(fieldname)
+        if known is None:
+            known = self._columns[fieldname] = super().has_column(fieldname)
+        return known
+
+
+# the position of the change feed, asked before every search: prebuilt, run on the connection
+_LATEST_CHANGE = select(func.max(cast(Table, PlanChange.__table__).c.id))
 
 
 def _writer_options() -> dict[str, Any]:
@@ -272,7 +303,8 @@ class SearchIndex:
         os.replace(temporary, self.path / _SEQ_FILE)
 
     def behind(self, session: Session) -> bool:
-        latest = session.scalar(select(func.max(PlanChange.id))) or 0
+        """Whether the feed has changes this index has not applied (asked before every search)."""
+        latest = session.connection().execute(_LATEST_CHANGE).scalar() or 0
         return latest > self.applied()
 
     def catch_up(self, session: Session, timeout: float = 5.0) -> int:
@@ -308,12 +340,9 @@ class SearchIndex:
                     searcher = self.searcher()
                     for plan_id in plan_ids:
                         writer.delete_by_term("plan_id", str(plan_id), searcher=searcher)
-                    # each commit adds a segment; merging the small ones only once they pile up
-                    # keeps most writes from paying for a merge
-                    merge = len(searcher.reader().leaf_readers()) >= MAX_SEGMENTS
                 for document in documents(session, plan_ids):
                     writer.add_document(**document)
-                writer.commit(merge=merge)
+                writer.commit(mergetype=functools.partial(merge_tiers, budget=MERGE_BUDGET))
             except BaseException:
                 writer.cancel()
                 raise
@@ -321,6 +350,27 @@ class SearchIndex:
             applied += len(changes)
             if len(changes) < BATCH:
                 return applied
+
+    def segment_count(self) -> int:
+        self._reopen_if_lost()
+        return len(TOC.read(self.ix.storage, self.ix.indexname).segments)
+
+    def compact(self, timeout: float = 60.0) -> tuple[int, int]:
+        """Merge the full tiers that writes leave alone (MERGE_BUDGET), until none is full;
+        returns the number of segments before and after. Holds the writer lock while it merges
+        (writes wait; lookups read on): run it from cron, every few minutes."""
+        before = self.segment_count()
+        while True:
+            writer = self.ix.writer(timeout=timeout, delay=LOCK_POLL, **_writer_options())
+            try:
+                count = len(writer.segments)
+                writer.commit(mergetype=functools.partial(merge_tiers, budget=None))
+            except BaseException:
+                writer.cancel()
+                raise
+            after = self.segment_count()
+            if after >= count:
+                return before, after
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Index every active plan anew from the database; returns the number of plans.
@@ -514,6 +564,38 @@ def _maxdist(word: str) -> int:
 
 _indexes: dict[str, SearchIndex] = {}
 _indexes_lock = threading.Lock()
+
+
+def _tier(segment: Any) -> int:
+    return (max(1, segment.doc_count()).bit_length() - 1) // 2  # log4
+
+
+def merge_tiers(writer: Any, segments: list[Any], budget: int | None) -> list[Any]:
+    """whoosh merge policy (see MERGE_FACTOR): the segments to keep; the merged ones are read
+    into the segment being written. The highest full tier is merged whose documents, with those
+    of every smaller segment, fit in `budget` (None: no limit)."""
+    if len(segments) >= MAX_SEGMENTS:
+        budget = None
+    tiers: dict[int, list[Any]] = {}
+    for segment in sorted(segments, key=lambda segment: segment.doc_count()):
+        tiers.setdefault(_tier(segment), []).append(segment)
+    chosen: list[Any] = []
+    smaller: list[Any] = []
+    for tier in sorted(tiers):
+        members = tiers[tier]
+        if len(members) >= MERGE_FACTOR:
+            # the tier's smallest MERGE_FACTOR segments, and every segment of the tiers below
+            candidate = smaller + members[:MERGE_FACTOR]
+            if budget is None or sum(segment.doc_count() for segment in candidate) <= budget:
+                chosen = candidate
+        smaller += members
+    if not chosen:
+        return segments
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [segment for segment in segments if segment not in chosen]
 
 
 def index_for(directory: str) -> SearchIndex:

@@ -6,14 +6,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from flask import has_request_context, request
 from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from registry.db import serialise_writes
-from registry.models import AuditEntry, AuditHead, User
+from registry.models import AuditEntry, AuditHead
 from registry.timeutil import aware, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -57,6 +57,19 @@ _ADVANCE_HEAD = (
 )
 
 
+class Actor(Protocol):
+    """Who acted: a User, or the caller an API token check found (no ORM object needed)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def organisation_name(self) -> str: ...
+
+
 def _lock_head(session: Session) -> AuditHead:
     serialise_writes(session)  # ids in commit order: the same lock as the change feed
     head = session.scalars(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()).one()
@@ -68,7 +81,7 @@ def record(
     action: str,
     outcome: str,
     *,
-    user: User | None = None,
+    user: Actor | None = None,
     role: str = "",
     object_type: str = "",
     object_id: object = "",
@@ -84,7 +97,7 @@ def record(
         at=utcnow(),
         user_id=user.id if user is not None else None,
         username=username if username is not None else (user.username if user else ""),
-        organisation=user.organisation.name if user is not None else "",
+        organisation=user.organisation_name if user is not None else "",
         role=role,
         action=action,
         object_type=object_type,

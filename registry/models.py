@@ -140,6 +140,10 @@ class User(Base):
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
+    def organisation_name(self) -> str:
+        return self.organisation.name
+
+    @property
     def roles(self) -> set[str]:
         return {row.role for row in self.role_rows}
 

@@ -294,6 +294,11 @@ class ApiCaller:
     roles: frozenset[str]
     last_used_at: datetime
 
+    @property
+    def id(self) -> int:
+        """The user's id, as on User: the audit log and the lookup take either."""
+        return self.user_id
+
     def has_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)
 

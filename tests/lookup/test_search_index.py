@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
-from lookup import normalise
-from lookup.cli import rebuild
+from lookup import normalise, search
+from lookup.cli import compact, rebuild
 from lookup.search import SearchIndex
 from registry.db import db as database
 from registry.models import Plan, PlanChange
@@ -208,3 +208,45 @@ def test_fuzzy_lookups_on_an_empty_index_keep_working_once_plans_arrive(client, 
 
     assert found_by_name(client, headers, "Bakker") == [plan_id]
     assert found_by_text(client, headers, "Kerkstraat 14 Assen") == [plan_id]
+
+
+# --- segments: merged a little on every write, the rest by `samenop index compact` --------------
+
+SURNAMES = [
+    "Aalders", "Bosman", "Claassen", "Dijkstra", "Eijkelboom", "Fokkema", "Gerritsen", "Hofstede",
+    "IJzerman", "Jongbloed", "Kuipers", "Lindeboom", "Meulenbelt", "Nijenhuis", "Oosterhof",
+    "Postma", "Quist", "Rozendaal", "Schipper", "Terpstra", "Uittenbogaard", "Veenstra",
+    "Wiersma", "Zwart",
+]  # fmt: skip
+
+
+def test_writes_keep_the_index_to_a_few_segments_and_compact_merges_what_they_leave(
+    app: Flask, client: FlaskClient, plan_headers: dict[str, str], headers: dict[str, str], monkeypatch: Any
+) -> None:
+    index = search.index_for(app.config["INDEX_DIR"])
+    start = index.segment_count()
+
+    # Every write adds a segment and merges the small ones within its budget
+    first = {
+        surname: create(client, plan_headers, surname, house_number=n + 1)
+        for n, surname in enumerate(SURNAMES[:16])
+    }
+    assert index.segment_count() <= start + 2 * search.MERGE_FACTOR
+
+    # When writes may merge nothing (as if every merge were over budget), segments pile up ...
+    monkeypatch.setattr(search, "MERGE_BUDGET", 0)
+    rest = {
+        surname: create(client, plan_headers, surname, house_number=n + 40)
+        for n, surname in enumerate(SURNAMES[16:])
+    }
+    piled = index.segment_count()
+    assert piled >= len(rest)
+
+    # ... until `samenop index compact` merges them; every plan is still found, once
+    result = app.test_cli_runner().invoke(compact, [])
+    assert result.exit_code == 0, result.output
+    assert f"segments: {piled} -> " in result.output
+    assert index.segment_count() < search.MERGE_FACTOR * 2 <= piled
+    for surname, plan_id in {**first, **rest}.items():
+        assert found_by_name(client, headers, f"Noor {surname}")[:1] == [plan_id], surname
+    assert len(in_index(index, "Noor Zwart")) == 1
