@@ -44,6 +44,7 @@ SURNAME_THRESHOLD = 0.75
 # a named city must resemble the stored one: every town has a Kerkstraat 14
 CITY_THRESHOLD = 0.75
 _QUALITY_ORDER = {"exact": 0, "building": 1, "fuzzy": 2}
+LOOKUP_LOCK_WAIT = 1.0  # seconds
 
 
 class Responder(audit.Actor, Protocol):
@@ -304,7 +305,10 @@ def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
         return _best_per_plan(by_phone(session, args["phone"]))
     search_index = index()
     if search_index.behind(session):
-        search_index.catch_up(session)
+        # a lookup waits for the writer lock only briefly: while `samenop index compact` merges,
+        # it answers from the index as it is (a plan written in those seconds is found by
+        # address and phone, by name once the merge is done)
+        search_index.catch_up(session, timeout=LOOKUP_LOCK_WAIT)
     if kind == "address_text":
         return _best_per_plan(by_address_text(session, search_index, args["address_text"]))
     person = args["person"]
