@@ -1,5 +1,10 @@
 """Closed-loop HTTP load: N keep-alive clients, each sending its next request when the answer is read.
 
+Each client opens a new connection every RECONNECT_EVERY requests. A keep-alive connection stays
+with the gunicorn worker that accepted it: four clients on two workers sit 2/2, 3/1 or 4/0 for a
+whole run (and the figures of one operation differed by a third between runs); reconnecting
+spreads them as a load balancer's many connections would. The connect is in the latency.
+
 An operation is a Workload: what client i sends next, what to keep of each answer (in the client
 thread, e.g. the id of a plan just created) and, after the phase, the verdict on each answer. The
 result of a phase is a Row: requests, throughput, latency percentiles and the verdicts counted.
@@ -21,6 +26,7 @@ from typing import Any
 import click
 
 HOST = "127.0.0.1"
+RECONNECT_EVERY = 20
 VERDICTS = ("ok", "error", "miss", "other")
 
 
@@ -117,9 +123,13 @@ def _client(
     out: list[Answer],
 ) -> None:
     connection = http.client.HTTPConnection(HOST, port, timeout=workload.timeout)
+    sent = 0
     try:
         while not stop.is_set() and time.perf_counter() < deadline and next(budget) < limit:
             request = workload.next_request(client, rng)
+            sent += 1
+            if sent % RECONNECT_EVERY == 0:
+                connection.close()  # the request below connects anew (see RECONNECT_EVERY)
             started = time.perf_counter()
             try:
                 status, data, _response = send(connection, request)

@@ -95,11 +95,14 @@ COMPOUND = False
 LOCK_POLL = 0.005
 # Merging: each write adds a segment. Segments fall in tiers by size (tier k: 4^k to 4^(k+1) - 1
 # live documents); when a tier holds MERGE_FACTOR segments, they are merged, with every smaller
-# one, into one segment of the next tier. whoosh merges at 0.2-0.3 ms per document with the writer
-# lock held: a write merges at most MERGE_BUDGET documents (every fourth write a few dozen); the
-# bigger merges are `samenop index compact` (cron, every few minutes), unless more than
-# MAX_SEGMENTS pile up (each slows searching). The big segments of a rebuild are left alone.
-# (whoosh's own MERGE_SMALL never merges mid-sized segments: past 8 every commit paid a merge.)
+# one, into one segment of the next tier. whoosh merges at 0.2-0.4 ms per document with the writer
+# lock held: a write's commit merges the highest full tier within MERGE_BUDGET documents (every
+# fourth write a few dozen); the bigger merges are `samenop index compact` (cron, every few
+# minutes). Only when MAX_SEGMENTS pile up (each slows searching) does a commit merge the cheapest
+# full tier whatever it costs. The big segments of a rebuild are left alone. (whoosh's own
+# MERGE_SMALL never merges mid-sized segments: past 8 segments every commit paid for a merge.
+# Merging after the response instead, in a commit of its own, cost more CPU in all and made
+# the writes slower under load: measured.)
 MERGE_FACTOR = 4
 MERGE_BUDGET = 160
 MAX_SEGMENTS = 40
@@ -312,7 +315,7 @@ class SearchIndex:
 
         Waits up to `timeout` for the writer lock; if another process holds it, that
         process is applying the same feed, and the caller goes on with the index as it is.
-        Most commits do not merge segments (a merge in a user's request was the slowest write).
+        The commit merges a few small segments at most (see MERGE_FACTOR).
         """
         self._reopen_if_lost()
         applied = 0
@@ -363,14 +366,13 @@ class SearchIndex:
         while True:
             writer = self.ix.writer(timeout=timeout, delay=LOCK_POLL, **_writer_options())
             try:
-                count = len(writer.segments)
+                if not _due(writer.segments, None):
+                    writer.cancel()
+                    return before, self.segment_count()
                 writer.commit(mergetype=functools.partial(merge_tiers, budget=None))
             except BaseException:
                 writer.cancel()
                 raise
-            after = self.segment_count()
-            if after >= count:
-                return before, after
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Index every active plan anew from the database; returns the number of plans.
@@ -572,30 +574,36 @@ def _tier(segment: Any) -> int:
 
 def merge_tiers(writer: Any, segments: list[Any], budget: int | None) -> list[Any]:
     """whoosh merge policy (see MERGE_FACTOR): the segments to keep; the merged ones are read
-    into the segment being written. The highest full tier is merged whose documents, with those
-    of every smaller segment, fit in `budget` (None: no limit)."""
-    if len(segments) >= MAX_SEGMENTS:
-        budget = None
-    tiers: dict[int, list[Any]] = {}
-    for segment in sorted(segments, key=lambda segment: segment.doc_count()):
-        tiers.setdefault(_tier(segment), []).append(segment)
-    chosen: list[Any] = []
-    smaller: list[Any] = []
-    for tier in sorted(tiers):
-        members = tiers[tier]
-        if len(members) >= MERGE_FACTOR:
-            # the tier's smallest MERGE_FACTOR segments, and every segment of the tiers below
-            candidate = smaller + members[:MERGE_FACTOR]
-            if budget is None or sum(segment.doc_count() for segment in candidate) <= budget:
-                chosen = candidate
-        smaller += members
-    if not chosen:
-        return segments
+    into the segment being written."""
+    chosen = _due(segments, budget)
     for segment in chosen:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
     return [segment for segment in segments if segment not in chosen]
+
+
+def _due(segments: list[Any], budget: int | None) -> list[Any]:
+    """The segments to merge: the highest full tier whose documents, with those of every
+    smaller segment, fit in `budget` (None: no limit); when none fits and MAX_SEGMENTS are
+    reached, the lowest full tier (the cheapest merge); else none."""
+    tiers: dict[int, list[Any]] = {}
+    for segment in sorted(segments, key=lambda segment: segment.doc_count()):
+        tiers.setdefault(_tier(segment), []).append(segment)
+    full: list[list[Any]] = []
+    smaller: list[Any] = []
+    for tier in sorted(tiers):
+        members = tiers[tier]
+        if len(members) >= MERGE_FACTOR:
+            # the tier's smallest MERGE_FACTOR segments, and every segment of the tiers below
+            full.append(smaller + members[:MERGE_FACTOR])
+        smaller += members
+    within = [group for group in full if budget is None or sum(s.doc_count() for s in group) <= budget]
+    if within:
+        return within[-1]
+    if full and len(segments) >= MAX_SEGMENTS:
+        return full[0]
+    return []
 
 
 def index_for(directory: str) -> SearchIndex:
