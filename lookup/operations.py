@@ -370,7 +370,9 @@ def _views(session: Session, matches: list[Match]) -> list[PlanView]:
     """The shown versions with everything responders see, in five Core queries.
 
     The read path of the control room stays lean: the ORM costs far more than the queries
-    (PERFORMANCE-NOTES). What comes back reads like the ORM objects (attribute access)."""
+    (PERFORMANCE-NOTES). The version reads like the ORM object (attribute access); its rows are
+    plain dicts, which templates read alike and marshmallow reads nine times faster than a
+    Row (it tries row[name] first, and a Row answers that with an exception)."""
     ids = [m.version_id for m in matches]
     if not ids:
         return []
@@ -379,7 +381,7 @@ def _views(session: Session, matches: list[Match]) -> list[PlanView]:
     for name, statement in _CHILDREN.items():
         grouped: dict[int, list[Any]] = {version_id: [] for version_id in ids}
         for row in session.connection().execute(statement, {"ids": ids}):
-            grouped[row.plan_version_id].append(row)
+            grouped[row.plan_version_id].append(row._asdict())
         children[name] = grouped
     views = []
     for match in matches:
