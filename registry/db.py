@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -106,53 +104,6 @@ def _begin_immediate_waiting(raw: Any) -> None:
         raw.execute("PRAGMA busy_timeout=30000")
 
 
-log = logging.getLogger(__name__)
-
-# SQLite: how often a process copies the WAL back into the database file, after a response
-CHECKPOINT_EVERY = 1.0  # seconds
-# and the WAL size (pages) at which a commit checkpoints inline after all, should that fall behind
-CHECKPOINT_FALLBACK_PAGES = 20000
-
-
-class _Checkpointer:
-    """SQLite checkpoints outside the requests' time.
-
-    By default the commit that takes the write-ahead log past 1 000 pages copies it back into
-    the database file itself: 20-25 ms in that one request, the p99 of every lookup (each
-    lookup writes its row and audit entry). The app's connections checkpoint only past
-    CHECKPOINT_FALLBACK_PAGES; instead, after a response has gone out, the request's thread
-    runs a passive checkpoint (readers and writers go on meanwhile), at most once per
-    CHECKPOINT_EVERY per process."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.busy = threading.Lock()
-        self.last = time.monotonic()
-
-        @event.listens_for(engine, "connect")
-        def _checkpoint_later(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_FALLBACK_PAGES}")
-
-    def after_request(self, response: Response) -> Response:
-        response.call_on_close(self.checkpoint)
-        return response
-
-    def checkpoint(self) -> None:
-        if time.monotonic() - self.last < CHECKPOINT_EVERY or not self.busy.acquire(blocking=False):
-            return
-        try:
-            self.last = time.monotonic()
-            raw = self.engine.raw_connection()  # no transaction: the driver is in autocommit
-            try:
-                raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-            finally:
-                raw.close()
-        except Exception:
-            log.exception("SQLite checkpoint failed; the next one (or a commit) catches up")
-        finally:
-            self.busy.release()
-
-
 class Database:
     """Holds the engine and hands out one Session per application context."""
 
@@ -165,8 +116,6 @@ class Database:
         app.extensions["samenop.db"] = factory
         app.extensions["samenop.engine"] = engine
         app.teardown_appcontext(self._close)
-        if engine.dialect.name == "sqlite":
-            app.after_request(_Checkpointer(engine).after_request)
 
     @property
     def engine(self) -> Engine:
