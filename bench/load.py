@@ -83,6 +83,15 @@ class Row:
     error_samples: list[str]
     other_samples: list[str]
     load: float = math.nan  # 1-minute load average when the phase ended: other work on the machine
+    # CPU seconds each gunicorn worker spent during the phase: how evenly the clients spread
+    worker_cpu: tuple[float, ...] = ()
+
+    @property
+    def split(self) -> str:
+        """Each worker's share of the workers' CPU, in %: '50/50', or '75/25' when three
+        clients' requests queued on one worker's GIL."""
+        total = sum(self.worker_cpu)
+        return "/".join(f"{100 * cpu / total:.0f}" for cpu in self.worker_cpu) if total else "-"
 
     @property
     def rps(self) -> float:
