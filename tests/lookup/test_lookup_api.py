@@ -4,6 +4,7 @@ and the access log the plan's owners read."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -302,9 +303,15 @@ def test_a_match_shows_what_responders_need_and_nothing_outside_the_allow_list(
         ],
     )
 
-    plan = matches(client, headers, **at())[0]["plan"]
+    answer = look_up(client, headers, **at())
+    plan = answer.get_json()["matches"][0]["plan"]
 
     assert set(plan) == RESPONDER_PLAN_FIELDS  # no status, no valid_from
+    # in the order someone reading the answer needs it: what is at stake and what to do first
+    assert list(json.loads(answer.get_data(as_text=True))["matches"][0]["plan"]) == [
+        "id", "version", "title", "risk_signals", "agreements", "contacts", "persons", "addresses",
+        "summary", "family_profile", "owner", "valid_until",
+    ]  # fmt: skip
     for name, row_fields in RESPONDER_ROW_FIELDS.items():
         assert plan[name], name
         assert all(set(row) == row_fields for row in plan[name]), name  # no row ids but agreements'
