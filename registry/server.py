@@ -39,6 +39,10 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
             "accesslog": None,
             "errorlog": "-",
             "timeout": 30,
+            # gunicorn 27's control socket: a thread in the master, stopped and restarted around
+            # every fork, on one path for every gunicorn of the user (two app servers on one
+            # machine took it from each other); nothing here uses it
+            "control_socket_disable": True,
             # connections must never cross a fork: each worker opens its own
             "post_fork": lambda _server, _worker: app.extensions["samenop.engine"].dispose(close=False),
             "post_worker_init": lambda _worker: _settle(app),
