@@ -250,3 +250,41 @@ def test_writes_keep_the_index_to_a_few_segments_and_compact_merges_what_they_le
     for surname, plan_id in {**first, **rest}.items():
         assert found_by_name(client, headers, f"Noor {surname}")[:1] == [plan_id], surname
     assert len(in_index(index, "Noor Zwart")) == 1
+
+
+class _Segment:
+    """A stand-in for a whoosh segment: the merge policy reads only the live document count."""
+
+    def __init__(self, documents: int) -> None:
+        self.documents = documents
+
+    def doc_count(self) -> int:
+        return self.documents
+
+    def __repr__(self) -> str:
+        return f"<{self.documents} documents>"
+
+
+def _segments(*counts: int) -> list[_Segment]:
+    return [_Segment(count) for count in counts]
+
+
+def test_a_write_merges_the_highest_full_tier_that_fits_its_budget_and_leaves_bigger_merges() -> None:
+    rebuilt = _segments(700_000, 700_000)  # what a rebuild writes: never merged by a write
+    small, medium = _segments(2, 2, 3, 3), _segments(20, 20, 30, 30)
+    # a full tier of tiny segments and a full tier of a few dozen documents: both fit, the higher wins
+    assert set(search._due(rebuilt + small + medium, budget=160)) == set(small + medium)
+    # the same tier at a hundred documents each does not fit: only the tiny ones are merged
+    bigger = _segments(100, 100, 120, 120)
+    assert set(search._due(rebuilt + small + bigger, budget=160)) == set(small)
+    # `samenop index compact` has no budget
+    assert set(search._due(rebuilt + small + bigger, budget=None)) == set(small + bigger)
+    # three of a tier are not full: nothing to merge
+    assert search._due(rebuilt + small[:3], budget=160) == []
+
+
+def test_once_segments_pile_up_a_write_merges_the_cheapest_full_tier_whatever_the_budget() -> None:
+    piled = _segments(*([100] * (search.MAX_SEGMENTS - 1)))  # all over the budget together
+    assert search._due(piled, budget=160) == []  # left to `samenop index compact`
+    piled += _segments(5_000)
+    assert search._due(piled, budget=160) == piled[: search.MERGE_FACTOR]
