@@ -26,6 +26,7 @@ requests through (and logs): a control room must never be refused because of it.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,12 +36,35 @@ from flask_limiter import Limiter, RateLimitExceeded, RequestLimit, RouteLimit
 from flask_login import current_user
 from limits import parse_many
 from limits.errors import ConfigurationError
+from limits.storage import MemoryStorage
 
 from registry.api import API_PREFIX, error_response
 from registry.config import ConfigError
 from registry.db import db
 
 MESSAGE = "Te veel aanvragen in korte tijd. Wacht even en probeer het dan opnieuw."
+
+
+class ThreadSafeMemoryStorage(MemoryStorage):
+    """`memory://`: limits' memory storage, its expiry timer started under a lock.
+
+    limits 5.8 starts a threading.Timer to expire keys whenever a hit finds none running. Two
+    threads of one worker can both find none and start the same Timer twice: two OS threads for
+    one Thread object, the second failing in threading (KeyError in _bootstrap_inner, logged as a
+    traceback under load) or start() raising "threads can only be started once". Fixed upstream
+    (alisaifee/limits#352) after 5.8.0; registered for the `memory` scheme, this class takes the
+    place of limits' own until a release has the fix."""
+
+    STORAGE_SCHEME = ["memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
+        self._timer_lock = threading.Lock()
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # MemoryStorage.__schedule_expiry
+        with self._timer_lock:
+            super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+
 
 #: the app setting of each limit, and the environment variable it came from
 SETTINGS = {

@@ -5,6 +5,8 @@ test client), a few seconds."""
 from __future__ import annotations
 
 import itertools
+import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from registry.app import create_app
 from registry.config import ConfigError
 from registry.db import db as database
 from registry.models import Lookup
+from registry.ratelimit import ThreadSafeMemoryStorage, limiter
 from tests.conftest import csrf_from
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -278,3 +281,36 @@ def test_limits_and_storage_come_from_the_environment(app_config, monkeypatch):
         assert int(wrong_login(client).headers["Retry-After"]) > 60  # the hour's window
     finally:
         app.extensions["samenop.engine"].dispose()
+
+
+def test_many_threads_counting_at_once_leave_no_failed_timer_thread(app, monkeypatch):
+    """A gunicorn worker's threads all count against the same storage; limits 5.8's own memory
+    storage could start one expiry Timer twice, and the second thread died with a traceback."""
+    with app.app_context():
+        storage = limiter.storage
+    assert isinstance(storage, ThreadSafeMemoryStorage)
+    failed: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: failed.append(unraisable.exc_value))
+    errors: list[Exception] = []
+
+    def count() -> None:
+        for hit in range(3000):
+            try:
+                storage.incr(f"user:{hit % 7}", 0.001)  # keys expire at once: timers keep starting
+            except Exception as exc:  # "threads can only be started once"
+                errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: the race shows
+    try:
+        for _round in range(10):
+            threads = [threading.Thread(target=count) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    time.sleep(0.05)  # the last timer
+    assert errors == []
+    assert failed == []
