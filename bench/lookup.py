@@ -555,12 +555,10 @@ def _compact(index_dir: Path, report: dict[str, Any]) -> None:
 
 def _index(url: str, index_dir: Path, report: dict[str, Any]) -> None:
     """Rebuild the whoosh index from the database, timed; it records the change-feed position."""
-    from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from lookup.search import SearchIndex, document_count
+    from lookup.search import SearchIndex, document_count, latest_change
     from registry.db import engine_for
-    from registry.models import PlanChange
 
     engine = engine_for(url)
     started = time.perf_counter()
@@ -568,7 +566,7 @@ def _index(url: str, index_dir: Path, report: dict[str, Any]) -> None:
         index = SearchIndex(str(index_dir))
         with click.progressbar(length=document_count(session), label="indexing active plans") as bar:
             indexed = index.rebuild(session, bar.update)
-        latest = session.scalar(select(func.max(PlanChange.id))) or 0
+        latest = latest_change(session)
     index_seconds = time.perf_counter() - started
     engine.dispose()
     if index.applied() != latest:

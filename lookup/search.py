@@ -141,6 +141,11 @@ class _PerDocReader(W3PerDocReader):
 _LATEST_CHANGE = select(func.max(cast(Table, PlanChange.__table__).c.id))
 
 
+def latest_change(session: Session) -> int:
+    """The id of the newest row in the change feed (0 for none)."""
+    return session.connection().execute(_LATEST_CHANGE).scalar() or 0
+
+
 def _writer_options() -> dict[str, Any]:
     return {"codec": _Codec(), "compound": COMPOUND}
 
@@ -307,8 +312,7 @@ class SearchIndex:
 
     def behind(self, session: Session) -> bool:
         """Whether the feed has changes this index has not applied (asked before every search)."""
-        latest = session.connection().execute(_LATEST_CHANGE).scalar() or 0
-        return latest > self.applied()
+        return latest_change(session) > self.applied()
 
     def catch_up(self, session: Session, timeout: float = 5.0) -> int:
         """Apply every change after the last applied one; returns how many were applied.
@@ -380,7 +384,7 @@ class SearchIndex:
         This process reads and folds the rows; whoosh's multiprocessing writer indexes them in
         REBUILD_PROCESSES processes, each writing its own segment (no merge afterwards)."""
         self._reopen_if_lost()
-        latest = session.scalar(select(func.max(PlanChange.id))) or 0
+        latest = latest_change(session)
         writer = self.ix.writer(
             timeout=60, procs=REBUILD_PROCESSES, multisegment=True, batchsize=500, **_writer_options()
         )
