@@ -12,10 +12,9 @@ to N times the limit (each worker counts only the requests it happens to serve).
 extra) or `memcached://host:11211` (pymemcache), makes it one budget across workers and app servers.
 
 The strategy is fixed-window (Flask-Limiter's default, set explicitly below): one counter per
-user and window, the cheapest on every storage; moving-window keeps a timestamp per hit. Every
-in-memory strategy of `limits` 5.x starts a short-lived threading.Timer (10 ms) to expire keys
-whenever a hit finds none running, and under load Thread.start waits for the GIL; a shared
-storage has no such thread.
+user and window, the cheapest on every storage; moving-window keeps a timestamp per hit. The
+memory storage is limits' own with its expiry swept inline (SweptMemoryStorage), not by a thread
+started for nearly every hit.
 
 A request over the limit is answered 429 with the API's uniform error body (on the web: the
 view's own page if its limit gives one through `on_breach`, else the error page) and a
@@ -45,25 +44,42 @@ from registry.db import db
 MESSAGE = "Te veel aanvragen in korte tijd. Wacht even en probeer het dan opnieuw."
 
 
-class ThreadSafeMemoryStorage(MemoryStorage):
-    """`memory://`: limits' memory storage, its expiry timer started under a lock.
+class SweptMemoryStorage(MemoryStorage):
+    """`memory://`: limits' memory storage without a thread per hit.
 
-    limits 5.8 starts a threading.Timer to expire keys whenever a hit finds none running. Two
-    threads of one worker can both find none and start the same Timer twice: two OS threads for
-    one Thread object, the second failing in threading (KeyError in _bootstrap_inner, logged as a
-    traceback under load) or start() raising "threads can only be started once". Fixed upstream
-    (alisaifee/limits#352) after 5.8.0; registered for the `memory` scheme, this class takes the
-    place of limits' own until a release has the fix."""
+    limits 5.8 starts a threading.Timer (10 ms) to expire keys whenever a hit finds none
+    running: under load a new thread for nearly every request, and Thread.start() waits until
+    the new thread has had the GIL, behind the other requests of the worker. It also raced: two
+    threads could both find none running and start the same Timer twice (KeyError in
+    _bootstrap_inner, or "threads can only be started once"; alisaifee/limits#352). The counts
+    themselves never need the timer (a hit on an expired key starts it anew), only the memory
+    does: here the hit that finds the last sweep more than SWEEP_INTERVAL ago sweeps, inline.
+    (limits' own sweep reads `expirations[key]` while another thread's get() may pop that key:
+    the KeyError of its timer threads.) Registered for the `memory` scheme, this class takes the
+    place of limits' own; the strategy is fixed-window (below), so only counters expire."""
 
     STORAGE_SCHEME = ["memory"]
+    SWEEP_INTERVAL = 1.0  # seconds
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
-        self._timer_lock = threading.Lock()
+        self._sweep_lock = threading.Lock()
+        self._next_sweep = 0.0
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # MemoryStorage.__schedule_expiry
-        with self._timer_lock:
-            super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
+            return  # swept a moment ago, or another thread is sweeping
+        try:
+            self._next_sweep = now + self.SWEEP_INTERVAL
+            wall = time.time()
+            for key, expiry in list(self.expirations.items()):
+                if expiry <= wall:
+                    self.storage.pop(key, None)
+                    self.expirations.pop(key, None)
+                    self.locks.pop(key, None)
+        finally:
+            self._sweep_lock.release()
 
 
 #: the app setting of each limit, and the environment variable it came from

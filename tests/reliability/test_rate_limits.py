@@ -19,7 +19,7 @@ from registry.app import create_app
 from registry.config import ConfigError
 from registry.db import db as database
 from registry.models import Lookup
-from registry.ratelimit import ThreadSafeMemoryStorage, limiter
+from registry.ratelimit import SweptMemoryStorage, limiter
 from tests.conftest import csrf_from
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -283,34 +283,49 @@ def test_limits_and_storage_come_from_the_environment(app_config, monkeypatch):
         app.extensions["samenop.engine"].dispose()
 
 
-def test_many_threads_counting_at_once_leave_no_failed_timer_thread(app, monkeypatch):
-    """A gunicorn worker's threads all count against the same storage; limits 5.8's own memory
-    storage could start one expiry Timer twice, and the second thread died with a traceback."""
+def test_many_threads_counting_at_once_count_exactly_and_start_no_threads(app, monkeypatch):
+    """A gunicorn worker's threads all count against the same storage. limits 5.8's own memory
+    storage started an expiry Timer thread for nearly every hit (and could start one twice, the
+    second dying with a traceback); ours counts every hit, starts no thread and still forgets
+    expired keys."""
     with app.app_context():
         storage = limiter.storage
-    assert isinstance(storage, ThreadSafeMemoryStorage)
+    assert isinstance(storage, SweptMemoryStorage)
     failed: list[BaseException | None] = []
     monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: failed.append(unraisable.exc_value))
+    monkeypatch.setattr(storage, "SWEEP_INTERVAL", 0.0)  # every hit sweeps: the most contention
     errors: list[Exception] = []
+    started = threading.Thread.start
+    extra_threads: list[threading.Thread] = []
 
-    def count() -> None:
+    def counting_start(thread: threading.Thread) -> None:
+        extra_threads.append(thread)
+        started(thread)
+
+    def count(worker: int) -> None:
         for hit in range(3000):
             try:
-                storage.incr(f"user:{hit % 7}", 0.001)  # keys expire at once: timers keep starting
-            except Exception as exc:  # "threads can only be started once"
+                storage.incr(f"kort:{hit % 7}", 0.001)  # expire at once: sweeps keep finding work
+                storage.incr(f"lang:{worker}", 60)
+            except Exception as exc:
                 errors.append(exc)
 
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: the race shows
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: a race shows
     try:
-        for _round in range(10):
-            threads = [threading.Thread(target=count) for _ in range(8)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+        threads = [threading.Thread(target=count, args=(worker,)) for worker in range(8)]
+        for thread in threads:
+            thread.start()
+        monkeypatch.setattr(threading.Thread, "start", counting_start)
+        for thread in threads:
+            thread.join()
     finally:
         sys.setswitchinterval(interval)
-    time.sleep(0.05)  # the last timer
+        monkeypatch.setattr(threading.Thread, "start", started)
     assert errors == []
     assert failed == []
+    assert extra_threads == []  # no Timer per hit
+    assert [storage.get(f"lang:{worker}") for worker in range(8)] == [3000] * 8
+    time.sleep(0.01)
+    storage.incr("lang:0", 60)  # a hit sweeps what expired
+    assert not any(key.startswith("kort:") for key in storage.storage)
