@@ -20,32 +20,40 @@ GENESIS_HASH = "0" * 64
 HEAD_ID = 1
 
 
-def _payload(entry: AuditEntry) -> str:
-    fields = {
-        "id": entry.id,
-        # in UTC whatever the database hands back: PostgreSQL answers in its session time zone
-        "at": aware(entry.at).astimezone(UTC).isoformat(),
-        "user_id": entry.user_id,
-        "username": entry.username,
-        "organisation": entry.organisation,
-        "role": entry.role,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "outcome": entry.outcome,
-        "remote_addr": entry.remote_addr,
-        "detail": entry.detail,
-    }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+#: what the hash covers, besides the previous hash
+_HASHED = (
+    "id",
+    "at",
+    "user_id",
+    "username",
+    "organisation",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "remote_addr",
+    "detail",
+)
+
+
+def _link_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    # `at` in UTC whatever the database hands back: PostgreSQL answers in its session time zone
+    payload = json.dumps(
+        {**fields, "at": aware(fields["at"]).astimezone(UTC).isoformat()},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
 
 
 def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
-    return hashlib.sha256((prev_hash + _payload(entry)).encode()).hexdigest()
+    return _link_hash(prev_hash, {name: getattr(entry, name) for name in _HASHED})
 
 
 _ENTRIES = cast(Table, AuditEntry.__table__)
 _HEADS = cast(Table, AuditHead.__table__)
-_ENTRY_COLUMNS = [column.key for column in _ENTRIES.columns]
 _HEAD_FOR_UPDATE = (
     select(AuditHead.last_entry_id, AuditHead.last_hash).where(AuditHead.id == HEAD_ID).with_for_update()
 )
@@ -87,32 +95,34 @@ def record(
     object_id: object = "",
     detail: dict[str, Any] | None = None,
     username: str | None = None,
-) -> AuditEntry:
-    """Append one audit row in the caller's transaction (it commits with the act it records)."""
+) -> int:
+    """Append one audit row in the caller's transaction (it commits with the act it records);
+    returns the row's id."""
     serialise_writes(session)  # ids in commit order: the same lock as the change feed
-    last_id, last_hash = session.execute(_HEAD_FOR_UPDATE).one()
+    last_id, last_hash = session.connection().execute(_HEAD_FOR_UPDATE).one()
     remote = (request.remote_addr or "") if has_request_context() else ""
-    entry = AuditEntry(
-        id=last_id + 1,
-        at=utcnow(),
-        user_id=user.id if user is not None else None,
-        username=username if username is not None else (user.username if user else ""),
-        organisation=user.organisation_name if user is not None else "",
-        role=role,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        outcome=outcome,
-        remote_addr=remote[:64],
-        detail=detail or {},
-        prev_hash=last_hash,
-    )
-    entry.hash = chain_hash(last_hash, entry)
-    # two Core statements: on SQLite the write lock is held while they run (no unit of work)
-    session.execute(_INSERT_ENTRY, {column: getattr(entry, column) for column in _ENTRY_COLUMNS})
-    session.execute(_ADVANCE_HEAD, {"entry_id": entry.id, "entry_hash": entry.hash})
+    fields = {
+        "id": last_id + 1,
+        "at": utcnow(),
+        "user_id": user.id if user is not None else None,
+        "username": username if username is not None else (user.username if user else ""),
+        "organisation": user.organisation_name if user is not None else "",
+        "role": role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "outcome": outcome,
+        "remote_addr": remote[:64],
+        "detail": detail or {},
+    }
+    entry_hash = _link_hash(last_hash, fields)
+    # two Core statements on the session's connection: on SQLite the write lock is held while
+    # they run (no unit of work, no ORM object: this runs on every lookup)
+    connection = session.connection()
+    connection.execute(_INSERT_ENTRY, {**fields, "prev_hash": last_hash, "hash": entry_hash})
+    connection.execute(_ADVANCE_HEAD, {"entry_id": fields["id"], "entry_hash": entry_hash})
     session.flush()  # what the caller added goes with it, as before
-    return entry
+    return int(fields["id"])
 
 
 @dataclass
