@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +93,12 @@ class Row:
         clients' requests queued on one worker's GIL."""
         total = sum(self.worker_cpu)
         return "/".join(f"{100 * cpu / total:.0f}" for cpu in self.worker_cpu) if total else "-"
+
+    @property
+    def cpu_per_request(self) -> float:
+        """Milliseconds of the workers' CPU per answered request: the cost of one request,
+        steadier from run to run than latency, which also waits for the other clients."""
+        return 1000 * sum(self.worker_cpu) / self.requests if self.requests and self.worker_cpu else math.nan
 
     @property
     def rps(self) -> float:
@@ -206,11 +213,15 @@ def measure(
     concurrency: int,
     limit: int,
     seed: int,
+    worker_cpu: Callable[[], list[float]] = list,
 ) -> Row:
-    """A warm-up (not counted), then the measured phase, summed up in a Row."""
+    """A warm-up (not counted), then the measured phase, summed up in a Row. `worker_cpu` gives
+    the CPU seconds each server worker has used so far (read before and after the phase)."""
     if warmup > 0:
         run(port, workload, warmup, concurrency, limit, seed + 7)
+    cpu_before = worker_cpu()
     answers, elapsed = run(port, workload, seconds, concurrency, limit, seed)
+    cpu_used = tuple(after - before for after, before in zip(worker_cpu(), cpu_before, strict=True))
     latencies = sorted(duration * 1000 for _request, duration, _status, _digest in answers)
     counts: Counter[str] = Counter()
     samples: dict[str, list[str]] = {"error": [], "miss": [], "other": []}
@@ -239,6 +250,7 @@ def measure(
         error_samples=samples["error"],
         other_samples=samples["other"],
         load=os.getloadavg()[0],
+        worker_cpu=cpu_used,
     )
 
 

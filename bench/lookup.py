@@ -113,7 +113,7 @@ def table(rows: list[Row]) -> str:
     floor = next((row.rps for row in rows if row.op == "health"), 0.0)
     header = (
         f"{'operation':<27} {'requests':>8} {'req/s':>8} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7} "
-        f"{'errors':>6} {'misses':>6} {'other':>6} {'x floor':>7} {'load':>5} {'split':>7}"
+        f"{'errors':>6} {'misses':>6} {'other':>6} {'x floor':>7} {'cpu/req':>7} {'load':>5} {'split':>7}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
@@ -123,14 +123,15 @@ def table(rows: list[Row]) -> str:
         lines.append(
             f"{LABELS[row.op]:<27} {row.requests:>8} {row.rps:>8.1f} {row.p50:>7.1f} {row.p90:>7.1f} "
             f"{row.p99:>7.1f} {row.max:>7.1f} {row.errors:>6} {misses:>6} {other:>6} {ratio:>7.3f} "
+            f"{row.cpu_per_request:>7.2f} "
             f"{row.load:>5.1f} {row.split:>7}"
         )
     lines.append(
         "latencies in ms; misses: no match at all; other: lookups: matches, but not the plan the query "
         "came from\n(building: not as a building match); plan update: 409 version conflict; "
-        f"feedback: not {feedback.OPEN_ITEMS} items;\nsplit: each gunicorn worker's share of the CPU "
-        "the workers used (keep-alive clients stay with one worker; they reconnect every "
-        f"{RECONNECT_EVERY} requests)"
+        f"feedback: not {feedback.OPEN_ITEMS} items;\ncpu/req: ms of the workers' CPU per request; "
+        "split: each gunicorn worker's share of the CPU the workers used\n(keep-alive clients stay "
+        f"with one worker; they reconnect every {RECONNECT_EVERY} requests)"
     )
     return "\n".join(lines)
 
@@ -183,6 +184,7 @@ def _row_json(row: Row, floor: float) -> dict[str, Any]:
         "ratio_to_health": round(row.rps / floor, 3) if floor else None,
         "load_1m": round(row.load, 2),
         "worker_cpu_s": [round(cpu, 2) for cpu in row.worker_cpu],
+        "worker_cpu_ms_per_request": round(row.cpu_per_request, 3),
         "miss_samples": row.miss_samples,
         "error_samples": row.error_samples,
         "other_samples": row.other_samples,
@@ -322,7 +324,6 @@ def main(
                     measure(op, port, workload, warmup, 0.0, concurrency, max_requests, seed + 100 + number)
                 spies = spy.start_profiles(pids, seconds, profile_dir, op)
                 time.sleep(0.3)  # py-spy attaching
-            cpu_before = [cpu_seconds(pid) for pid in pids]
             row = measure(
                 op,
                 port,
@@ -332,9 +333,7 @@ def main(
                 concurrency,
                 max_requests,
                 seed + number,
-            )
-            row.worker_cpu = tuple(
-                cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)
+                worker_cpu=lambda: [cpu_seconds(pid) for pid in pids],
             )
             rows.append(row)
             for process in spies:
