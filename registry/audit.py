@@ -101,7 +101,7 @@ def record(
     serialise_writes(session)  # ids in commit order: the same lock as the change feed
     last_id, last_hash = session.connection().execute(_HEAD_FOR_UPDATE).one()
     remote = (request.remote_addr or "") if has_request_context() else ""
-    fields = {
+    fields: dict[str, Any] = {
         "id": last_id + 1,
         "at": utcnow(),
         "user_id": user.id if user is not None else None,
@@ -122,7 +122,7 @@ def record(
     connection.execute(_INSERT_ENTRY, {**fields, "prev_hash": last_hash, "hash": entry_hash})
     connection.execute(_ADVANCE_HEAD, {"entry_id": fields["id"], "entry_hash": entry_hash})
     session.flush()  # what the caller added goes with it, as before
-    return int(fields["id"])
+    return last_id + 1
 
 
 @dataclass
@@ -193,7 +193,7 @@ def _checkpoint(first_entry_id: int, first_prev_hash: str) -> dict[str, Any]:
 
 @dataclass
 class PruneResult:
-    entry: AuditEntry  # the purge's own row, which carries the checkpoint
+    entry_id: int  # the purge's own row, which carries the checkpoint
     removed: int
     first_entry_id: int
 
@@ -217,7 +217,7 @@ def prune(session: Session, before: datetime, detail: dict[str, Any]) -> PruneRe
     if first_prev is None:
         first_prev = head.last_hash if keep_from == head.last_entry_id + 1 else head.first_prev_hash
     checkpoint = _checkpoint(keep_from, first_prev)
-    entry = record(
+    entry_id = record(
         session,
         PURGE_ACTION,
         "success",
@@ -240,4 +240,4 @@ def prune(session: Session, before: datetime, detail: dict[str, Any]) -> PruneRe
         session.execute(
             delete(AuditEntry).where(AuditEntry.id < keep_from).execution_options(synchronize_session=False)
         )
-    return PruneResult(entry=entry, removed=removable or 0, first_entry_id=keep_from)
+    return PruneResult(entry_id=entry_id, removed=removable or 0, first_entry_id=keep_from)
