@@ -77,6 +77,8 @@ _READING: ContextVar[bool] = ContextVar("samenop_reading", default=False)
 
 # how long a transaction waits for SQLite's write lock before the request fails
 SQLITE_LOCK_WAIT = 30.0
+# its own generator: the jitter never moves the random module's shared state
+_jitter = random.Random()  # noqa: S311 (jitter, not a secret)
 
 
 def _begin_immediate_waiting(raw: Any) -> None:
@@ -99,7 +101,7 @@ def _begin_immediate_waiting(raw: Any) -> None:
                     raise
                 if time.monotonic() >= deadline:
                     raise
-                time.sleep(0.0005 + random.random() * 0.0015)  # noqa: S311 (jitter, not a secret)
+                time.sleep(0.0005 + _jitter.random() * 0.0015)
     finally:
         raw.execute("PRAGMA busy_timeout=30000")
 

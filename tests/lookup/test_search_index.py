@@ -46,6 +46,14 @@ def create(client: FlaskClient, plan_headers: dict[str, str], surname: str, hous
     return str(response.get_json()["id"])
 
 
+def apply_changes(app: Flask) -> None:
+    """What a lookup does before it searches: apply the change feed (the writes' follower thread
+    may be at it too; this waits for its batch)."""
+    with app.app_context():
+        search.index_for(app.config["INDEX_DIR"]).catch_up(database.session)
+        database.commit()
+
+
 def found_by_name(client: FlaskClient, headers: dict[str, str], name: str) -> list[str]:
     response = client.post(LOOKUPS, json={"incident_ref": "P-1", "person": {"name": name}}, headers=headers)
     assert response.status_code == 200, response.get_json()
@@ -75,6 +83,7 @@ def test_rebuild_indexes_the_active_plans_from_the_database_with_a_progress_bar(
     # Given an index that has drifted from the database: a plan withdrawn behind its back
     kept = [create(client, plan_headers, surname) for surname in ("Bakker", "Visser", "Smit")]
     gone = create(client, plan_headers, "Mulder", house_number=20)
+    apply_changes(app)
     index_dir = app.config["INDEX_DIR"]
     with app.app_context():
         database.session.execute(update(Plan).where(Plan.id == uuid.UUID(gone)).values(status="withdrawn"))
@@ -165,6 +174,30 @@ def test_two_workers_applying_changes_concurrently_lose_no_update_and_raise_no_l
         index.close()
 
 
+def test_a_plan_write_does_not_wait_for_the_index_and_the_follower_applies_it_without_a_lookup(
+    app: Flask, client: FlaskClient, plan_headers: dict[str, str], headers: dict[str, str]
+) -> None:
+    index = search.index_for(app.config["INDEX_DIR"])
+    # Given the index's writer lock held elsewhere (as by a long `samenop index compact`)
+    held = index.ix.writer()
+    try:
+        # When a plan is registered, Then the registration is answered without the index
+        plan_id = create(client, plan_headers, "Hoekstra")
+        with app.app_context():
+            latest = search.latest_change(database.session)
+        assert index.applied() < latest
+    finally:
+        held.cancel()
+
+    # Then, with no lookup asking, the worker's follower applies it once the lock is free
+    deadline = time.monotonic() + 15
+    while index.applied() < latest and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert index.applied() == latest
+    assert plan_id in in_index(index, "Hoekstra")
+    assert found_by_name(client, headers, "Noor Hoekstra") == [plan_id]
+
+
 # --- an index lost from disk --------------------------------------------------------------------
 
 
@@ -226,19 +259,20 @@ def test_writes_keep_the_index_to_a_few_segments_and_compact_merges_what_they_le
     index = search.index_for(app.config["INDEX_DIR"])
     start = index.segment_count()
 
+    def written_one_by_one(surnames: list[str], first_number: int) -> dict[str, str]:
+        written = {}
+        for n, surname in enumerate(surnames):
+            written[surname] = create(client, plan_headers, surname, house_number=first_number + n)
+            apply_changes(app)  # each write on its own, not in one batch with the next
+        return written
+
     # Every write adds a segment and merges the small ones within its budget
-    first = {
-        surname: create(client, plan_headers, surname, house_number=n + 1)
-        for n, surname in enumerate(SURNAMES[:16])
-    }
+    first = written_one_by_one(SURNAMES[:16], 1)
     assert index.segment_count() <= start + 2 * search.MERGE_FACTOR
 
     # When writes may merge nothing (as if every merge were over budget), segments pile up ...
     monkeypatch.setattr(search, "MERGE_BUDGET", 0)
-    rest = {
-        surname: create(client, plan_headers, surname, house_number=n + 40)
-        for n, surname in enumerate(SURNAMES[16:])
-    }
+    rest = written_one_by_one(SURNAMES[16:], 40)
     piled = index.segment_count()
     assert piled >= len(rest)
 
