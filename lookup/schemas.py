@@ -116,10 +116,10 @@ class ResponderPlanSchema(DutchSchema):
     version = fields.Integer()
     title = fields.String()
     risk_signals = fields.List(fields.String())
-    agreements = fields.List(fields.Nested(_Agreement))
-    contacts = fields.List(fields.Nested(_Contact))
-    persons = fields.List(fields.Nested(_Person))
-    addresses = fields.List(fields.Nested(_Address))
+    agreements = fields.Nested(_Agreement, many=True)
+    contacts = fields.Nested(_Contact, many=True)
+    persons = fields.Nested(_Person, many=True)
+    addresses = fields.Nested(_Address, many=True)
     summary = fields.String()
     family_profile = fields.String(allow_none=True)
     owner = fields.Nested(_Owner)
@@ -143,7 +143,7 @@ class LookupResponseSchema(DutchSchema):
 
     lookup_id = fields.UUID()
     performed_at = fields.AwareDateTime(format="iso")
-    matches = fields.List(fields.Nested(LookupMatchSchema))
+    matches = fields.Nested(LookupMatchSchema, many=True)
 
 
 class AccessLogEntrySchema(DutchSchema):
