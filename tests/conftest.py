@@ -199,12 +199,18 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
     }
 
 
+def close_app(application: Flask) -> None:
+    """What a test's app leaves open: its index follower (a batch that is running ends first, so
+    no connection is checked out while the pool goes), its index's segment files, its pool."""
+    search.forget(application.config["INDEX_DIR"])
+    application.extensions["samenop.engine"].dispose()
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     application = create_app(app_config)
     yield application
-    search.forget(application.config["INDEX_DIR"])  # its open segment files
-    application.extensions["samenop.engine"].dispose()
+    close_app(application)
 
 
 @pytest.fixture

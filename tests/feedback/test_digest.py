@@ -15,6 +15,7 @@ from flask import Flask
 from registry.app import create_app
 from registry.db import db as database
 from registry.models import Organisation, User
+from tests.conftest import close_app
 from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at
 from tests.smtp import Mailbox
 
@@ -37,7 +38,7 @@ def app(app_config: dict[str, Any], mailbox: tuple[Mailbox, str]) -> Iterator[Fl
     """The app of this module sends its mail to the loopback server."""
     application = create_app(app_config | {"SMTP_URL": mailbox[1], "BASE_URL": "https://samenop.example"})
     yield application
-    application.extensions["samenop.engine"].dispose()
+    close_app(application)
 
 
 @pytest.fixture
@@ -221,7 +222,7 @@ def test_without_smtp_configured_the_command_fails_clearly(
     try:
         result = digest(unconfigured, "--date", "2026-03-16")
     finally:
-        unconfigured.extensions["samenop.engine"].dispose()
+        close_app(unconfigured)
 
     # Then it says why it cannot send, and fails (so cron reports it)
     assert result.exit_code != 0

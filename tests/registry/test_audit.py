@@ -14,6 +14,7 @@ from registry import audit
 from registry.auth import two_factor
 from registry.cli import audit_verify
 from registry.db import db as database
+from tests.conftest import close_app
 from tests.reliability import dba
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -129,7 +130,7 @@ def test_chain_verifies_whatever_the_database_time_zone(app, db_kind, logged_cha
         name = database.session.scalar(text("SELECT current_database()"))
         database.session.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'Europe/Amsterdam'"))
         database.commit()
-    app.extensions["samenop.engine"].dispose()
+    close_app(app)
     with app.app_context():
         assert database.session.scalar(text("SHOW timezone")) == "Europe/Amsterdam"
     # When the untouched chain is verified

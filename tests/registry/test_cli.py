@@ -18,7 +18,7 @@ from flask import Flask
 
 from registry.app import create_app
 from registry.cli import init, org_add, user_add
-from tests.conftest import FAST_HASH, csrf_from
+from tests.conftest import FAST_HASH, close_app, csrf_from
 
 PASSWORD = "nachtdienst zonder koffie gaat niet"
 TOTP_LINE = re.compile(r"^totp_secret: ([A-Z2-7]{32})$")
@@ -29,7 +29,7 @@ def fresh_app(app_config: dict[str, Any], empty_database_url: str) -> Iterator[F
     """The app on a database without a single table, as on the first day."""
     application = create_app({**app_config, "DATABASE_URL": empty_database_url})
     yield application
-    application.extensions["samenop.engine"].dispose()
+    close_app(application)
 
 
 def run(app: Flask, command: Any, *args: str, stdin: str | None = None) -> Any:
@@ -212,4 +212,4 @@ def test_console_script_provisioning_path(app_config, empty_database_url, tmp_pa
     try:
         assert ask_token(app, "noord1", PASSWORD, secret).status_code == 201
     finally:
-        app.extensions["samenop.engine"].dispose()
+        close_app(app)

@@ -14,6 +14,7 @@ import pytest
 from registry import config
 from registry.app import create_app
 from registry.config import ConfigError
+from tests.conftest import close_app
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +102,7 @@ def test_start_up_runs_no_queries(base):
     url = "postgresql+psycopg://samenop@/samenop?host=/nonexistent-socket-dir"
     # When the app is created, it starts (the database is touched by the first request only)
     app = create_app({**base, "DATABASE_URL": url})
-    app.extensions["samenop.engine"].dispose()
+    close_app(app)
 
 
 def test_unwritable_index_dir_refused(base, tmp_path):

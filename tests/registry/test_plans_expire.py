@@ -14,6 +14,7 @@ from flask import Flask
 from registry.app import create_app
 from registry.db import db as database
 from registry.models import Plan, User
+from tests.conftest import close_app
 from tests.registry.plan_data import plan_body, today
 from tests.smtp import Mailbox
 
@@ -22,7 +23,7 @@ from tests.smtp import Mailbox
 def app(app_config: dict[str, Any], mailbox: tuple[Mailbox, str]) -> Iterator[Flask]:
     application = create_app(app_config | {"SMTP_URL": mailbox[1], "BASE_URL": "https://samenop.example"})
     yield application
-    application.extensions["samenop.engine"].dispose()
+    close_app(application)
 
 
 def _expire(app: Flask, on: str) -> Any:

@@ -20,7 +20,7 @@ from registry.app import create_app
 from registry.auth import accounts, two_factor
 from registry.db import db as database
 from registry.models import User, WebSession
-from tests.conftest import csrf_from
+from tests.conftest import close_app, csrf_from
 
 START = datetime(2026, 3, 2, 9, 0, 15, tzinfo=UTC)
 COOKIE = "samenop_session"
@@ -225,7 +225,7 @@ def test_cookie_is_secure_when_configured(app_config):
         # When the login page sets the session cookie
         header = session_set_cookie(secure_app.test_client().get("/login"))
     finally:
-        secure_app.extensions["samenop.engine"].dispose()
+        close_app(secure_app)
     # Then it is Secure, HttpOnly and SameSite
     assert {"secure", "httponly", "samesite"} <= attributes(header)
 

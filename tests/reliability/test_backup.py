@@ -25,6 +25,7 @@ from registry.auth import accounts
 from registry.cli import audit_verify, backup_command, restore_command
 from registry.db import db as database
 from registry.models import AuditEntry, Plan, User
+from tests.conftest import close_app
 from tests.registry.plan_data import address, person, plan_body
 
 
@@ -79,7 +80,7 @@ def other_instance(app_config: dict[str, Any], tmp_path: Path) -> Iterator[Flask
         }
     )
     yield other
-    other.extensions["samenop.engine"].dispose()
+    close_app(other)
 
 
 def test_backup_restores_into_a_new_instance_that_serves_the_plan(
@@ -289,7 +290,7 @@ def test_postgresql_pg_dump_and_pg_restore_keep_a_verifiable_append_only_log(
             with restored.app_context(), pytest.raises(DBAPIError, match="append-only"):
                 database.session.execute(text("DELETE FROM audit_entries"))
         finally:
-            restored.extensions["samenop.engine"].dispose()
+            close_app(restored)
 
 
 def pg_tool(cluster: Any, tool: str, *arguments: str) -> None:

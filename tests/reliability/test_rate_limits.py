@@ -20,7 +20,7 @@ from registry.config import ConfigError
 from registry.db import db as database
 from registry.models import Lookup
 from registry.ratelimit import SweptMemoryStorage, limiter
-from tests.conftest import csrf_from
+from tests.conftest import close_app, csrf_from
 
 TOKEN_URL = "/api/v1/auth/token"
 LOOKUP_URL = "/api/v1/lookups"
@@ -244,7 +244,7 @@ def test_a_one_second_window_resets_in_real_time(app_config):
         time.sleep(1.1)
         assert wrong_login(client).status_code == 401
     finally:
-        app.extensions["samenop.engine"].dispose()
+        close_app(app)
 
 
 @pytest.mark.parametrize(
@@ -280,7 +280,7 @@ def test_limits_and_storage_come_from_the_environment(app_config, monkeypatch):
         assert [wrong_login(client).status_code for _ in range(4)] == [401, 401, 401, 429]
         assert int(wrong_login(client).headers["Retry-After"]) > 60  # the hour's window
     finally:
-        app.extensions["samenop.engine"].dispose()
+        close_app(app)
 
 
 def test_many_threads_counting_at_once_count_exactly_and_start_no_threads(app, monkeypatch):

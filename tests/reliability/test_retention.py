@@ -39,6 +39,7 @@ from registry.models import (
 from registry.retention import PURGED_TITLE
 from registry.statistics.operations import Period, compute
 from registry.timeutil import local_today, utcnow
+from tests.conftest import close_app
 from tests.registry.plan_data import address, contact, person, plan_body
 from tests.reliability.dba import tamper
 
@@ -561,7 +562,7 @@ def test_audit_rows_inside_the_period_are_kept_whatever_the_purge_says(app, aged
     try:
         output = run_purge(other)
     finally:
-        other.extensions["samenop.engine"].dispose()
+        close_app(other)
     assert "0 removed" in output
     assert cli_verify(app).exit_code == 0
 
