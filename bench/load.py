@@ -1,4 +1,11 @@
-"""Closed-loop HTTP load: N keep-alive clients, each sending its next request when the answer is read.
+"""HTTP load: N keep-alive clients, in a closed loop or paced.
+
+Closed loop (no rate): each client sends its next request as soon as the answer is read. That is
+the server at saturation: throughput is its capacity, and latency is mostly queueing behind the
+other clients. Paced (a rate): requests arrive as a Poisson process at `rate` per second in all,
+however fast the server answers; the clients take the arrival times in turn from one shared
+schedule, and a request's latency counts from its arrival, so waiting for a free client
+connection is in it (no coordinated omission). Arrivals after the deadline are not sent.
 
 Each client opens a new connection every RECONNECT_EVERY requests. A keep-alive connection stays
 with the gunicorn worker that accepted it: four clients on two workers sit 2/2, 3/1 or 4/0 for a
@@ -86,6 +93,7 @@ class Row:
     load: float = math.nan  # 1-minute load average when the phase ended: other work on the machine
     # CPU seconds each gunicorn worker spent during the phase: how evenly the clients spread
     worker_cpu: tuple[float, ...] = ()
+    offered: float | None = None  # paced: the requests/s asked for (None: closed loop)
 
     @property
     def split(self) -> str:
@@ -114,6 +122,24 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 
 Answer = tuple[Request, float, int, Any]  # request, seconds, status (-1: no answer), digest
+# paced: a backlog (the server slower than the rate) is worked off for at most this long after the
+# deadline, so that the run's grace (60 s + the timeout) still holds; what is left is not sent
+PACED_OVERRUN = 30.0
+
+
+class Arrivals:
+    """Poisson arrival times at `rate` per second in all, after `start`: each client takes the next."""
+
+    def __init__(self, rate: float, start: float, seed: int) -> None:
+        self.rate = rate
+        self.rng = random.Random(seed)
+        self.last = start
+        self.lock = threading.Lock()
+
+    def take(self) -> float:
+        with self.lock:
+            self.last += self.rng.expovariate(self.rate)
+            return self.last
 
 
 def send(
@@ -137,16 +163,28 @@ def _client(
     budget: itertools.count[int],
     limit: int,
     out: list[Answer],
+    arrivals: Arrivals | None = None,
 ) -> None:
+    """Closed loop; with `arrivals`, each request waits for the next arrival time, which is where
+    its latency starts (the time it waited for this client to be free included)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=workload.timeout)
     sent = 0
     try:
-        while not stop.is_set() and time.perf_counter() < deadline and next(budget) < limit:
+        while (
+            not stop.is_set()
+            and (arrivals is not None or time.perf_counter() < deadline)
+            and next(budget) < limit
+        ):
+            due = arrivals.take() if arrivals is not None else None
+            if due is not None and (due >= deadline or time.perf_counter() > deadline + PACED_OVERRUN):
+                break
             request = workload.next_request(client, rng)
             sent += 1
             if sent % RECONNECT_EVERY == 0:
                 connection.close()  # the request below connects anew (see RECONNECT_EVERY)
-            started = time.perf_counter()
+            if due is not None and (delay := due - time.perf_counter()) > 0:
+                time.sleep(delay)
+            started = time.perf_counter() if due is None else due
             try:
                 status, data, _response = send(connection, request)
             except (OSError, http.client.HTTPException) as exc:
@@ -160,15 +198,25 @@ def _client(
 
 
 def run(
-    port: int, workload: Workload, seconds: float, concurrency: int, limit: int, seed: int
+    port: int,
+    workload: Workload,
+    seconds: float,
+    concurrency: int,
+    limit: int,
+    seed: int,
+    rate: float | None = None,
 ) -> tuple[list[Answer], float]:
-    """`concurrency` clients for `seconds` (at most `limit` requests in all): the answers, and
-    the wall time they took."""
+    """`concurrency` clients for `seconds` (at most `limit` requests in all), closed loop or, with
+    `rate`, paced at `rate` requests/s in all: the answers, and the wall time they took."""
+    if rate is not None and rate <= 0:
+        raise ValueError(f"rate must be positive, not {rate}")
     stop = threading.Event()
     budget = itertools.count()
     outputs: list[list[Answer]] = [[] for _ in range(concurrency)]
     started = time.perf_counter()
     deadline = started + seconds
+    # a stream of its own: seed * 1000 + i seeds client i's requests
+    arrivals = Arrivals(rate, started, seed * 1000 - 1) if rate is not None else None
     threads = [
         threading.Thread(
             target=_client,
@@ -182,6 +230,7 @@ def run(
                 budget,
                 limit,
                 outputs[i],
+                arrivals,
             ),
             daemon=True,
         )
@@ -214,13 +263,15 @@ def measure(
     limit: int,
     seed: int,
     worker_cpu: Callable[[], list[float]] = list,
+    rate: float | None = None,
 ) -> Row:
-    """A warm-up (not counted), then the measured phase, summed up in a Row. `worker_cpu` gives
-    the CPU seconds each server worker has used so far (read before and after the phase)."""
+    """A warm-up (not counted), then the measured phase, summed up in a Row; closed loop, or
+    paced at `rate` requests/s. `worker_cpu` gives the CPU seconds each server worker has used so
+    far (read before and after the phase)."""
     if warmup > 0:
-        run(port, workload, warmup, concurrency, limit, seed + 7)
+        run(port, workload, warmup, concurrency, limit, seed + 7, rate)
     cpu_before = worker_cpu()
-    answers, elapsed = run(port, workload, seconds, concurrency, limit, seed)
+    answers, elapsed = run(port, workload, seconds, concurrency, limit, seed, rate)
     cpu_used = tuple(after - before for after, before in zip(worker_cpu(), cpu_before, strict=True))
     latencies = sorted(duration * 1000 for _request, duration, _status, _digest in answers)
     counts: Counter[str] = Counter()
@@ -251,6 +302,7 @@ def measure(
         other_samples=samples["other"],
         load=os.getloadavg()[0],
         worker_cpu=cpu_used,
+        offered=rate,
     )
 
 

@@ -13,10 +13,11 @@
    gthread) on 127.0.0.1 and a free port, and logs in (API: password + TOTP; web: the form).
 3. Measures, one after the other with the same closed-loop clients (bench/load.py): GET /health
    (the floor), the lookups (bench/queries.py), plan create and update and report create
-   (bench/writes.py), and the feedback inbox, page and API (bench/feedback.py); then checks that a
-   written plan is findable and reads each worker's memory.
-4. Prints one table and the targets, and writes them as JSON to bench/results/. Gunicorn is
-   always stopped.
+   (bench/writes.py), and the feedback inbox, page and API (bench/feedback.py). Each but the
+   floor and the inbox is then measured again paced: --rate requests/s, Poisson arrivals (open
+   loop). Then checks that a written plan is findable and reads each worker's memory.
+4. Prints the two tables (closed loop: capacity; paced: latency at a stated load) and the targets,
+   and writes them as JSON to bench/results/. Gunicorn is always stopped.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ SHOWN_FOR_REPORTS = 200  # lookups (not measured) whose plans the reports are ab
 WRITE_OPERATIONS = ("plan_create", "plan_update", "report_create")
 FEEDBACK_OPERATIONS = ("feedback_page", "feedback_api")
 OPERATIONS = ("health", *LOOKUP_OPERATIONS, *WRITE_OPERATIONS, *FEEDBACK_OPERATIONS)
+# not paced: the floor is a capacity, and the inbox (seconds per request) could not follow the rate
+UNPACED = ("health", *FEEDBACK_OPERATIONS)
 LABELS = {
     "health": "GET /health (floor)",
     "address": "address, exact",
@@ -77,8 +80,8 @@ LABELS = {
     "person": "person, typo, no date",
     "person_born": "person, typo + birth date",
     "phone": "phone",
-    "plan_create": "plan create (+ index)",
-    "plan_update": "plan update (+ index)",
+    "plan_create": "plan create",
+    "plan_update": "plan update",
     "report_create": "report create",
     "feedback_page": f"feedback page, {feedback.OPEN_ITEMS} open",
     "feedback_api": f"GET /feedback, {feedback.OPEN_ITEMS} open",
@@ -109,23 +112,63 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
 # --- report -----------------------------------------------------------------------------------------
 
 
-def table(rows: list[Row]) -> str:
+# the columns after the operation's label, with their widths
+COLUMNS = {
+    "requests": 8,
+    "req/s": 8,
+    "p50": 7,
+    "p90": 7,
+    "p99": 7,
+    "max": 7,
+    "errors": 6,
+    "misses": 6,
+    "other": 6,
+    "x floor": 7,
+    "cpu/req": 7,
+    "load": 5,
+    "split": 7,
+}
+# the closed loop's only: a paced row's req/s is the rate asked for, no capacity to set against the
+# floor; load and split explain the closed loop's figures (other work, clients stuck on one worker)
+CLOSED_LOOP_ONLY = ("x floor", "load", "split")
+
+
+def _cells(row: Row, floor: float) -> dict[str, str]:
+    return {
+        "requests": str(row.requests),
+        "req/s": f"{row.rps:.1f}",
+        "p50": f"{row.p50:.1f}",
+        "p90": f"{row.p90:.1f}",
+        "p99": f"{row.p99:.1f}",
+        "max": f"{row.max:.1f}",
+        "errors": str(row.errors),
+        "misses": str(row.misses) if row.op in LOOKUP_OPERATIONS else "-",
+        "other": "-" if row.op in ("health", "plan_create", "report_create") else str(row.other),
+        "x floor": f"{row.rps / floor if floor else math.nan:.3f}",
+        "cpu/req": f"{row.cpu_per_request:.2f}",
+        "load": f"{row.load:.1f}",
+        "split": row.split,
+    }
+
+
+def table(rows: list[Row], paced: bool = False) -> str:
+    """The closed-loop table, or with `paced` the open-loop one (without CLOSED_LOOP_ONLY)."""
     floor = next((row.rps for row in rows if row.op == "health"), 0.0)
-    header = (
-        f"{'operation':<27} {'requests':>8} {'req/s':>8} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7} "
-        f"{'errors':>6} {'misses':>6} {'other':>6} {'x floor':>7} {'cpu/req':>7} {'load':>5} {'split':>7}"
-    )
+    columns = {title: width for title, width in COLUMNS.items() if not (paced and title in CLOSED_LOOP_ONLY)}
+    header = f"{'operation':<27}" + "".join(f" {title:>{width}}" for title, width in columns.items())
     lines = [header, "-" * len(header)]
     for row in rows:
-        ratio = row.rps / floor if floor else math.nan
-        misses = str(row.misses) if row.op in LOOKUP_OPERATIONS else "-"
-        other = "-" if row.op in ("health", "plan_create", "report_create") else str(row.other)
+        cells = _cells(row, floor)
         lines.append(
-            f"{LABELS[row.op]:<27} {row.requests:>8} {row.rps:>8.1f} {row.p50:>7.1f} {row.p90:>7.1f} "
-            f"{row.p99:>7.1f} {row.max:>7.1f} {row.errors:>6} {misses:>6} {other:>6} {ratio:>7.3f} "
-            f"{row.cpu_per_request:>7.2f} "
-            f"{row.load:>5.1f} {row.split:>7}"
+            f"{LABELS[row.op]:<27}" + "".join(f" {cells[title]:>{width}}" for title, width in columns.items())
         )
+    if paced:
+        lines.append(
+            "req/s: achieved (answers / phase time; with Poisson arrivals a phase's count varies by about "
+            "1/sqrt(requests));\nlatencies from each request's scheduled arrival: waiting for a free "
+            "client connection included"
+        )
+        return "\n".join(lines)
     lines.append(
         "latencies in ms; misses: no match at all; other: lookups: matches, but not the plan the query "
         "came from\n(building: not as a building match); plan update: 409 version conflict; "
@@ -140,13 +183,20 @@ def _state(value: float, target: float, unit: str) -> str:
     return "met" if value <= target else f"MISSED by {value - target:.1f} {unit}"
 
 
-def verdicts(rows: list[Row], report: dict[str, Any]) -> list[str]:
+def verdicts(rows: list[Row], report: dict[str, Any], paced: list[Row] | None = None) -> list[str]:
+    """The targets, latency judged at saturation (`rows`, closed loop) and at the offered rate
+    (`paced`)."""
     found = []
-    for row in rows:
+    for row in [*rows, *(paced or [])]:
         if row.op in TARGET_P99_MS:
             target = TARGET_P99_MS[row.op]
             state = _state(row.p99, target, "ms")
-            found.append(f"{LABELS[row.op]}: p99 {row.p99:.1f} ms (target <= {target:.0f}): {state}")
+            load = (
+                f"at saturation ({report['concurrency']} clients)"
+                if row.offered is None
+                else f"at {row.offered:g} req/s"
+            )
+            found.append(f"{LABELS[row.op]} {load}: p99 {row.p99:.1f} ms (target <= {target:.0f}): {state}")
     if "index_s" in report:
         seconds = report["index_s"]
         found.append(
@@ -204,6 +254,20 @@ def _row_json(row: Row, floor: float) -> dict[str, Any]:
 )
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option(
+    "--rate",
+    type=click.FloatRange(0),
+    default=20.0,
+    show_default=True,
+    help="open-loop requests/s per lookup operation for the paced table; 0: none",
+)
+@click.option(
+    "--write-rate",
+    type=click.FloatRange(0),
+    default=5.0,
+    show_default=True,
+    help="the same for plan create / update and report create; 0: none",
+)
+@click.option(
     "--max-requests", type=click.IntRange(1), default=200_000, show_default=True, help="per operation"
 )
 @click.option(
@@ -230,6 +294,8 @@ def main(
     seconds: float,
     warmup: float,
     concurrency: int,
+    rate: float,
+    write_rate: float,
     max_requests: int,
     directory: Path | None,
     reuse: bool,
@@ -271,6 +337,8 @@ def main(
         "seconds": seconds,
         "warmup": warmup,
         "concurrency": concurrency,
+        "rate": rate,
+        "write_rate": write_rate,
         "seed": seed,
         "workers": 2,
         "worker_class": "gthread",
@@ -312,9 +380,14 @@ def main(
         click.echo("benchmark user (responder, registrant) logged in through the API (password + TOTP)")
 
         rows: list[Row] = []
+        paced: list[Row] = []
         profiles: dict[str, list[tuple[str, float, float]]] = {}
         profile_dir = RESULTS / f"profile-{stamp}"
-        workloads = _Workloads(port, token, queries, accounts, concurrency, seed, report)
+        workloads = _Workloads(port, token, queries, accounts, concurrency, seed, report, url, index_dir)
+
+        def worker_cpu() -> list[float]:
+            return [cpu_seconds(pid) for pid in pids]
+
         for number, op in enumerate(operations):
             workload = workloads.make(op)
             click.echo(f"measuring {LABELS[op]}: {concurrency} clients, {warmup:g} s warm-up + {seconds:g} s")
@@ -333,7 +406,7 @@ def main(
                 concurrency,
                 max_requests,
                 seed + number,
-                worker_cpu=lambda: [cpu_seconds(pid) for pid in pids],
+                worker_cpu=worker_cpu,
             )
             rows.append(row)
             for process in spies:
@@ -344,6 +417,24 @@ def main(
                     process.wait()
             if spies:
                 profiles[op] = spy.summarise_profile([profile_dir / f"{op}-{p}.txt" for p in pids])
+            op_rate = write_rate if op in WRITE_OPERATIONS else rate
+            if op_rate > 0 and op not in UNPACED:
+                # same workload: the writes go on with the plans and versions the closed loop left
+                click.echo(f"  then paced: {op_rate:g} requests/s, {concurrency} clients, {seconds:g} s")
+                paced.append(
+                    measure(
+                        op,
+                        port,
+                        workload,
+                        seconds,
+                        0.0,
+                        concurrency,
+                        max_requests,
+                        seed + 500 + number,
+                        worker_cpu=worker_cpu,
+                        rate=op_rate,
+                    )
+                )
             workloads.after(op)
 
         report["memory"] = {str(pid): memory_mb(pid) for pid in server.worker_pids()}
@@ -353,7 +444,13 @@ def main(
             )
         floor = rows[0].rps if rows else 0.0
         report["rows"] = [_row_json(row, floor) for row in rows]
-        report["targets"] = verdicts(rows, report)
+        if paced:
+            report["paced"] = {
+                "rate": rate,
+                "write_rate": write_rate,
+                "rows": [{**_row_json(row, 0.0), "offered_per_s": row.offered} for row in paced],
+            }
+        report["targets"] = verdicts(rows, report, paced)
         if profiles:
             report["profiles"] = {
                 op: [
@@ -361,7 +458,7 @@ def main(
                 ]
                 for op, summary in profiles.items()
             }
-        _print_report(rows, profiles, report)
+        _print_report(rows, paced, profiles, report)
         out = RESULTS / f"lookup-{stamp}.json"
         server.stop()
         report["gunicorn_log"] = log_findings(log_path)[:200]
@@ -430,8 +527,12 @@ class _Workloads:
         concurrency: int,
         seed: int,
         report: dict[str, Any],
+        url: str,
+        index_dir: Path,
     ) -> None:
         self.port = port
+        self.url = url
+        self.index_dir = index_dir
         self.token = token
         self.queries = queries
         self.accounts = accounts
@@ -486,6 +587,13 @@ class _Workloads:
             written = max((plan for pool in self.updater.pools for plan in pool), key=lambda p: p.version)
         if written is None:
             return
+        lag = _index_lag(self.url, self.index_dir)
+        self.report.setdefault("index_lag_s", {})[op] = lag
+        click.echo(
+            f"after {LABELS[op]}: the index had every write applied {lag:.2f} s after the last answer"
+            if lag is not None
+            else f"after {LABELS[op]}: the index had not applied every write {INDEX_LAG_WAIT:g} s later"
+        )
         check = findable(self.port, self.token, written, self.rng)
         self.report.setdefault("findable", []).append({"after": op, **check})
         click.echo(
@@ -496,6 +604,35 @@ class _Workloads:
                 f"after {LABELS[op]}: '{check['query']}' did not find plan {written.plan_id} "
                 f"({check['verdict']})"
             )
+
+
+INDEX_LAG_WAIT = 30.0
+
+
+def _index_lag(url: str, index_dir: Path) -> float | None:
+    """Seconds until the workers' index followers have applied the whole change feed (writes
+    answer before the index has them), or None if they have not within INDEX_LAG_WAIT."""
+    from sqlalchemy.orm import Session
+
+    from lookup.search import SearchIndex, latest_change
+    from registry.db import engine_for
+
+    started = time.perf_counter()
+    engine = engine_for(url)
+    try:
+        with Session(engine) as session:
+            latest = latest_change(session)
+    finally:
+        engine.dispose()
+    index = SearchIndex(str(index_dir))
+    try:
+        while index.applied() < latest:
+            if time.perf_counter() - started > INDEX_LAG_WAIT:
+                return None
+            time.sleep(0.005)
+    finally:
+        index.close()
+    return time.perf_counter() - started
 
 
 def _analyze(url: str) -> None:
@@ -586,7 +723,10 @@ def _index(url: str, index_dir: Path, report: dict[str, Any]) -> None:
 
 
 def _print_report(
-    rows: list[Row], profiles: dict[str, list[tuple[str, float, float]]], report: dict[str, Any]
+    rows: list[Row],
+    paced: list[Row],
+    profiles: dict[str, list[tuple[str, float, float]]],
+    report: dict[str, Any],
 ) -> None:
     click.echo("")
     data = f"{report['households']} active plans, {report['persons']} persons"
@@ -599,7 +739,19 @@ def _print_report(
         f"gunicorn 2 workers gthread, {report['concurrency']} keep-alive clients on loopback, "
         f"{report['seconds']:g} s per operation, {report['cpus']} CPUs\n"
     )
+    if paced:
+        click.echo(
+            f"closed loop: {report['concurrency']} clients, each sending its next request when the answer "
+            "is read (saturation)"
+        )
     click.echo(table(rows))
+    if paced:
+        click.echo(
+            f"\npaced: lookups {report['rate']:g} requests/s, writes {report['write_rate']:g}/s offered "
+            "(open loop, Poisson arrivals; "
+            f"latency from the scheduled arrival), {report['concurrency']} client connections"
+        )
+        click.echo(table(paced, paced=True))
     click.echo("")
     for pid, values in report["memory"].items():
         shown = ", ".join(f"{key} {value:.0f}" for key, value in values.items())
@@ -616,14 +768,15 @@ def _print_report(
         click.echo(f"  {line}")
     for line in report["findings"]:
         click.echo(f"FINDING: {line}")
-    for row in rows:
+    for row in [*rows, *paced]:
+        label = LABELS[row.op] if row.offered is None else f"{LABELS[row.op]} at {row.offered:g} req/s"
         for kind, samples in (
             ("miss", row.miss_samples),
             ("error", row.error_samples),
             ("other", row.other_samples),
         ):
             if samples:
-                click.echo(f"{LABELS[row.op]}: {kind} e.g. " + " | ".join(samples[:5]))
+                click.echo(f"{label}: {kind} e.g. " + " | ".join(samples[:5]))
     for op, summary in profiles.items():
         click.echo(f"\nprofile during {LABELS[op]}: % of request wall time (inclusive, self), both workers")
         for frame, inclusive, own in summary:
