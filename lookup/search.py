@@ -686,27 +686,32 @@ class Follower:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        from registry.db import db
-
         while True:
             self._wake.wait()
             if self._stopping:
                 return
             self._wake.clear()
-            behind = True
-            try:
-                # a read-only transaction: on SQLite it must not hold the write lock that every
-                # lookup's audit row waits for while whoosh writes
-                with self.app.app_context(), db.reading() as session:
-                    index = index_for(self.app.config["INDEX_DIR"])
-                    index.catch_up(session)
-                    behind = index.behind(session)  # the writer lock was busy (a compaction)
-            except Exception:
-                # the change is committed; the next lookup applies it (it checks the feed first)
-                log.exception("search index could not follow the change feed now")
-            if behind and not self._stopping:
-                time.sleep(FOLLOW_RETRY)
+            if apply_feed(self.app) and not self._stopping:
+                time.sleep(FOLLOW_RETRY)  # the writer lock was busy (a compaction): try again
                 self._wake.set()
+
+
+def apply_feed(app: Any) -> bool:
+    """Apply the change feed to the process's index; whether it is still behind after (the
+    writer lock was busy, or the feed could not be read)."""
+    from registry.db import db
+
+    try:
+        # a read-only transaction: on SQLite it must not hold the write lock that every lookup's
+        # audit row waits for while whoosh writes
+        with app.app_context(), db.reading() as session:
+            index = index_for(app.config["INDEX_DIR"])
+            index.catch_up(session)
+            return index.behind(session)
+    except Exception:
+        # the change is committed; the next lookup applies it (it checks the feed first)
+        log.exception("search index could not follow the change feed now")
+        return True
 
 
 #: (process, index directory, app) -> its follower
@@ -738,20 +743,14 @@ def follow_registry(app: Any) -> None:
     from flask import has_request_context
 
     from registry import signals
-    from registry.db import db
 
     def _apply(sender: Any, **_extra: Any) -> None:
         if sender is not app:
             return
         if has_request_context():
             _follower_for(app).nudge()
-            return
-        try:
-            with app.app_context(), db.reading() as session:
-                index_for(app.config["INDEX_DIR"]).catch_up(session)
-        except Exception:
-            # the change is committed; the next lookup applies it (it checks the feed first)
-            log.exception("search index could not follow the change feed now")
+        else:
+            apply_feed(app)
 
     signals.plans_changed.connect(_apply, weak=False)
     signals.database_ready.connect(_apply, weak=False)
