@@ -511,7 +511,10 @@ class SearchIndex:
         thread-safe (shared file positions; a refresh closes the old one)."""
         hits: list[Hit] = []
         for leaf, _offset in searcher.leaf_searchers():
-            matcher = query.matcher(leaf)
+            pruned = _prune(query, leaf.reader())
+            if pruned is None:
+                continue
+            matcher = pruned.matcher(leaf)
             for docnum in itertools.islice(matcher.all_ids(), limit - len(hits)):
                 fields = leaf.stored_fields(docnum)
                 if exclude is not None and fields["row_id"] in exclude:
@@ -565,6 +568,31 @@ class SearchIndex:
             return named + self._hits(
                 searcher, rest, limit - len(named), exclude={hit.row_id for hit in named}
             )
+
+
+def _prune(query: Query, reader: Any) -> Query | None:
+    """The query with only the terms this segment holds; None if it can match nothing here.
+
+    A lookup asks for every variant of a name (tens of terms); before whoosh builds an Or's
+    matchers it asks each term for its document frequency, present or not, and most variants are
+    in no small segment. Pruned first, a name's search took 3.1-3.6 ms instead of 4.7 (400 names
+    at 1 000 000 persons, 5 segments)."""
+    if isinstance(query, Term):
+        return query if (query.fieldname, query.text) in reader else None
+    if not isinstance(query, (And, Or)):
+        return query
+    kept = []
+    for subquery in query.subqueries:
+        pruned = _prune(subquery, reader)
+        if pruned is None and isinstance(query, And):
+            return None
+        if pruned is not None:
+            kept.append(pruned)
+    if not kept:
+        return None
+    if len(kept) == 1:
+        return kept[0]
+    return And(kept) if isinstance(query, And) else Or(kept)
 
 
 def _terms(field: str, words: Iterable[str]) -> list[Query]:
@@ -706,7 +734,8 @@ def apply_feed(app: Any) -> bool:
         # audit row waits for while whoosh writes
         with app.app_context(), db.reading() as session:
             index = index_for(app.config["INDEX_DIR"])
-            index.catch_up(session)
+            if index.behind(session):  # a lookup may have applied it already: no writer to open
+                index.catch_up(session)
             return index.behind(session)
     except Exception:
         # the change is committed; the next lookup applies it (it checks the feed first)

@@ -275,6 +275,9 @@ def test_writes_keep_the_index_to_a_few_segments_and_compact_merges_what_they_le
     rest = written_one_by_one(SURNAMES[16:], 40)
     piled = index.segment_count()
     assert piled >= len(rest)
+    # ... each segment holding a few of the names: every plan is found by name all the same
+    for surname, plan_id in rest.items():
+        assert found_by_name(client, headers, f"Noor {surname}")[:1] == [plan_id], surname
 
     # ... until `samenop index compact` merges them; every plan is still found, once
     result = app.test_cli_runner().invoke(compact, [])
