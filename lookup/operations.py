@@ -225,14 +225,17 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
     rows = session.connection().execute(_PERSONS_SHOWN, {"ids": list(scored), "today": _today()}).all()
     matches = []
     for person_id, plan_id, version_id in rows:
-        stored = candidates[person_id][0]
-        exact = stored.core == query.core and (not query.first or stored.first == query.first)
+        stored, stored_born = candidates[person_id]
+        same_name = stored.core == query.core and (not query.first or stored.first == query.first)
+        # exact: the name and the birth date; a person registered without one is never exact
+        # (26 namesakes without a date would otherwise come before the one born that day)
+        exact = same_name and born is not None and stored_born == born
         matches.append(
             Match(
                 plan_id,
                 version_id,
                 "person",
-                "exact" if exact and born is not None else "fuzzy",
+                "exact" if exact else "fuzzy",
                 round(scored[person_id], 3),
             )
         )

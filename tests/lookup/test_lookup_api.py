@@ -274,6 +274,28 @@ def test_an_exact_match_comes_before_a_fuzzy_one(client, plan_headers, headers):
     ]
 
 
+def test_with_a_birth_date_the_person_born_that_day_comes_before_namesakes_without_a_date(
+    client, plan_headers, headers
+):
+    # Given Noë van der Veen born 1990-01-02, and three people registered without a birth date
+    # under the very name the control room will type (as a bench run found: 26 of them hid her)
+    plan = create(client, plan_headers)
+    namesakes = [
+        create(client, plan_headers, title=f"Naamgenoot {n}", addresses=[address(house_number=40 + n)],
+               persons=[{**NOE, "surname": "Veem", "birth_date": None}])["id"]
+        for n in range(3)
+    ]  # fmt: skip
+
+    # When the name is typed with a typo (or as the namesakes are called) and her birth date
+    shown = matches(client, headers, **named("Noë van der Veem", "1990-01-02"))
+
+    # Then she comes first; a namesake without a date is a possible match, never an exact one
+    assert [(m["plan"]["id"], m["match"]["quality"]) for m in shown] == [(plan["id"], "fuzzy")] + [
+        (namesake, "fuzzy") for namesake in sorted(namesakes)
+    ]
+    assert shown[0]["match"]["score"] > shown[1]["match"]["score"]
+
+
 # --- phone --------------------------------------------------------------------------------------
 
 
