@@ -307,11 +307,10 @@ def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
     if kind == "phone":
         return _best_per_plan(by_phone(session, args["phone"]))
     search_index = index()
-    if search_index.behind(session):
-        # a lookup waits for the writer lock only briefly: while `samenop index compact` merges,
-        # it answers from the index as it is (a plan written in those seconds is found by
-        # address and phone, by name once the merge is done)
-        search_index.catch_up(session, timeout=LOOKUP_LOCK_WAIT)
+    # a lookup waits for the writer lock only briefly: while `samenop index compact` merges, it
+    # answers from the index as it is (a plan written in those seconds is found by address and
+    # phone, by name once the merge is done)
+    search_index.follow(session, timeout=LOOKUP_LOCK_WAIT)
     if kind == "address_text":
         return _best_per_plan(by_address_text(session, search_index, args["address_text"]))
     person = args["person"]

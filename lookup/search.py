@@ -329,6 +329,15 @@ class SearchIndex:
         """Whether the feed has changes this index has not applied (asked before every search)."""
         return latest_change(session) > self.applied()
 
+    def follow(self, session: Session, timeout: float = 5.0) -> bool:
+        """Apply the feed if this index is behind it (the feed position is one query; a writer,
+        which creates files, is opened only when there is something to apply); returns whether
+        the index is still behind (the writer lock was busy for `timeout`)."""
+        if not self.behind(session):
+            return False
+        self.catch_up(session, timeout)
+        return self.behind(session)
+
     def catch_up(self, session: Session, timeout: float = 5.0) -> int:
         """Apply every change after the last applied one; returns how many were applied.
 
@@ -733,10 +742,7 @@ def apply_feed(app: Any) -> bool:
         # a read-only transaction: on SQLite it must not hold the write lock that every lookup's
         # audit row waits for while whoosh writes
         with app.app_context(), db.reading() as session:
-            index = index_for(app.config["INDEX_DIR"])
-            if index.behind(session):  # a lookup may have applied it already: no writer to open
-                index.catch_up(session)
-            return index.behind(session)
+            return index_for(app.config["INDEX_DIR"]).follow(session)
     except Exception:
         # the change is committed; the next lookup applies it (it checks the feed first)
         log.exception("search index could not follow the change feed now")
