@@ -158,24 +158,22 @@ def _similarity(a: str, b: str) -> float:
 
 
 def name_score(query: normalise.Name, stored: normalise.Name) -> float:
-    """0..1: the surname core weighs most; a first name (or its initial) adds to it.
-
-    A surname of more than one word without a tussenvoegsel ('Ait Taleb', 'El Khatib')
-    is read from the query as first name + surname; it is compared both ways."""
-    core = _core_similarity(query.core, stored)
-    first_is_surname = bool(query.first) and _core_similarity(f"{query.first} {query.core}", stored) > core
-    if first_is_surname:
-        core = _core_similarity(f"{query.first} {query.core}", stored)
+    """0..1: the surname core weighs most; a first name (or its initial) adds to it. The query
+    is read the way that fits the stored surname best (see _readings)."""
+    reading, core = max(
+        ((reading, _core_similarity(reading.core, stored)) for reading in _readings(query)),
+        key=lambda scored: scored[1],
+    )
     if core < SURNAME_THRESHOLD:
         return 0.0
-    if not query.first or first_is_surname:
+    if not reading.first:
         score = 0.85 * core
-    elif len(query.first) == 1:
-        score = 0.85 * core + (0.1 if stored.first.startswith(query.first) else 0.0)
+    elif len(reading.first) == 1:
+        score = 0.85 * core + (0.1 if stored.first.startswith(reading.first) else 0.0)
     else:
         first = max(
-            _similarity(query.first, stored.first),
-            _similarity(query.first, stored.first.split(" ")[0] if stored.first else ""),
+            _similarity(reading.first, stored.first),
+            _similarity(reading.first, stored.first.split(" ")[0] if stored.first else ""),
         )
         score = 0.7 * core + 0.3 * first
     if query.prefix and stored.prefix and query.prefix != stored.prefix:
@@ -184,6 +182,28 @@ def name_score(query: normalise.Name, stored: normalise.Name) -> float:
         # the whole name as said, against the whole name as registered
         score = max(score, _similarity(query.full, stored.full))
     return max(0.0, min(score, 1.0))
+
+
+def _readings(query: normalise.Name) -> list[normalise.Name]:
+    """The ways the typed words split into first name and surname. A surname of more than one
+    word without a tussenvoegsel ('Ait Taleb', 'El Amrani') is parsed as first name + surname
+    ('Henk Ait | Taleb'); the last words of the first name may belong to the surname instead
+    ('Henk | Ait Taleb', '| Ait Taleb'). The parsed reading comes first: it wins a tie."""
+    if query.prefix:
+        return [query]
+    words = query.first.split()
+    return [query] + [
+        normalise.Name(" ".join(words[:split]), "", " ".join([*words[split:], query.core]))
+        for split in range(len(words) - 1, -1, -1)
+    ]
+
+
+def _same_name(query: normalise.Name, stored: normalise.Name) -> bool:
+    """The name as registered, in one of the query's readings (a first name may be left out)."""
+    return any(
+        reading.core == stored.core and (not reading.first or reading.first == stored.first)
+        for reading in _readings(query)
+    )
 
 
 def _core_similarity(core: str, stored: normalise.Name) -> float:
@@ -226,10 +246,9 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
     matches = []
     for person_id, plan_id, version_id in rows:
         stored, stored_born = candidates[person_id]
-        same_name = stored.core == query.core and (not query.first or stored.first == query.first)
         # exact: the name and the birth date; a person registered without one is never exact
         # (26 namesakes without a date would otherwise come before the one born that day)
-        exact = same_name and born is not None and stored_born == born
+        exact = born is not None and stored_born == born and _same_name(query, stored)
         matches.append(
             Match(
                 plan_id,
