@@ -41,6 +41,7 @@ MAX_MATCHES = 10
 # below these similarities a candidate is not shown: a wrong match exposes a family
 STREET_THRESHOLD = 0.75
 SURNAME_THRESHOLD = 0.75
+FIRST_NAME_THRESHOLD = 0.75
 # a named city must resemble the stored one: every town has a Kerkstraat 14
 CITY_THRESHOLD = 0.75
 _QUALITY_ORDER = {"exact": 0, "building": 1, "fuzzy": 2}
@@ -157,24 +158,32 @@ def _similarity(a: str, b: str) -> float:
     return fuzz.ratio(a, b) / 100.0
 
 
-def name_score(query: normalise.Name, stored: normalise.Name) -> float:
+def name_score(query: normalise.Name, stored: normalise.Name, *, born_that_day: bool = False) -> float:
     """0..1: the surname core weighs most; a first name (or its initial) adds to it. The query
-    is read the way that fits the stored surname best (see _readings)."""
+    is read the way that fits the stored surname best (see _readings).
+
+    A first name that was said must resemble the registered one (an initial must be its
+    initial), unless the person was born on the day asked (a nickname: 'Hans' for Johannes):
+    Kees Jansen is not the Jan Jansen the caller means, and showing his family's plan exposes
+    that family for nothing."""
     reading, core = max(
         ((reading, _core_similarity(reading.core, stored)) for reading in _readings(query)),
         key=lambda scored: scored[1],
     )
     if core < SURNAME_THRESHOLD:
         return 0.0
+    judged = bool(stored.first) and not born_that_day  # a first name to hold the query's against
     if not reading.first:
         score = 0.85 * core
     elif len(reading.first) == 1:
-        score = 0.85 * core + (0.1 if stored.first.startswith(reading.first) else 0.0)
+        initial = stored.first.startswith(reading.first)
+        if judged and not initial:
+            return 0.0
+        score = 0.85 * core + (0.1 if initial else 0.0)
     else:
-        first = max(
-            _similarity(reading.first, stored.first),
-            _similarity(reading.first, stored.first.split(" ")[0] if stored.first else ""),
-        )
+        first = _first_name_similarity(reading.first, stored.first)
+        if judged and first < FIRST_NAME_THRESHOLD:
+            return 0.0
         score = 0.7 * core + 0.3 * first
     if query.prefix and stored.prefix and query.prefix != stored.prefix:
         score -= 0.05
@@ -182,6 +191,15 @@ def name_score(query: normalise.Name, stored: normalise.Name) -> float:
         # the whole name as said, against the whole name as registered
         score = max(score, _similarity(query.full, stored.full))
     return max(0.0, min(score, 1.0))
+
+
+def _first_name_similarity(said: str, stored: str) -> float:
+    """The best of the whole first names and any of their words ('Peter' for Jan Peter)."""
+    return max(
+        _similarity(one, other)
+        for one in dict.fromkeys([said, *said.split()])
+        for other in dict.fromkeys([stored, *stored.split()])
+    )
 
 
 def _readings(query: normalise.Name) -> list[normalise.Name]:
@@ -234,11 +252,12 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
         )
     scored: dict[int, float] = {}
     for person_id, (stored, stored_born) in candidates.items():
-        score = name_score(query, stored)
+        born_that_day = born is not None and stored_born == born
+        score = name_score(query, stored, born_that_day=born_that_day)
         if score <= 0:
             continue
         if born is not None:
-            score = min(1.0, score + 0.15) if stored_born == born else score - 0.1
+            score = min(1.0, score + 0.15) if born_that_day else score - 0.1
         scored[person_id] = score
     if not scored:
         return []

@@ -261,6 +261,27 @@ def test_a_surname_of_two_words_without_tussenvoegsel_is_found_with_a_first_name
     assert matches(client, headers, **named("Henk Ait Taleb", "1971-12-20")) == []
 
 
+def test_a_family_sharing_only_the_surname_is_not_shown_when_a_first_name_is_said(
+    client, plan_headers, headers
+):
+    # Given the Veen family, and Kees van der Veen's family, registered without his birth date
+    plan = create(client, plan_headers)
+    kees_van_der_veen = {**NOE, "first_name": "Kees", "birth_date": None, "phone": "06-23456780"}
+    kees = create(client, plan_headers, title="Familie van Kees", addresses=[address(house_number=40)],
+                  persons=[kees_van_der_veen])  # fmt: skip
+
+    # a first name said (or an initial) that is not his: his family's plan stays out of sight
+    for name in ("Noë van der Veen", "Noe van der Veem", "N. van der Veen"):
+        assert found(client, headers, **named(name)) == [(plan["id"], "person", "fuzzy")], name
+    hers = "1990-01-02"
+    assert found(client, headers, **named("Noë van der Veen", hers)) == [(plan["id"], "person", "exact")]
+    # his own name, with a typo in it, or the surname alone: both families may be meant
+    assert [m[0] for m in found(client, headers, **named("Kes van der Veen"))] == [kees["id"]]
+    assert {m[0] for m in found(client, headers, **named("van der Veen"))} == {plan["id"], kees["id"]}
+    # born on the day asked, another first name may still be hers (a nickname)
+    assert found(client, headers, **named("Nora van der Veen", hers)) == [(plan["id"], "person", "fuzzy")]
+
+
 def test_the_right_birth_date_raises_the_score_or_makes_it_exact_and_a_different_one_filters_out(
     client, plan_headers, headers
 ):
