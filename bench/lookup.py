@@ -539,7 +539,8 @@ class _Workloads:
         self.concurrency = concurrency
         self.rng = random.Random(seed + 4)
         self.report = report
-        self.creator = PlanCreate(token, PlanBodies())
+        # the active plans so far: each run on a reused database writes families of its own
+        self.creator = PlanCreate(token, PlanBodies(salt=report["households"]))
         self.updater: PlanUpdate | None = None
 
     def make(self, op: str) -> Workload:

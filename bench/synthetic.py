@@ -8,6 +8,7 @@ change feed gets one row per plan, as if each plan had been created through the 
 
 from __future__ import annotations
 
+import math
 import random
 import time
 import uuid
@@ -19,8 +20,9 @@ from typing import Any
 
 # --- names ----------------------------------------------------------------------------------------
 
-# the most common surnames in the Netherlands (and of its larger communities), most common first:
-# drawn with Zipf-like weights, so "de Jong" and "Jansen" are as crowded as they are in practice
+# the most common surnames in the Netherlands (and of its larger communities), most common first;
+# together HEAD_SHARE of all persons, the most common about half a percent (de Jong, as in the
+# population), the hundredth a tenth of that; everyone else has one of the long tail's names
 COMMON_SURNAMES: list[tuple[str, str]] = [
     ("de", "Jong"), ("", "Jansen"), ("de", "Vries"), ("van den", "Berg"), ("van", "Dijk"),
     ("", "Bakker"), ("", "Janssen"), ("", "Visser"), ("", "Smit"), ("", "Meijer"),
@@ -44,19 +46,25 @@ COMMON_SURNAMES: list[tuple[str, str]] = [
     ("ter", "Horst"), ("ten", "Brink"), ("van", "Wijk"), ("van", "Loon"), ("", "Gerritsen"),
 ]  # fmt: skip
 
-# the long tail: toponymic and Frisian-style compounds, with or without a tussenvoegsel
+# the long tail: toponymic and Frisian-style compounds (head, a linking part, an ending), with or
+# without a tussenvoegsel: some 30 000 names, each as rare as most Dutch surnames are
 _TAIL_HEADS = [
     "Hoog", "Groen", "Zand", "Wester", "Ooster", "Noord", "Zuid", "Klein", "Groot", "Nieuw",
     "Oud", "Brand", "Steen", "Rozen", "Linde", "Eiken", "Beuken", "Molen", "Kerk", "Burg",
     "Ham", "Holt", "Mars", "Wolf", "Vos", "Haver", "Rog", "Tarwe", "Blauw", "Wit",
     "Zwart", "Hage", "Berk", "Veld", "Dijk", "Beek", "Broek", "Velde", "Hout", "Kamp",
+    "Aal", "Bleek", "Dam", "Eng", "Gras", "Heuvel", "Kooi", "Lang", "Mast", "Raven",
+    "Riet", "Schaap", "Stroo", "Valk", "Weide", "Wind", "Zomer", "Winter", "Haas", "Kuil",
 ]  # fmt: skip
+_TAIL_LINKS = ["", "", "e", "en", "er", "s", "el", "ke"]
 _TAIL_ENDS = [
     "veld", "berg", "kamp", "huis", "dijk", "hof", "man", "sma", "stra", "inga",
     "ink", "horst", "beek", "broek", "bos", "hout", "meer", "veen", "wijk", "laar",
-    "ens", "ing", "kes", "stein", "mans", "boom", "hoven", "water",
+    "ens", "ing", "kes", "stein", "mans", "boom", "hoven", "water", "land", "kate",
+    "sloot", "weg", "rade", "stee", "gaard",
 ]  # fmt: skip
 _TAIL_PREFIXES = ["", "", "", "", "", "van", "van de", "van der", "ter", "te", "ten", "de", "van den"]
+HEAD_SHARE = 0.09
 
 FEMALE_FIRST = [
     "Emma", "Julia", "Sophie", "Tess", "Zoë", "Noë", "Chloë", "Anouk", "Sanne", "Lotte",
@@ -73,7 +81,31 @@ MALE_FIRST = [
     "Ravi", "Minh", "Kwame", "Dawit", "Ahmed", "Hüseyin", "Cor", "Teun", "Jurriën", "Gijs",
 ]  # fmt: skip
 
-ALL_FIRST = FEMALE_FIRST + MALE_FIRST
+# more first names, less common ones (the lists above come first: they are drawn most)
+FEMALE_FIRST += [
+    "Anna", "Eva", "Sara", "Lisa", "Nina", "Lynn", "Evi", "Yara", "Liv", "Nora",
+    "Isa", "Fenna", "Roos", "Loïs", "Elin", "Jasmijn", "Hannah", "Lina", "Olivia", "Mia",
+    "Sofie", "Amber", "Britt", "Demi", "Kim", "Lisanne", "Manon", "Merel", "Nienke", "Romy",
+    "Sterre", "Vera", "Wendy", "Linda", "Petra", "Monique", "Marloes", "Esther", "Sandra", "Patricia",
+    "Claudia", "Karin", "Marjolein", "Mirjam", "Anneke", "Tineke", "Gerda", "Joke", "Corrie", "Diny",
+    "Hanneke", "Ilse", "Jolanda", "Kirsten", "Marleen", "Nicole", "Saskia", "Simone", "Suzanne", "Tamara",
+    "Dewi", "Lieve", "Floor", "Jente", "Marit", "Silke", "Hiba", "Amira", "Nadia", "Samira",
+    "Imane", "Hajar", "Loubna", "Meryem", "Hatice", "Emine", "Fatma", "Zehra", "Songül", "Derya",
+    "Esra", "Kübra", "Aylin", "Gizem", "Ewa", "Katarzyna", "Joanna", "Oksana", "Olena", "Shanti",
+    "Reshma", "Anjali", "Aïcha", "Hélène", "Maëlle", "Céline", "Ngọc Anh", "Mariam", "Hanna", "Selin",
+]  # fmt: skip
+MALE_FIRST += [
+    "Jesse", "Ruben", "Stijn", "Tim", "Lars", "Sven", "Max", "Luuk", "Milan", "Julian",
+    "Tom", "Niels", "Koen", "Rick", "Mark", "Martijn", "Dennis", "Erik", "Frank", "Hans",
+    "Peter", "Paul", "Rob", "Marco", "Johan", "Arjan", "Michiel", "Roel", "Sander", "Vincent",
+    "Wim", "Piet", "Klaas", "Dirk", "Hendrik", "Jacob", "Cornelis", "Gert", "Harm", "Albert",
+    "Anton", "Arie", "Bert", "Evert", "Fokke", "Sietse", "Douwe", "Hidde", "Wessel", "Jelle",
+    "Olivier", "Mees", "Siem", "Boaz", "Bilal", "Hamza", "Adam", "Rayan", "Omar", "Youssef",
+    "Mehdi", "Karim", "Nordin", "Anouar", "Mehmet", "Ali", "Hasan", "Murat", "Kemal", "Serkan",
+    "Burak", "Cem", "Oğuz", "Tolga", "Piotr", "Tomasz", "Krzysztof", "Paweł", "Andrzej", "Dmitri",
+    "Oleksandr", "Ashwin", "Sanjay", "Vikash", "Anand", "Kofi", "Yaw", "Mulugeta", "Tesfay", "François",
+    "Raphaël", "Noël", "Matthijs", "Jorrit", "Ids", "Tjeerd", "Quinten", "Xander", "Stefan", "Thomas",
+]  # fmt: skip
 
 # --- addresses ------------------------------------------------------------------------------------
 
@@ -156,22 +188,38 @@ def _cumulative(weights: list[float]) -> list[float]:
 
 
 class Names:
-    """Surnames with a realistic skew: a crowded head and a long tail."""
+    """Names as skewed as the population's: a crowded head and a long tail of surnames; first
+    names most common first, with Zipf-like weights (the most common about 2 % of each sex)."""
 
     def __init__(self) -> None:
         self.head = COMMON_SURNAMES
-        self.head_weights = _cumulative([1.0 / (rank + 3) for rank in range(len(self.head))])
+        self.head_weights = _cumulative([1.0 / math.sqrt(rank + 1) for rank in range(len(self.head))])
         self.tail = [
-            (prefix, head + end.lower() if not head.endswith(end[0]) else head + end[1:])
+            (prefix, _joined(_joined(head, link), end) if link else _joined(head, end))
             for head in _TAIL_HEADS
+            for link in dict.fromkeys(_TAIL_LINKS)
             for end in _TAIL_ENDS
-            for prefix in ("", _TAIL_PREFIXES[(len(head) + len(end)) % len(_TAIL_PREFIXES)])
+            for prefix in ("", _TAIL_PREFIXES[(len(head) + len(link) + len(end)) % len(_TAIL_PREFIXES)])
         ]
+        self.firsts = {
+            sex: (names, _cumulative([1.0 / (rank + 10) for rank in range(len(names))]))
+            for sex, names in (("f", FEMALE_FIRST), ("m", MALE_FIRST))
+        }
 
     def surname(self, rng: random.Random) -> tuple[str, str]:
-        if rng.random() < 0.7:
+        if rng.random() < HEAD_SHARE:
             return rng.choices(self.head, cum_weights=self.head_weights)[0]
         return rng.choice(self.tail)
+
+    def first(self, rng: random.Random, sex: str | None = None) -> str:
+        """A first name of a woman ('f'), a man ('m') or either (None)."""
+        names, weights = self.firsts[sex or rng.choice("fm")]
+        return rng.choices(names, cum_weights=weights)[0]
+
+
+def _joined(head: str, end: str) -> str:
+    # 'Veld' + 'dijk': 'Veldijk', as such names are written
+    return head + end[1:] if end and head.endswith(end[0]) else head + end.lower()
 
 
 def street_names() -> list[str]:
@@ -312,7 +360,7 @@ def generate(
                     "updated_at": now,
                 }
             )
-            owner_first = rng.choice(ALL_FIRST)
+            owner_first = names.first(rng)
             owner_prefix, owner_surname = names.surname(rng)
             rows["plan_versions"].append(
                 {
@@ -372,7 +420,7 @@ def generate(
                     {
                         "id": person_id,
                         "plan_version_id": version_id,
-                        "first_name": rng.choice(FEMALE_FIRST if rng.random() < 0.5 else MALE_FIRST),
+                        "first_name": names.first(rng),
                         "surname_prefix": prefix,
                         "surname": surname,
                         "birth_date": born,
@@ -396,7 +444,7 @@ def generate(
                 {
                     "plan_version_id": version_id,
                     "name": " ".join(
-                        p for p in (rng.choice(FEMALE_FIRST), relative_prefix, relative_surname) if p
+                        p for p in (names.first(rng, "f"), relative_prefix, relative_surname) if p
                     ),
                     "relation": rng.choice(RELATIONS),
                     "phone": pools.mobile(rng),

@@ -43,13 +43,20 @@ def _today() -> date:
 
 
 class PlanBodies:
-    """Invented plan bodies for POST /api/v1/plans."""
+    """Invented plan bodies for POST /api/v1/plans.
 
-    def __init__(self) -> None:
+    `salt` mixes into each body's draws: a run on a database earlier runs wrote to (--reuse)
+    passes the number of plans it holds, so it writes other families than they did (with the
+    same seed every run wrote the same names again: dozens of namesakes after a few runs)."""
+
+    def __init__(self, salt: int = 0) -> None:
         self.names = synthetic.Names()
         self.streets = synthetic.street_names()
+        self.salt = salt
 
     def body(self, rng: random.Random) -> dict[str, Any]:
+        if self.salt:
+            rng = random.Random(rng.getrandbits(64) ^ self.salt)
         today = _today()
         while True:
             letters = rng.choice(synthetic.LETTERS) + rng.choice(synthetic.LETTERS)
@@ -68,14 +75,14 @@ class PlanBodies:
         if rng.random() < 0.6:
             persons.append(self._person(rng, family_prefix, family_surname, "child", today))
         relative_prefix, relative_surname = self.names.surname(rng)
-        relative = [rng.choice(synthetic.FEMALE_FIRST), relative_prefix, relative_surname]
+        relative = [self.names.first(rng, "f"), relative_prefix, relative_surname]
         return {
             "title": f"Handelingskader familie {family}",
             "summary": "Synthetisch handelingskader, aangemaakt door de benchmark.",
             "valid_until": (today + timedelta(days=rng.randint(30, 150))).isoformat(),
             "family_profile": rng.choice(synthetic.FAMILY_PROFILES),
             "risk_signals": sorted(rng.sample(synthetic.RISK_SIGNALS, rng.choice([0, 1, 2]))),
-            "owner": {"name": f"{rng.choice(synthetic.ALL_FIRST)} Beschermer", "phone": self._office(rng)},
+            "owner": {"name": f"{self.names.first(rng)} Beschermer", "phone": self._office(rng)},
             "addresses": [
                 {
                     "postcode": f"{number} {letters}",
@@ -111,12 +118,13 @@ class PlanBodies:
     def _office(rng: random.Random) -> str:
         return f"088-{rng.randint(1000000, 9999999)}"
 
-    @staticmethod
-    def _person(rng: random.Random, prefix: str, surname: str, role: str, today: date) -> dict[str, Any]:
+    def _person(
+        self, rng: random.Random, prefix: str, surname: str, role: str, today: date
+    ) -> dict[str, Any]:
         adult = role != "child"
         born = synthetic.birth_date(rng, today, 18, 80) if adult else synthetic.birth_date(rng, today, 0, 17)
         return {
-            "first_name": rng.choice(synthetic.ALL_FIRST),
+            "first_name": self.names.first(rng),
             "surname_prefix": prefix,
             "surname": surname,
             "birth_date": born.isoformat(),
