@@ -30,7 +30,7 @@ from registry.models import (
     ReportAmendment,
     User,
 )
-from registry.plans.operations import visible_plan_ids, visible_to
+from registry.plans.operations import visible_among, visible_plan_ids
 from registry.timeutil import aware, utcnow
 
 RESPONDER = "responder"
@@ -528,7 +528,7 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
     else:
         raise NotFound
     visible = session.scalars(
-        select(Plan.id).where(Plan.id.in_(plan_ids), visible_to(user.organisation_id))
+        select(Plan.id).where(Plan.id.in_(plan_ids), visible_among(user.organisation_id))
     ).first()
     if visible is None:
         audit.record(

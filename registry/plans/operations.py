@@ -94,8 +94,18 @@ def visible_plan_ids(organisation_id: int) -> CompoundSelect[tuple[uuid.UUID]]:
 
 
 def visible_to(organisation_id: int) -> Any:
-    """The owning organisation and every organisation the plan is shared with; nobody else."""
+    """The owning organisation and every organisation the plan is shared with; nobody else.
+    For queries over many plans; plans picked by id are checked with visible_among."""
     return Plan.id.in_(visible_plan_ids(organisation_id))
+
+
+def visible_among(organisation_id: int) -> Any:
+    """visible_to, checked on each plan a query already picked by id. The IN of visible_to makes
+    SQLite list every plan the organisation sees first: reading one plan of an organisation
+    with 466 000 plans took 21 ms (twice per plan update), this takes a primary-key read."""
+    return (Plan.owner_organisation_id == organisation_id) | exists().where(
+        PlanShare.plan_id == Plan.id, PlanShare.organisation_id == organisation_id
+    )
 
 
 def visible_plans(user: User, status: str | None = None) -> Select[Plan]:
@@ -106,7 +116,7 @@ def visible_plans(user: User, status: str | None = None) -> Select[Plan]:
 
 
 def get_visible(session: Session, user: User, plan_id: uuid.UUID) -> Plan | None:
-    return session.scalars(select(Plan).where(Plan.id == plan_id, visible_to(user.organisation_id))).first()
+    return session.scalars(select(Plan).where(Plan.id == plan_id, visible_among(user.organisation_id))).first()
 
 
 def current_version(session: Session, plan: Plan) -> PlanVersion:
