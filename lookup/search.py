@@ -19,6 +19,7 @@ lookup reads a few short posting lists instead of intersecting long ones, and st
 from __future__ import annotations
 
 import atexit
+import bisect
 import functools
 import itertools
 import logging
@@ -27,6 +28,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -263,6 +265,8 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._searcher: Searcher | None = None
         self._segment_words: dict[str, dict[str, frozenset[str]]] = {}
+        # per field: each word, with the number of segments holding it
+        self._word_segments: dict[str, Counter[str]] = {field: Counter() for field in _VOCABULARY_FIELDS}
         self._vocabulary: dict[str, list[str]] = {field: [] for field in _VOCABULARY_FIELDS}
         self.ix = self._open()
 
@@ -477,22 +481,45 @@ class SearchIndex:
     def _read_vocabulary(self, searcher: Searcher) -> None:
         """The distinct words per field, read only from segments not seen before (segments are
         immutable). Words of deleted documents stay until their segment is merged away: they
-        only cost a posting lookup that finds nothing."""
-        seen: dict[str, dict[str, frozenset[str]]] = {}
+        only cost a posting lookup that finds nothing.
+
+        Kept as a count of segments per word, so that a refresh after a write only reads the
+        new segments' words; the sorted list is made again only when a word came or went (a
+        merge moves words between segments: none comes or goes). Uniting and sorting every
+        segment's words at each refresh cost 7 ms at 1 000 000 persons, twice per plan write; a
+        few new words are put in their place."""
+        current: dict[str, dict[str, frozenset[str]]] = {}
         for reader, _offset in searcher.reader().leaf_readers():
-            segment = reader.segment() if isinstance(reader, SegmentReader) else None
-            if segment is None:
+            if isinstance(reader, SegmentReader):
+                key = reader.segment().segment_id()
+                current[key] = self._segment_words.get(key) or {
+                    field: frozenset(term.decode() for term in reader.lexicon(field))
+                    for field in _VOCABULARY_FIELDS
+                }
+        added = [current[key] for key in current.keys() - self._segment_words.keys()]
+        removed = [self._segment_words[key] for key in self._segment_words.keys() - current.keys()]
+        self._segment_words = current
+        for field, counts in self._word_segments.items():
+            new, gone = [], []
+            for words in added:
+                for word in words[field]:
+                    counts[word] += 1
+                    if counts[word] == 1:
+                        new.append(word)
+            for words in removed:
+                for word in words[field]:
+                    counts[word] -= 1
+                    if counts[word] == 0:
+                        del counts[word]
+                        gone.append(word)
+            vocabulary = self._vocabulary[field]
+            if len(new) + len(gone) > 100:
+                self._vocabulary[field] = sorted(counts)
                 continue
-            key = segment.segment_id()
-            seen[key] = self._segment_words.get(key) or {
-                field: frozenset(term.decode() for term in reader.lexicon(field))
-                for field in _VOCABULARY_FIELDS
-            }
-        self._segment_words = seen
-        self._vocabulary = {
-            field: sorted(frozenset().union(*(words[field] for words in seen.values())))
-            for field in _VOCABULARY_FIELDS
-        }
+            for word in new:
+                bisect.insort(vocabulary, word)
+            for word in gone:
+                del vocabulary[bisect.bisect_left(vocabulary, word)]
 
     def _variants(self, field: str, word: str) -> list[str]:
         """The indexed words of a field within a typo or two of `word` (itself included)."""

@@ -289,6 +289,32 @@ def test_writes_keep_the_index_to_a_few_segments_and_compact_merges_what_they_le
     assert len(in_index(index, "Noor Zwart")) == 1
 
 
+def test_a_surname_new_to_the_index_is_found_with_a_typo_at_once_and_across_merges(
+    app: Flask, client: FlaskClient, plan_headers: dict[str, str], headers: dict[str, str]
+) -> None:
+    # the typo search draws on the words the index holds, kept up to date segment by segment
+    index = search.index_for(app.config["INDEX_DIR"])
+    index.searcher()
+    plan_id = create(client, plan_headers, "Zwiebelkamp")
+
+    assert found_by_name(client, headers, "Noor Zwiebelkanp") == [plan_id]
+    others = [
+        create(client, plan_headers, surname, house_number=60 + n) for n, surname in enumerate(SURNAMES)
+    ]
+    assert found_by_name(client, headers, "Noor Zwiebelkanp") == [plan_id]
+    assert found_by_name(client, headers, f"Noor {SURNAMES[-1]}x") == others[-1:]
+
+    response = client.post(f"{PLANS}/{plan_id}/withdraw", json={"reason": "Veilig"}, headers=plan_headers)
+    assert response.status_code == 200, response.get_json()
+    assert found_by_name(client, headers, "Noor Zwiebelkamp") == []
+    assert app.test_cli_runner().invoke(compact, []).exit_code == 0
+    assert found_by_name(client, headers, "Noor Zwiebelkamp") == []
+    # what the long-running process knows is what a process opening the index now reads
+    with SearchIndex(app.config["INDEX_DIR"]) as fresh:
+        fresh.searcher()
+        assert index._vocabulary == fresh._vocabulary
+
+
 class _Segment:
     """A stand-in for a whoosh segment: the merge policy reads only the live document count."""
 
