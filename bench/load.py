@@ -153,6 +153,26 @@ def send(
     return response.status, data, response
 
 
+# what a kept-alive connection the server closed while idle gives the request sent on it
+_STALE = (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected)
+
+
+def send_once_more_if_stale(
+    connection: http.client.HTTPConnection, request: Request
+) -> tuple[int, bytes, http.client.HTTPResponse]:
+    """send(), and once more on a new connection when the kept-alive one turns out closed: the
+    server closes a connection idle past its keep-alive time (gunicorn: 2 s; paced clients idle
+    that long), and HTTP client pools resend then too. The server had read nothing of it."""
+    reused = connection.sock is not None
+    try:
+        return send(connection, request)
+    except _STALE:
+        if not reused:
+            raise
+        connection.close()
+        return send(connection, request)
+
+
 def _client(
     port: int,
     workload: Workload,
@@ -186,7 +206,7 @@ def _client(
                 time.sleep(delay)
             started = time.perf_counter() if due is None else due
             try:
-                status, data, _response = send(connection, request)
+                status, data, _response = send_once_more_if_stale(connection, request)
             except (OSError, http.client.HTTPException) as exc:
                 connection.close()
                 out.append((request, time.perf_counter() - started, -1, repr(exc).encode()))
