@@ -268,6 +268,13 @@ def _row_json(row: Row, floor: float) -> dict[str, Any]:
     help="the same for plan create / update and report create; 0: none",
 )
 @click.option(
+    "--paced-seconds",
+    type=click.FloatRange(0.5, 600),
+    default=30.0,
+    show_default=True,
+    help="length of each paced phase: its p99 is the 1 %% slowest of rate x seconds requests",
+)
+@click.option(
     "--max-requests", type=click.IntRange(1), default=200_000, show_default=True, help="per operation"
 )
 @click.option(
@@ -296,6 +303,7 @@ def main(
     concurrency: int,
     rate: float,
     write_rate: float,
+    paced_seconds: float,
     max_requests: int,
     directory: Path | None,
     reuse: bool,
@@ -339,6 +347,7 @@ def main(
         "concurrency": concurrency,
         "rate": rate,
         "write_rate": write_rate,
+        "paced_seconds": paced_seconds,
         "seed": seed,
         "workers": 2,
         "worker_class": "gthread",
@@ -420,13 +429,15 @@ def main(
             op_rate = write_rate if op in WRITE_OPERATIONS else rate
             if op_rate > 0 and op not in UNPACED:
                 # same workload: the writes go on with the plans and versions the closed loop left
-                click.echo(f"  then paced: {op_rate:g} requests/s, {concurrency} clients, {seconds:g} s")
+                click.echo(
+                    f"  then paced: {op_rate:g} requests/s, {concurrency} clients, {paced_seconds:g} s"
+                )
                 paced.append(
                     measure(
                         op,
                         port,
                         workload,
-                        seconds,
+                        paced_seconds,
                         0.0,
                         concurrency,
                         max_requests,
