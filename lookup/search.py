@@ -570,6 +570,9 @@ class SearchIndex:
         """Addresses with this number on a street with a word resembling one of the words
         (words of two letters, 'de', 'la', only when nothing longer was said)."""
         words = [word for word in street_words if len(word) >= 3] or street_words
+        # the longest words first: 'jansstraat' says more than 'sint' (every Sint-street has a
+        # number 10), and the first words' variants fill the limit first
+        words = sorted(words, key=len, reverse=True)
         with self._lock:
             searcher = self.searcher()  # the vocabulary follows it
             streets = self._variants_of_all("street", words)

@@ -351,3 +351,21 @@ def test_once_segments_pile_up_a_write_merges_the_cheapest_full_tier_whatever_th
     assert search._due(piled, budget=160) == []  # left to `samenop index compact`
     piled += _segments(5_000)
     assert search._due(piled, budget=160) == piled[: search.MERGE_FACTOR]
+
+
+def test_free_text_candidates_come_from_the_longest_words_first(tmp_path: Path) -> None:
+    # every town has a Sint-street with a number 10: 'sint' alone would fill the candidates
+    # before the word that says which street was meant (a bench run missed such an address)
+    with SearchIndex(str(tmp_path / "index")) as index:
+        writer = index.ix.writer()
+        for n, street in enumerate(
+            ["Sint Pieterslaan", "Sint Annastraat", "Sint Jorisweg", "Sint Nicolaasplein"]
+        ):
+            writer.add_document(**search.address_document(uuid.uuid4(), n, 10, "", street, "Emmen"))
+        wanted = uuid.uuid4()
+        writer.add_document(**search.address_document(wanted, 99, 10, "", "Sint Jansstraat", "Capelle"))
+        writer.commit()
+
+        hits = index.find_addresses(["sint", "jansstraalt"], 10, limit=2)
+
+    assert wanted in [hit.plan_id for hit in hits]
