@@ -116,7 +116,8 @@ def visible_plans(user: User, status: str | None = None) -> Select[Plan]:
 
 
 def get_visible(session: Session, user: User, plan_id: uuid.UUID) -> Plan | None:
-    return session.scalars(select(Plan).where(Plan.id == plan_id, visible_among(user.organisation_id))).first()
+    query = select(Plan).where(Plan.id == plan_id, visible_among(user.organisation_id))
+    return session.scalars(query).first()
 
 
 def current_version(session: Session, plan: Plan) -> PlanVersion:
