@@ -49,7 +49,9 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
     response=LookupResponseSchema,
     errors=(429,),
     description="Exactly one of address, address_text, person or phone. No match is an empty list, "
-    "and is logged too.",
+    "and is logged too. A person's name may have typos; a first name given must resemble the "
+    "registered one (or be its initial) unless the birth date given is the person's: the surname "
+    "alone finds every family with that name.",
 )
 @require_token(operations.ROLE)
 @lookup_limit
