@@ -56,7 +56,7 @@ _TAIL_HEADS = [
     "Aal", "Bleek", "Dam", "Eng", "Gras", "Heuvel", "Kooi", "Lang", "Mast", "Raven",
     "Riet", "Schaap", "Stroo", "Valk", "Weide", "Wind", "Zomer", "Winter", "Haas", "Kuil",
 ]  # fmt: skip
-_TAIL_LINKS = ["", "", "e", "en", "er", "s", "el", "ke"]
+_TAIL_LINKS = ["", "e", "en", "er", "s", "el", "ke"]
 _TAIL_ENDS = [
     "veld", "berg", "kamp", "huis", "dijk", "hof", "man", "sma", "stra", "inga",
     "ink", "horst", "beek", "broek", "bos", "hout", "meer", "veen", "wijk", "laar",
@@ -195,9 +195,9 @@ class Names:
         self.head = COMMON_SURNAMES
         self.head_weights = _cumulative([1.0 / math.sqrt(rank + 1) for rank in range(len(self.head))])
         self.tail = [
-            (prefix, _joined(_joined(head, link), end) if link else _joined(head, end))
+            (prefix, _joined(_joined(head, link), end))
             for head in _TAIL_HEADS
-            for link in dict.fromkeys(_TAIL_LINKS)
+            for link in _TAIL_LINKS
             for end in _TAIL_ENDS
             for prefix in ("", _TAIL_PREFIXES[(len(head) + len(link) + len(end)) % len(_TAIL_PREFIXES)])
         ]

@@ -171,7 +171,7 @@ class Hit:
     kind: str
     row_id: int
     fields: dict[str, Any]
-    doc: int = -1  # the document's number in the searcher it was found with
+    doc: int  # the document's number in the searcher it was found with
 
 
 # --- what the index holds, read with two lean statements ----------------------------------------
