@@ -19,7 +19,7 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from lookup import normalise, search
-from registry import audit
+from registry import audit, rules
 from registry.db import db
 from registry.models import (
     Address,
@@ -74,12 +74,10 @@ def _today() -> date:
     return local_today(current_app.config["TIMEZONE"])
 
 
-def _current_active(query: Any) -> Any:
-    """Restrict a query over PlanVersion to the current version of plans a responder may see
+def _shown(query: Any) -> Any:
+    """Restrict a query over PlanVersion to the current version of plans a responder is shown
     (`today` is bound per call)."""
-    return query.join(
-        Plan, (Plan.id == PlanVersion.plan_id) & (Plan.current_version == PlanVersion.version)
-    ).where(Plan.status == "active", Plan.valid_until >= bindparam("today"))
+    return query.join(Plan, rules.is_current_version()).where(rules.shown_to_responders(bindparam("today")))
 
 
 def _ids(name: str) -> Any:
@@ -89,12 +87,12 @@ def _ids(name: str) -> Any:
 # The read path's statements, built once: building a select() costs more than running it
 # (PERFORMANCE-NOTES); SQLAlchemy caches the compiled form of each. They run on the session's
 # connection: rows, not ORM objects, so the ORM's per-execution work is skipped.
-_BY_ADDRESS = _current_active(
+_BY_ADDRESS = _shown(
     select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)
     .select_from(Address)
     .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
 ).where(Address.postcode == bindparam("postcode"), Address.house_number == bindparam("number"))
-_BY_PHONE = _current_active(
+_BY_PHONE = _shown(
     select(PlanVersion.plan_id, PlanVersion.id)
     .select_from(Person)
     .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
@@ -102,12 +100,12 @@ _BY_PHONE = _current_active(
 _BORN_ON = select(Person.id, Person.first_name, Person.surname_prefix, Person.surname).where(
     Person.birth_date == bindparam("born")
 )
-_PERSONS_SHOWN = _current_active(
+_PERSONS_SHOWN = _shown(
     select(Person.id, PlanVersion.plan_id, PlanVersion.id)
     .select_from(Person)
     .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
 ).where(Person.id.in_(_ids("ids")))
-_ADDRESSES_SHOWN = _current_active(
+_ADDRESSES_SHOWN = _shown(
     select(Address.id, PlanVersion.plan_id, PlanVersion.id)
     .select_from(Address)
     .join(PlanVersion, PlanVersion.id == Address.plan_version_id)

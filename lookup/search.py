@@ -52,6 +52,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
 from lookup import normalise
+from registry import rules
 from registry.models import Address, Person, Plan, PlanChange, PlanVersion
 
 log = logging.getLogger(__name__)
@@ -177,18 +178,16 @@ class Hit:
 # --- what the index holds, read with two lean statements ----------------------------------------
 
 
-def _current_active(statement: Any) -> Any:
-    return statement.join(
-        PlanVersion, (PlanVersion.plan_id == Plan.id) & (PlanVersion.version == Plan.current_version)
-    ).where(Plan.status == "active")
+def _indexed(statement: Any) -> Any:
+    return statement.join(PlanVersion, rules.is_current_version()).where(rules.indexed_for_responders())
 
 
-_ADDRESSES = _current_active(
+_ADDRESSES = _indexed(
     select(
         Plan.id, Address.id, Address.house_number, Address.house_number_suffix, Address.street, Address.city
     ).select_from(Plan)
 ).join(Address, Address.plan_version_id == PlanVersion.id)
-_PERSONS = _current_active(
+_PERSONS = _indexed(
     select(
         Plan.id, Person.id, Person.first_name, Person.surname_prefix, Person.surname, Person.birth_date
     ).select_from(Plan)

@@ -230,6 +230,13 @@ class Plan(Base):
 
     owner_organisation: Mapped[Organisation] = relationship(lazy="joined")
     versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan", order_by="PlanVersion.version")
+    # the version shown today (registry.rules.is_current_version is the same join for queries)
+    current: Mapped[PlanVersion] = relationship(
+        primaryjoin="and_(Plan.id == foreign(PlanVersion.plan_id), "
+        "Plan.current_version == foreign(PlanVersion.version))",
+        viewonly=True,
+        uselist=False,
+    )
     shares: Mapped[list[PlanShare]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 

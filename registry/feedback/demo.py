@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import models
+from registry import models, rules
 from registry.feedback import operations
 from registry.models import FeedbackAcknowledgement, Lookup, LookupResult, Plan, PlanVersion, User
 
@@ -31,11 +31,7 @@ def create_demo_reports(
     rng = random.Random(seed)
     zone = ZoneInfo(timezone)
     now = datetime.now(zone)
-    versions = session.execute(
-        select(Plan, PlanVersion).join(
-            PlanVersion, (PlanVersion.plan_id == Plan.id) & (PlanVersion.version == Plan.current_version)
-        )
-    ).all()
+    versions = session.execute(select(Plan, PlanVersion).join(PlanVersion, rules.is_current_version())).all()
     count = 0
     for index in range(60):
         plan, version = rng.choice(versions)

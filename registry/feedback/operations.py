@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry import audit
+from registry import audit, rules
 from registry.feedback import working_days
 from registry.models import (
     Agreement,
@@ -30,8 +30,7 @@ from registry.models import (
     ReportAmendment,
     User,
 )
-from registry.plans.operations import visible_among, visible_plan_ids
-from registry.timeutil import aware, utcnow
+from registry.timeutil import aware, local_today, utcnow
 
 RESPONDER = "responder"
 REGISTRANT = "registrant"
@@ -102,7 +101,7 @@ def _shown_version(session: Session, user: User, plan: Plan, lookup_id: uuid.UUI
         version = session.get(PlanVersion, row[0])
         assert version is not None
         return version
-    if plan.status != "active":
+    if not rules.is_shown_to_responders(plan, plan.current, local_today(timezone())):
         raise ReportRefused(
             {
                 "plan_id": [
@@ -110,9 +109,7 @@ def _shown_version(session: Session, user: User, plan: Plan, lookup_id: uuid.UUI
                 ]
             }
         )
-    return session.scalars(
-        select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.version == plan.current_version)
-    ).one()
+    return plan.current
 
 
 def create_report(
@@ -301,7 +298,7 @@ _LOOKUPS = (
 _TITLES = (
     select(_PLAN.id, _VERSION.title)
     .select_from(Plan.__table__)
-    .join(PlanVersion.__table__, (_VERSION.plan_id == _PLAN.id) & (_VERSION.version == _PLAN.current_version))
+    .join(PlanVersion.__table__, rules.is_current_version(_PLAN, _VERSION))
     .where(_PLAN.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -411,7 +408,7 @@ def open_items(
     zone = timezone()
     reports = session.execute(
         select(Report.id, Report.plan_id, Report.feedback_due)
-        .where(Report.plan_id.in_(visible_plan_ids(organisation_id)))
+        .where(Report.plan_id.in_(rules.visible_plan_ids(organisation_id)))
         .where(
             ~exists().where(
                 FeedbackAcknowledgement.report_id == Report.id,
@@ -427,7 +424,7 @@ def open_items(
     lookups = session.execute(
         select(Lookup.id, Lookup.performed_at, LookupResult.plan_id)
         .join(LookupResult, LookupResult.lookup_id == Lookup.id)
-        .where(LookupResult.plan_id.in_(visible_plan_ids(organisation_id)))
+        .where(LookupResult.plan_id.in_(rules.visible_plan_ids(organisation_id)))
         .where(Lookup.performed_at <= now - LOOKUP_GRACE, ~reported)
         .where(
             ~exists().where(
@@ -528,7 +525,7 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
     else:
         raise NotFound
     visible = session.scalars(
-        select(Plan.id).where(Plan.id.in_(plan_ids), visible_among(user.organisation_id))
+        select(Plan.id).where(Plan.id.in_(plan_ids), rules.visible_among(user.organisation_id))
     ).first()
     if visible is None:
         audit.record(

@@ -27,7 +27,7 @@ from registry.models import (
     Report,
     ReportAgreement,
 )
-from registry.plans.operations import visible_plan_ids
+from registry.rules import visible_plan_ids
 from registry.timeutil import aware
 
 TIME_OF_DAY = ("day_weekday", "day_weekend", "evening", "night")

@@ -481,6 +481,40 @@ def test_a_plan_past_its_valid_until_is_not_returned_even_before_the_nightly_exp
         assert database.session.get(Plan, uuid.UUID(plan["id"])).status == "active"
 
 
+def test_a_plan_whose_validity_starts_later_is_shown_no_way_until_its_first_day(
+    app, client, plan_headers, headers, responder, auth_headers
+):
+    # Given a plan agreed today that holds from the first of next month
+    first_day = today() + timedelta(days=30)
+    plan = create(client, plan_headers, valid_from=first_day.isoformat())
+
+    # When the control room looks the family up today, by every kind of lookup
+    # Then nothing is shown, not even the building
+    assert_found_no_way(client, headers)
+    assert matches(client, headers, **at(suffix="B")) == []
+    # and no report can be filed on it without a lookup that showed it
+    report = client.post(
+        "/api/v1/reports",
+        json={
+            "plan_id": plan["id"],
+            "incident_ref": "P-2024-0001",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "mode": "phone_advice",
+            "responders": ["police"],
+            "agreements": [],
+            "actions": [],
+            "narrative": "",
+        },
+        headers=headers,
+    )
+    assert report.status_code == 422
+    assert "plan_id" in report.get_json()["error"]["fields"]
+
+    # When its first day comes (Amsterdam), Then every kind of lookup finds it
+    with time_machine.travel(datetime.combine(first_day, datetime.min.time(), UTC) + timedelta(hours=8)):
+        assert_found_every_way(client, auth_headers(responder), plan["id"])
+
+
 def test_a_plan_expired_by_the_nightly_job_is_not_returned(app, client, plan_headers, headers):
     plan = create(client, plan_headers, valid_until=(today() + timedelta(days=1)).isoformat())
     assert_found_every_way(client, headers, plan["id"])

@@ -1,0 +1,94 @@
+"""The domain's rules about who is shown which plan, each written once and used by every path.
+
+- The current version of a plan: the version whose number the plan row holds.
+- Shown to responders (every kind of lookup, the report form, a report without a lookup):
+  an active plan, its current version, on a day within its validity (valid_from to valid_until,
+  both included, as days in the configured time zone).
+- Kept in the search index: the current version of an active plan. A plan whose validity starts
+  next month is indexed already (no change is written on its first day), and the lookup applies
+  the shown-to-responders rule to the index's candidates against the database.
+- Visible to an organisation (the registrant side: plan pages, feedback, statistics): the
+  owning organisation and every organisation the plan is shared with; nobody else.
+
+Each rule has a SQL form (for queries over many plans) and, where a loaded plan is checked, a
+Python form beside it; tests/registry/test_rules.py holds the two to the same answers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import CompoundSelect, exists, select, union_all
+from sqlalchemy.sql import ColumnElement
+
+from registry.models import Plan, PlanShare, PlanVersion
+
+ACTIVE = "active"
+
+
+# --- the current version ------------------------------------------------------------------------
+
+
+def is_current_version(plan: Any = Plan, version: Any = PlanVersion) -> ColumnElement[bool]:
+    """The join condition plan -> its current version. `plan` and `version` are the mapped
+    classes, aliases of them, or their tables' column collections (`Plan.__table__.c`)."""
+    return (version.plan_id == plan.id) & (version.version == plan.current_version)
+
+
+# --- shown to responders ------------------------------------------------------------------------
+
+
+def indexed_for_responders(plan: Any = Plan) -> ColumnElement[bool]:
+    """Which plans the search index holds (joined to their current version)."""
+    return plan.status == ACTIVE
+
+
+def shown_to_responders(today: Any, plan: Any = Plan, version: Any = PlanVersion) -> ColumnElement[bool]:
+    """Which plans a responder is shown on `today` (a date, or a bindparam of one), for a query
+    that joined each plan to its current version (is_current_version)."""
+    return (plan.status == ACTIVE) & (version.valid_from <= today) & (plan.valid_until >= today)
+
+
+def is_shown_to_responders(plan: Plan, version: PlanVersion, today: date) -> bool:
+    """shown_to_responders for one loaded plan and the version a responder would see."""
+    return (
+        plan.status == ACTIVE
+        and version.version == plan.current_version
+        and version.valid_from <= today <= plan.valid_until
+    )
+
+
+# --- visible to an organisation -----------------------------------------------------------------
+
+
+def visible_plan_ids(organisation_id: int) -> CompoundSelect[tuple[uuid.UUID]]:
+    """The ids of the plans an organisation sees: its own, and those shared with it; nobody
+    else's. Two indexed selects: an OR of the owner column and an EXISTS on the shares made
+    queries over reports and lookups read every plan in the registry."""
+    return union_all(
+        select(Plan.id).where(Plan.owner_organisation_id == organisation_id),
+        select(PlanShare.plan_id).where(PlanShare.organisation_id == organisation_id),
+    )
+
+
+def visible_to(organisation_id: int) -> ColumnElement[bool]:
+    """For queries over many plans; plans picked by id are checked with visible_among."""
+    return Plan.id.in_(visible_plan_ids(organisation_id))
+
+
+def visible_among(organisation_id: int) -> ColumnElement[bool]:
+    """visible_to, checked on each plan a query already picked by id. The IN of visible_to makes
+    SQLite list every plan the organisation sees first: reading one plan of an organisation
+    with 466 000 plans took 21 ms (twice per plan update), this takes a primary-key read."""
+    return (Plan.owner_organisation_id == organisation_id) | exists().where(
+        PlanShare.plan_id == Plan.id, PlanShare.organisation_id == organisation_id
+    )
+
+
+def is_visible_to(plan: Plan, organisation_id: int) -> bool:
+    """visible_to for one loaded plan."""
+    return plan.owner_organisation_id == organisation_id or any(
+        share.organisation_id == organisation_id for share in plan.shares
+    )
