@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 from typing import Any, Protocol, cast
 
 from flask import current_app
@@ -33,7 +32,6 @@ from registry.models import (
     PlanVersion,
     User,
 )
-from registry.plans.operations import PlanView
 from registry.timeutil import aware, local_today, utcnow
 
 ROLE = "responder"
@@ -64,10 +62,52 @@ class Match:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class ShownPlan:
+    """What a responder is shown of one plan: its current version, read on the lean path.
+    The rows (addresses, persons, agreements, contacts) are the tables' columns as dicts."""
+
+    id: uuid.UUID
+    version: int
+    title: str
+    summary: str
+    valid_until: date
+    family_profile: str | None
+    risk_signals: list[str]
+    owner_organisation: str
+    owner_name: str
+    owner_phone: str
+    addresses: list[dict[str, Any]]
+    persons: list[dict[str, Any]]
+    agreements: list[dict[str, Any]]
+    contacts: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        """For ResponderPlanSchema, which picks what it shows."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "title": self.title,
+            "summary": self.summary,
+            "valid_until": self.valid_until,
+            "family_profile": self.family_profile,
+            "risk_signals": self.risk_signals,
+            "owner": {
+                "organisation": self.owner_organisation,
+                "name": self.owner_name,
+                "phone": self.owner_phone,
+            },
+            "addresses": self.addresses,
+            "persons": self.persons,
+            "agreements": self.agreements,
+            "contacts": self.contacts,
+        }
+
+
 @dataclass
 class Outcome:
     lookup: Lookup
-    matches: list[tuple[PlanView, Match]]
+    matches: list[tuple[ShownPlan, Match]]
 
 
 def _today() -> date:
@@ -111,7 +151,7 @@ _ADDRESSES_SHOWN = _shown(
     .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
 ).where(Address.id.in_(_ids("ids")))
 _VERSIONS = (
-    select(PlanVersion.__table__, Plan.status, Organisation.name.label("organisation_name"))
+    select(PlanVersion.__table__, Organisation.name.label("organisation_name"))
     .join(Plan, Plan.id == PlanVersion.plan_id)
     .join(Organisation, Organisation.id == Plan.owner_organisation_id)
     .where(PlanVersion.id.in_(_ids("ids")))
@@ -404,31 +444,44 @@ def perform(session: Session, user: Responder, incident_ref: str, kind: str, arg
     return Outcome(record, shown)
 
 
-def _views(session: Session, matches: list[Match]) -> list[PlanView]:
+def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
     """The shown versions with everything responders see, in five Core queries.
 
     The read path of the control room stays lean: the ORM costs far more than the queries
-    (PERFORMANCE-NOTES). The version reads like the ORM object (attribute access); its rows are
-    plain dicts, which templates read alike and marshmallow reads nine times faster than a
-    Row (it tries row[name] first, and a Row answers that with an exception)."""
+    (docs/performance.md). Rows are plain dicts, which templates read alike and marshmallow
+    reads nine times faster than a Row (it tries row[name] first, and a Row answers that with
+    an exception)."""
     ids = [m.version_id for m in matches]
     if not ids:
         return []
     versions = {row.id: row for row in session.connection().execute(_VERSIONS, {"ids": ids})}
-    children: dict[str, dict[int, list[Any]]] = {}
+    children: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for name, statement in _CHILDREN.items():
-        grouped: dict[int, list[Any]] = {version_id: [] for version_id in ids}
+        grouped: dict[int, list[dict[str, Any]]] = {version_id: [] for version_id in ids}
         for row in session.connection().execute(statement, {"ids": ids}):
             grouped[row.plan_version_id].append(row._asdict())
         children[name] = grouped
     views = []
     for match in matches:
         row = versions[match.version_id]
-        version = SimpleNamespace(**row._mapping, **{name: children[name][row.id] for name in children})
-        plan = SimpleNamespace(
-            id=row.plan_id, status=row.status, owner_organisation=SimpleNamespace(name=row.organisation_name)
+        views.append(
+            ShownPlan(
+                id=row.plan_id,
+                version=row.version,
+                title=row.title,
+                summary=row.summary,
+                valid_until=row.valid_until,
+                family_profile=row.family_profile,
+                risk_signals=list(row.risk_signals or []),
+                owner_organisation=row.organisation_name,
+                owner_name=row.owner_name,
+                owner_phone=row.owner_phone,
+                addresses=children["addresses"][row.id],
+                persons=children["persons"][row.id],
+                agreements=children["agreements"][row.id],
+                contacts=children["contacts"][row.id],
+            )
         )
-        views.append(PlanView(cast(Any, plan), cast(Any, version)))
     return views
 
 
