@@ -59,7 +59,6 @@ def lookup() -> dict[str, Any]:
     args = parse(_lookup_args)
     # the caller as the token check found it: no ORM user to build for the hottest request
     outcome = operations.perform(db.session, api_caller(), args["incident_ref"], LookupArgs.kind(args), args)
-    db.commit()
     return dump_outcome(outcome)
 
 
@@ -77,7 +76,6 @@ def access_log(plan_id: str) -> dict[str, Any]:
     plan = plans.get_visible(db.session, user, parsed)
     if plan is None:
         plans.record_refused(db.session, user, "plan_access_log", parsed)
-        db.commit()
         raise ApiError(404, "not_found", "Dit handelingskader bestaat niet of u heeft er geen toegang toe.")
     items = operations.access_log(db.session, plan.id)
     audit.record(
@@ -89,7 +87,6 @@ def access_log(plan_id: str) -> dict[str, Any]:
         object_type="plan",
         object_id=plan.id,
     )
-    db.commit()
     return _access_log.dump({"items": items})
 
 
@@ -136,7 +133,6 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
         raise ApiError(
             422, "invalid_input", "Een of meer velden zijn niet goed ingevuld.", exc.fields
         ) from None
-    db.commit()
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return _report.dump(feedback.report_dict(db.session, report)), 201, headers
 
@@ -161,7 +157,6 @@ def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
     report = _own_report(report_id)
     args = parse(AmendmentArgs())
     feedback.amend(db.session, api_user(), report, args["note"])
-    db.commit()
     return _report.dump(feedback.report_dict(db.session, report)), 201
 
 

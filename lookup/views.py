@@ -108,7 +108,6 @@ def page() -> Any:
                 outcome = operations.perform(
                     db.session, web.current(), args["incident_ref"], understood.kind, args
                 )
-                db.commit()
     status = 422 if errors else 200
     return (
         render_template(
@@ -230,11 +229,9 @@ def report() -> Any:
                 ]
             }
         else:
-            db.commit()
             due = nl_date(saved.feedback_due)
             flash(f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling op {due}.", "success")
             return redirect(url_for("lookup.report_done", report_id=saved.id))
-        db.rollback()
     return (
         render_template(
             "lookup/report.html",

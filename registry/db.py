@@ -7,12 +7,12 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -129,6 +129,23 @@ def serialise_writes(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK_KEY})
 
 
+# Session.info key: the writes Database.keep() holds until the request ends
+_KEPT = "samenop.kept"
+
+
+def keep(session: Session, write: Callable[[Session], object]) -> None:
+    """A write that stands even when the request fails: the audit row of a refusal, a failed
+    login's count, a session's idle clock. It runs once, when the request ends: before the
+    commit of a request that succeeded, after the rollback of one that failed, in a transaction
+    of its own (Database.finish_request); outside a request, at the next Database.commit()."""
+    session.info.setdefault(_KEPT, []).append(write)
+
+
+def _write_kept(session: Session) -> None:
+    for write in session.info.pop(_KEPT, []):
+        write(session)
+
+
 # set inside Database.reading(): transactions begun there only read
 _READING: ContextVar[bool] = ContextVar("samenop_reading", default=False)
 
@@ -174,7 +191,14 @@ class Database:
         signals.install(factory, app)
         app.extensions["samenop.db"] = factory
         app.extensions["samenop.engine"] = engine
+        app.after_request(self._end_request)
         app.teardown_appcontext(self._close)
+
+    def _end_request(self, response: Response) -> Response:
+        # the one place a request commits, as Indico's RH.process: an answer of 400 and up (an
+        # error handler's, or a form shown again with its errors) writes nothing but what was kept
+        self.finish_request(succeeded=response.status_code < 400)
+        return response
 
     @property
     def engine(self) -> Engine:
@@ -187,7 +211,24 @@ class Database:
         return g.db_session
 
     def commit(self) -> None:
-        self.session.commit()
+        """Commit, with the writes kept so far. Requests never call this: registry.transaction
+        commits once per request; the CLI's commands do."""
+        session = self.session
+        _write_kept(session)
+        session.commit()
+
+    def finish_request(self, succeeded: bool) -> None:
+        """The one commit of a request (registry.transaction): all of it when it succeeded;
+        when it failed, a rollback and then only the kept writes."""
+        session: Session | None = g.get("db_session")
+        if session is None:
+            return
+        if not succeeded:
+            session.rollback()
+            if not session.info.get(_KEPT):
+                return
+        _write_kept(session)
+        session.commit()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -29,7 +29,6 @@ def index() -> Any:
                 db.session, "plan_list", "success", user=user, role="registrant", object_type="plan",
                 detail={"plans": [str(shown.plan.id) for shown in expiring], "view": "expiring"},
             )  # fmt: skip
-            db.commit()
     return render_template("registry/home.html", user=user, expiring=expiring, today=today())
 
 

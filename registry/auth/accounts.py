@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from registry import audit
 from registry.auth import passwords, two_factor
-from registry.db import Base
+from registry.db import Base, keep
 from registry.models import ROLES, ApiToken, LoginThrottle, Organisation, User, UserRole, WebSession
 from registry.timeutil import aware, utcnow
 
@@ -119,9 +119,9 @@ def complete_enrolment(session: Session, user: User, password: str, code: str) -
     step = two_factor.matching_step(user.totp_secret, code)
     if step is None:
         return False
-    set_password(session, user, password)
     if not two_factor.claim_step(session, user.id, step):
-        return False
+        return False  # nothing written: the page asks for the next code
+    set_password(session, user, password)
     user.enrolment_token_hash = None
     user.enrolment_expires_at = None
     user.enrolled_at = utcnow()
@@ -218,12 +218,15 @@ def authenticate(
     *,
     password_ok: bool | None = None,
 ) -> User:
-    """Check both factors. Raises LoginLocked or LoginFailed; the caller commits either way,
-    so that the failure count and the audit row are kept. The web login checks the password
+    """Check both factors. Raises LoginLocked or LoginFailed; the failure count and the audit
+    row are kept (registry.db.keep) however the request ends. The web login checks the password
     one step earlier and passes `password_ok` instead of the password."""
     name = normalise_username(username)
     if is_locked(session, name):
-        audit.record(session, "login", "locked", username=name, detail={"channel": channel})
+        keep(
+            session,
+            lambda kept: audit.record(kept, "login", "locked", username=name, detail={"channel": channel}),
+        )
         raise LoginLocked
     user = find_login_user(session, name)
     if password_ok is None:
@@ -237,10 +240,14 @@ def authenticate(
             session.delete(row)
         audit.record(session, "login", "success", user=user, detail={"channel": channel})
         return user
-    _count_failure(session, name)
     # which factor failed stays out of the answer; the audit row keeps it for the privacy officer
     reason = "unknown_user" if user is None else ("password" if not password_ok else "code")
-    audit.record(session, "login", "failed", username=name, detail={"channel": channel, "reason": reason})
+
+    def record_failure(kept: Session) -> None:
+        _count_failure(kept, name)
+        audit.record(kept, "login", "failed", username=name, detail={"channel": channel, "reason": reason})
+
+    keep(session, record_failure)
     raise LoginFailed
 
 
@@ -274,11 +281,16 @@ TOUCH_EVERY = timedelta(seconds=60)
 
 
 def touch(session: Session, row: WebSession) -> None:
-    """Move the idle clock of a web session (at most once a minute), and commit."""
+    """Move the idle clock of a web session (at most once a minute), however the request ends."""
     now = utcnow()
-    if now - aware(row.last_seen_at) >= TOUCH_EVERY:
-        row.last_seen_at = now
-        session.commit()
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        keep(session, lambda kept: kept.execute(_TOUCH_WEB_SESSION, {"row_id": row.id, "now": now}))
+
+
+def end_lapsed_web_session(session: Session, row: WebSession) -> None:
+    """A session past its idle or absolute limit ends for good, however the request ends."""
+    now = utcnow()
+    keep(session, lambda kept: kept.execute(_END_WEB_SESSION, {"row_id": row.id, "now": now}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,6 +347,17 @@ _API_CALLER = (
     )
 )
 
+_web_sessions = Base.metadata.tables[WebSession.__tablename__]
+_TOUCH_WEB_SESSION = (
+    update(_web_sessions)
+    .where(_web_sessions.c.id == bindparam("row_id"))
+    .values(last_seen_at=bindparam("now", type_=_web_sessions.c.last_seen_at.type))
+)
+_END_WEB_SESSION = (
+    update(_web_sessions)
+    .where(_web_sessions.c.id == bindparam("row_id"), _web_sessions.c.ended_at.is_(None))
+    .values(ended_at=bindparam("now", type_=_web_sessions.c.ended_at.type))
+)
 _TOUCH_API_TOKEN = (
     update(_tokens)
     .where(_tokens.c.id == bindparam("token_id"))
@@ -393,11 +416,11 @@ def caller_as_user(session: Session, caller: ApiCaller) -> User:
 
 
 def touch_api_token(session: Session, caller: ApiCaller) -> None:
-    """Move the idle clock of the caller's token (at most once a minute), and commit."""
+    """Move the idle clock of the caller's token (at most once a minute), however the request
+    ends (a failed request used the token too)."""
     now = utcnow()
     if now - caller.last_used_at >= TOUCH_EVERY:
-        session.execute(_TOUCH_API_TOKEN, {"token_id": caller.token_id, "now": now})
-        session.commit()
+        keep(session, lambda kept: kept.execute(_TOUCH_API_TOKEN, {"token_id": caller.token_id, "now": now}))
 
 
 def revoke_api_token(session: Session, token_id: int) -> None:

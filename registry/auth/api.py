@@ -47,17 +47,14 @@ def create_token() -> tuple[dict[str, Any], int]:
     try:
         user = accounts.authenticate(db.session, args["username"], args["password"], args["otp"], "api")
     except accounts.LoginLocked:
-        db.commit()
         raise ApiError(
             423,
             "locked",
             "Te veel mislukte pogingen. Probeer het later opnieuw of bel uw coördinator.",
         ) from None
     except accounts.LoginFailed:
-        db.commit()
         raise ApiError(401, "invalid_credentials", "Gebruikersnaam, wachtwoord of code klopt niet.") from None
     raw, token = accounts.issue_api_token(db.session, user)
-    db.commit()
     body = {
         "access_token": raw,
         "token_type": "Bearer",
@@ -73,5 +70,4 @@ def revoke_token() -> tuple[str, int]:
     user = api_user()
     accounts.revoke_api_token(db.session, api_caller().token_id)
     audit.record(db.session, "logout", "success", user=user, detail={"channel": "api"})
-    db.commit()
     return "", 204

@@ -103,17 +103,14 @@ def code() -> Any:
                 password_ok=password_ok,
             )
         except accounts.LoginLocked:
-            db.commit()
             session.pop("pending_login", None)
             error = "Te veel mislukte pogingen. Probeer het over een kwartier opnieuw of bel uw coördinator."
             return render_template("registry/login.html", form=LoginForm(), error=error), 423
         except accounts.LoginFailed:
-            db.commit()
             session.pop("pending_login", None)
             error = "Gebruikersnaam, wachtwoord of code klopt niet. Probeer het opnieuw."
             return render_template("registry/login.html", form=LoginForm(), error=error), 401
         web.start(user)
-        db.commit()
         return redirect(url_for("home.index"))
     return render_template("registry/login_code.html", form=form, error=error)
 
@@ -123,7 +120,6 @@ def logout() -> Response:
     if current_user.is_authenticated:
         audit.record(db.session, "logout", "success", user=web.current(), detail={"channel": "web"})
     web.end()
-    db.commit()
     return redirect(url_for("auth.login"))
 
 
@@ -134,7 +130,6 @@ def enrol(token: str) -> Any:
         return render_template("registry/enrol_invalid.html"), 404
     if user.totp_secret is None:
         accounts.provision_totp(user)
-        db.commit()
     assert user.totp_secret is not None
     form = EnrolForm()
     error = None
@@ -148,9 +143,7 @@ def enrol(token: str) -> Any:
                 db.session, user, form.password.data or "", (form.code.data or "").strip()
             ):
                 audit.record(db.session, "enrolment", "success", user=user)
-                db.commit()
                 return render_template("registry/enrol_done.html", user=user)
-            db.rollback()
             form.code.errors = ["Deze code klopt niet. Wacht op de volgende code en probeer opnieuw."]
     return render_template(
         "registry/enrol.html",

@@ -12,7 +12,6 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from registry.auth import accounts
 from registry.db import db
 from registry.models import User
-from registry.timeutil import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,8 +31,7 @@ def _load(token: str) -> User | None:
     with db.reading():
         user, row = accounts.user_for_web_session(db.session, token)
     if row is not None and user is None:
-        row.ended_at = utcnow()  # past its idle or absolute limit: ended for good
-        db.commit()
+        accounts.end_lapsed_web_session(db.session, row)
     elif row is not None:
         accounts.touch(db.session, row)
     return user

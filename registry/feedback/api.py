@@ -45,7 +45,6 @@ def index() -> dict[str, Any]:
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
         detail=operations.audit_detail(items),
     )  # fmt: skip
-    db.commit()
     return _items.dump({"items": operations.item_dicts(db.session, items)})
 
 
@@ -62,9 +61,7 @@ def acknowledge(item_id: str) -> dict[str, Any]:
         parsed = uuid.UUID(item_id)
         ack = operations.acknowledge(db.session, api_user(), parsed, args["note"])
     except (ValueError, operations.NotFound):
-        db.commit()
         raise ApiError(
             404, "not_found", "Deze terugkoppeling bestaat niet of hoort niet bij uw organisatie."
         ) from None
-    db.commit()
     return _acknowledgement.dump({"id": parsed, "acknowledged_at": ack.acknowledged_at, "note": ack.note})

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry import audit, rules
+from registry.db import keep
 from registry.feedback import working_days
 from registry.models import (
     Agreement,
@@ -528,15 +529,13 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
         select(Plan.id).where(Plan.id.in_(plan_ids), rules.visible_among(user.organisation_id))
     ).first()
     if visible is None:
-        audit.record(
+        keep(
             session,
-            "feedback_acknowledge",
-            "not_found",
-            user=user,
-            role=REGISTRANT,
-            object_type="feedback",
-            object_id=item_id,
-        )
+            lambda kept: audit.record(
+                kept, "feedback_acknowledge", "not_found", user=user, role=REGISTRANT,
+                object_type="feedback", object_id=item_id,
+            ),
+        )  # fmt: skip
         raise NotFound
     column = FeedbackAcknowledgement.report_id if report is not None else FeedbackAcknowledgement.lookup_id
     existing = session.scalars(

@@ -31,7 +31,6 @@ def inbox() -> Any:
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
         detail=operations.audit_detail(items),
     )  # fmt: skip
-    db.commit()
     return render_template("registry/feedback/inbox.html", cards=cards)
 
 
@@ -45,9 +44,7 @@ def acknowledge(item_id: str) -> Any:
         flash("De notitie is te lang (hoogstens 4000 tekens).", "error")
         return redirect(url_for("feedback.inbox"))
     except (ValueError, operations.NotFound):
-        db.commit()
         abort(404)
-    db.commit()
     flash("Gemarkeerd als gelezen en opgepakt.", "success")
     return redirect(url_for("feedback.inbox"))
 
@@ -64,5 +61,4 @@ def overdue() -> Any:
         db.session, "feedback_overdue_list", "success", user=user, role="coordinator", object_type="feedback",
         detail=operations.audit_detail(items),
     )  # fmt: skip
-    db.commit()
     return render_template("registry/feedback/overdue.html", rows=rows)

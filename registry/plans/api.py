@@ -6,12 +6,11 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import select
 
 from registry import audit
 from registry.api import ApiError, api_user, parse, require_token
 from registry.db import db
-from registry.models import PLAN_STATUSES, Organisation, Plan
+from registry.models import PLAN_STATUSES, Plan
 from registry.openapi import describe
 from registry.plans import operations
 from registry.plans.schemas import (
@@ -58,7 +57,6 @@ def _visible(plan_id: str, action: str) -> Plan:
     plan = operations.get_visible(db.session, user, parsed)
     if plan is None:
         operations.record_refused(db.session, user, action, parsed)
-        db.commit()
         raise _not_found()
     return plan
 
@@ -69,7 +67,6 @@ def _visible(plan_id: str, action: str) -> Plan:
 def create() -> tuple[dict[str, Any], int]:
     args = parse(PlanArgs())
     shown = operations.create_plan(db.session, api_user(), args)
-    db.commit()
     return _dump(shown, with_warnings=True), 201
 
 
@@ -96,7 +93,6 @@ def index() -> dict[str, Any]:
         db.session, "plan_list", "success", user=user, role=operations.ROLE, object_type="plan",
         detail={"plans": [str(plan.id) for plan in plans]},
     )  # fmt: skip
-    db.commit()
     return _plans.dump({"items": items})
 
 
@@ -106,7 +102,6 @@ def index() -> dict[str, Any]:
 def show(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_read")
     shown = operations.read_plan(db.session, api_user(), plan)
-    db.commit()
     return _dump(shown)
 
 
@@ -126,7 +121,6 @@ def replace(plan_id: str) -> dict[str, Any]:
     try:
         shown = operations.update_plan(db.session, api_user(), plan, args, expected)
     except operations.VersionConflict as exc:
-        db.commit()  # keeps the audit row of the refused write
         raise ApiError(
             409,
             "version_conflict",
@@ -142,7 +136,6 @@ def replace(plan_id: str) -> dict[str, Any]:
         raise ApiError(
             409, "withdrawn", "Een ingetrokken handelingskader kan niet meer worden gewijzigd."
         ) from None
-    db.commit()
     return _dump(shown, with_warnings=True)
 
 
@@ -153,7 +146,6 @@ def withdraw(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_withdraw")
     args = parse(WithdrawArgs())
     shown = operations.withdraw_plan(db.session, api_user(), plan, args["reason"])
-    db.commit()
     return _dump(shown)
 
 
@@ -171,9 +163,7 @@ def shares(plan_id: str) -> dict[str, Any]:
 def share(plan_id: str) -> tuple[dict[str, Any], int]:
     plan = _visible(plan_id, "plan_share")
     args = parse(ShareArgs())
-    organisation = db.session.scalars(
-        select(Organisation).where(Organisation.name == args["organisation"])
-    ).first()
+    organisation = operations.organisation_named(db.session, args["organisation"])
     if organisation is None:
         raise ApiError(
             422,
@@ -182,7 +172,6 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
             {"organisation": ["Deze organisatie bestaat niet."]},
         )
     operations.share_plan(db.session, api_user(), plan, organisation)
-    db.commit()
     return _dump_shares(plan), 201
 
 
@@ -192,14 +181,8 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
 @require_token(operations.ROLE)
 def unshare(plan_id: str, organisation_name: str) -> tuple[str, int]:
     plan = _visible(plan_id, "plan_unshare")
-    # no name holds NUL, and PostgreSQL refuses it in a query (a 500 instead of a 404)
-    organisation = (
-        None
-        if "\x00" in organisation_name
-        else db.session.scalars(select(Organisation).where(Organisation.name == organisation_name)).first()
-    )
+    organisation = operations.organisation_named(db.session, organisation_name)
     if organisation is None or all(s.organisation_id != organisation.id for s in plan.shares):
         raise ApiError(404, "not_found", "Dit handelingskader is niet gedeeld met die organisatie.")
     operations.unshare_plan(db.session, api_user(), plan, organisation.id)
-    db.commit()
     return "", 204

@@ -11,6 +11,7 @@ from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from registry import audit, rules
+from registry.db import keep
 from registry.models import (
     Address,
     Agreement,
@@ -190,16 +191,14 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(plan)
-        audit.record(
+        plan_id = plan.id
+        keep(
             session,
-            "plan_update",
-            "conflict",
-            user=user,
-            role=ROLE,
-            object_type="plan",
-            object_id=plan.id,
-            detail={"expected": expected},
-        )
+            lambda kept: audit.record(
+                kept, "plan_update", "conflict", user=user, role=ROLE, object_type="plan",
+                object_id=plan_id, detail={"expected": expected},
+            ),
+        )  # fmt: skip
         raise VersionConflict(plan.current_version)
     session.refresh(plan)
     version = _version(plan, expected + 1, args, user)
@@ -238,6 +237,28 @@ def withdraw_plan(session: Session, user: User, plan: Plan, reason: str) -> Plan
         object_id=plan.id,
     )
     return view(session, plan)
+
+
+def organisation_named(session: Session, name: str) -> Organisation | None:
+    # no name holds NUL, and PostgreSQL refuses it in a query (a 500 instead of a 404)
+    if "\x00" in name:
+        return None
+    return session.scalars(select(Organisation).where(Organisation.name == name)).first()
+
+
+def versions_newest_first(session: Session, plan: Plan) -> list[PlanVersion]:
+    return list(
+        session.scalars(
+            select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.version.desc())
+        )
+    )
+
+
+def share_candidates(session: Session, plan: Plan) -> list[Organisation]:
+    """The organisations the plan could be shared with: neither its owner nor a current share."""
+    taken = {plan.owner_organisation_id} | {share.organisation_id for share in plan.shares}
+    organisations = session.scalars(select(Organisation).order_by(Organisation.name))
+    return [organisation for organisation in organisations if organisation.id not in taken]
 
 
 def share_plan(session: Session, user: User, plan: Plan, organisation: Organisation) -> None:
@@ -290,8 +311,14 @@ def read_plan(session: Session, user: User, plan: Plan, action: str = "plan_read
 
 
 def record_refused(session: Session, user: User, action: str, plan_id: object) -> None:
-    """An attempt on a plan the user may not see: logged, answered as 'not found'."""
-    audit.record(session, action, "not_found", user=user, role=ROLE, object_type="plan", object_id=plan_id)
+    """An attempt on a plan the user may not see: logged (however the request ends), answered
+    as 'not found'."""
+    keep(
+        session,
+        lambda kept: audit.record(
+            kept, action, "not_found", user=user, role=ROLE, object_type="plan", object_id=plan_id
+        ),
+    )
 
 
 # --- expiry -------------------------------------------------------------------------------------

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from registry import audit
 from registry.auth import web
 from registry.db import db
-from registry.models import Organisation, Plan, PlanVersion
+from registry.models import Organisation, Plan
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
 
@@ -35,7 +34,6 @@ def _plan_or_404(plan_id: str, action: str) -> Plan:
     plan = operations.get_visible(db.session, user, parsed)
     if plan is None:
         operations.record_refused(db.session, user, action, parsed)
-        db.commit()
         abort(404)
     return plan
 
@@ -54,7 +52,6 @@ def index() -> Any:
         db.session, "plan_list", "success", user=user, role=operations.ROLE, object_type="plan",
         detail={"plans": [str(plan.id) for plan in plans]},
     )  # fmt: skip
-    db.commit()
     return render_template(
         "registry/plans/index.html",
         plans=shown,
@@ -112,7 +109,6 @@ def create() -> Any:
     if args is None:
         return _render_form(form, errors, None, 422 if errors else 200)
     shown = operations.create_plan(db.session, web.current(), args)
-    db.commit()
     return _after_save(shown, "Het handelingskader is opgeslagen.")
 
 
@@ -128,7 +124,6 @@ def edit(plan_id: str) -> Any:
         return redirect(url_for("plans.show", plan_id=plan.id))
     if request.method == "GET":
         shown = operations.read_plan(db.session, web.current(), plan)
-        db.commit()
         return _render_form(forms.from_view(shown), {}, plan)
     form, args, errors = _submitted(plan)
     if args is None:
@@ -140,7 +135,6 @@ def edit(plan_id: str) -> Any:
     try:
         shown = operations.update_plan(db.session, web.current(), plan, args, expected)
     except operations.VersionConflict as exc:
-        db.commit()
         errors = {
             "_form": [
                 f"Iemand anders heeft dit handelingskader intussen opgeslagen (versie {exc.current}). "
@@ -149,7 +143,6 @@ def edit(plan_id: str) -> Any:
             ]
         }
         return _render_form(form, errors, plan, 409)
-    db.commit()
     return _after_save(shown, f"Versie {shown.version.version} is opgeslagen.")
 
 
@@ -159,20 +152,13 @@ def show(plan_id: str) -> Any:
     plan = _plan_or_404(plan_id, "plan_read")
     user = web.current()
     shown = operations.read_plan(db.session, user, plan)
-    versions = db.session.scalars(
-        select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.version.desc())
-    ).all()
-    organisations = db.session.scalars(
-        select(Organisation).where(Organisation.id != plan.owner_organisation_id).order_by(Organisation.name)
-    ).all()
     counts = operations.plan_counts(db.session, user.organisation_id, [plan.id]).get(plan.id, {})
-    db.commit()
     return render_template(
         "registry/plans/show.html",
         shown=shown,
         plan=plan,
-        versions=versions,
-        organisations=[o for o in organisations if all(s.organisation_id != o.id for s in plan.shares)],
+        versions=operations.versions_newest_first(db.session, plan),
+        organisations=operations.share_candidates(db.session, plan),
         counts=counts,
         warnings=operations.warnings_for({"contacts": shown.version.contacts}),
     )
@@ -188,7 +174,6 @@ def withdraw(plan_id: str) -> Any:
         flash("Vul een reden in om het handelingskader in te trekken.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id))
     operations.withdraw_plan(db.session, web.current(), plan, args["reason"])
-    db.commit()
     flash("Het handelingskader is ingetrokken; de meldkamer ziet het niet meer.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))
 
@@ -205,7 +190,6 @@ def share(plan_id: str) -> Any:
     if organisation is None:
         abort(400)
     operations.share_plan(db.session, web.current(), plan, organisation)
-    db.commit()
     flash(
         f"Gedeeld met {organisation.name}: zij kunnen het handelingskader nu zien en wijzigen.",
         "success",
@@ -218,6 +202,5 @@ def share(plan_id: str) -> Any:
 def unshare(plan_id: str, organisation_id: int) -> Any:
     plan = _plan_or_404(plan_id, "plan_unshare")
     operations.unshare_plan(db.session, web.current(), plan, organisation_id)
-    db.commit()
     flash("Het delen is beëindigd.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))

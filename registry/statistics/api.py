@@ -42,5 +42,4 @@ def index() -> dict[str, Any]:
         db.session, "statistics", "success", user=user, role=ROLE,
         detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
     )  # fmt: skip
-    db.commit()
     return _statistics.dump(figures)

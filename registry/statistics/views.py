@@ -32,7 +32,6 @@ def _figures() -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
         db.session, "statistics", "success", user=user, role=ROLE,
         detail={"from": period.start.isoformat(), "to": period.end.isoformat(), "view": request.endpoint},
     )  # fmt: skip
-    db.commit()
     return figures, {}
 
 

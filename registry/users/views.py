@@ -116,7 +116,6 @@ def index() -> Any:
             object_type="user",
             object_id=user.id,
         )
-        db.commit()
         return _page(NewUserForm(formdata=None), link=link, status=201)
     return _page(form, status=422 if request.method == "POST" else 200)
 
@@ -148,5 +147,4 @@ def act(user_id: int, action: str) -> Any:
         object_type="user",
         object_id=user.id,
     )
-    db.commit()
     return _page(NewUserForm(formdata=None), link=link)

@@ -1,0 +1,86 @@
+"""One commit per request (registry.db.Database.finish_request): a request that succeeds writes all
+it did; one that fails (an exception, or an answer of 400 and up) writes only what it kept, such as
+the audit row of a refusal; nothing half-written either way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask, abort
+from sqlalchemy import func, select
+
+from registry import audit
+from registry.db import db as database
+from registry.db import keep
+from registry.models import AuditEntry, ClosedDay
+
+
+def _act(kind: str) -> Callable[[], Any]:
+    """A view that writes a fact (a closed day) and an audit row, then ends as `kind` says."""
+
+    def view() -> Any:
+        from datetime import date
+
+        session = database.session
+        session.add(ClosedDay(day_on=date(2026, 12, 24), reason="Synthetisch"))
+        audit.record(session, "test_write", "success", username="tester")
+        keep(session, lambda kept: audit.record(kept, "test_refusal", "refused", username="tester"))
+        if kind == "raise":
+            raise RuntimeError("halfway")
+        if kind == "abort":
+            abort(404)
+        if kind == "answer_422":
+            return "Vul het veld in.", 422
+        return "ok", 200
+
+    view.__name__ = f"act_{kind}"
+    return view
+
+
+@pytest.fixture
+def acting_app(app: Flask) -> Flask:
+    for kind in ("succeed", "raise", "abort", "answer_422"):
+        app.add_url_rule(f"/_test/{kind}", view_func=_act(kind), methods=["POST"])
+    # CSRF applies to every form post; these test-only routes are not forms
+    app.config["WTF_CSRF_ENABLED"] = False
+    return app
+
+
+def _written(app: Flask) -> tuple[int, list[str]]:
+    with app.app_context():
+        days = database.session.scalar(select(func.count()).select_from(ClosedDay)) or 0
+        actions = list(
+            database.session.scalars(
+                select(AuditEntry.action).where(AuditEntry.action.like("test_%")).order_by(AuditEntry.id)
+            )
+        )
+        return days, actions
+
+
+def test_a_request_that_succeeds_writes_the_fact_its_audit_row_and_what_it_kept(acting_app: Flask) -> None:
+    response = acting_app.test_client().post("/_test/succeed")
+
+    assert response.status_code == 200
+    assert _written(acting_app) == (1, ["test_write", "test_refusal"])
+
+
+@pytest.mark.parametrize(("kind", "status"), [("raise", 500), ("abort", 404), ("answer_422", 422)])
+def test_a_request_that_fails_writes_only_what_it_kept(acting_app: Flask, kind: str, status: int) -> None:
+    # Given a request that wrote a fact and its audit row, and kept a refusal's audit row
+    # When it fails halfway (an exception), is refused (abort) or answers a form's errors
+    response = acting_app.test_client().post(f"/_test/{kind}")
+
+    # Then neither the fact nor its audit row is stored, and the refusal's row is
+    assert response.status_code == status
+    assert _written(acting_app) == (0, ["test_refusal"])
+
+
+def test_the_audit_chain_holds_after_failed_requests(acting_app: Flask) -> None:
+    client = acting_app.test_client()
+    for kind in ("raise", "succeed", "answer_422", "abort"):
+        client.post(f"/_test/{kind}")
+
+    with acting_app.app_context():
+        assert audit.verify(database.session).ok
