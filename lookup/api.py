@@ -134,7 +134,7 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
             422, "invalid_input", "Een of meer velden zijn niet goed ingevuld.", exc.fields
         ) from None
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return _report.dump(feedback.report_dict(db.session, report)), 201, headers
+    return _report.dump(feedback.report_record(db.session, report)), 201, headers
 
 
 @bp.get("/reports/<report_id>")
@@ -142,7 +142,7 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
 @require_token(operations.ROLE)
 def show_report(report_id: str) -> dict[str, Any]:
     report = _own_report(report_id)
-    return _report.dump(feedback.report_dict(db.session, report))
+    return _report.dump(feedback.report_record(db.session, report))
 
 
 @bp.post("/reports/<report_id>/amendments")
@@ -157,7 +157,7 @@ def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
     report = _own_report(report_id)
     args = parse(AmendmentArgs())
     feedback.amend(db.session, api_user(), report, args["note"])
-    return _report.dump(feedback.report_dict(db.session, report)), 201
+    return _report.dump(feedback.report_record(db.session, report)), 201
 
 
 def _own_report(report_id: str) -> Any:

@@ -257,4 +257,4 @@ def report_done(report_id: str) -> Any:
         saved = None
     if saved is None:
         abort(404)
-    return render_template("lookup/report_done.html", report=feedback.report_dict(db.session, saved))
+    return render_template("lookup/report_done.html", report=feedback.report_record(db.session, saved))

@@ -250,10 +250,10 @@ _REPORTS = (
         _REPORT.narrative,
         _REPORT.feedback_due,
         _REPORT.created_at,
-        _USER.display_name,
-        _USER.phone,
-        _ORGANISATION.name,
-        _ORGANISATION.phone,
+        _USER.display_name.label("reporter_name"),
+        _USER.phone.label("reporter_phone"),
+        _ORGANISATION.name.label("organisation_name"),
+        _ORGANISATION.phone.label("organisation_phone"),
     )
     .select_from(Report.__table__)
     .outerjoin(User.__table__, _USER.id == _REPORT.created_by_id)
@@ -311,78 +311,96 @@ def _chunks(ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
     return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
 
 
-def report_dicts(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Reports as the schemas and pages read them, with who to call back, by id: three queries
-    per chunk of ids, however many reports."""
-    found: dict[uuid.UUID, dict[str, Any]] = {}
+@dataclass(frozen=True, slots=True)
+class OutcomeShown:
+    """How the responder judged one agreement of the plan they were shown."""
+
+    agreement_id: int
+    outcome: str
+    note: str
+    agreement: AgreementShown | None  # None: no longer found (the plan's data was purged)
+
+
+@dataclass(frozen=True, slots=True)
+class AmendmentShown:
+    note: str
+    created_at: datetime
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportShown:
+    """A report as ReportSchema and the pages read it, with who to call back."""
+
+    id: uuid.UUID
+    plan_id: uuid.UUID
+    lookup_id: uuid.UUID | None
+    incident_ref: str
+    occurred_at: datetime
+    mode: str
+    responders: list[str]
+    violence_type: str | None
+    household_type: str | None
+    care_involvement: str | None
+    mental_health_service: str | None
+    agreements: list[OutcomeShown]
+    actions: list[str]
+    narrative: str
+    feedback_due: date
+    created_at: datetime
+    organisation: str
+    reported_by: str
+    call_back: str | None
+    amendments: list[AmendmentShown]
+
+
+def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReportShown]:
+    """Reports by id: three queries per chunk of ids, however many reports."""
+    found: dict[uuid.UUID, ReportShown] = {}
     for chunk in _chunks(report_ids):
-        outcomes: dict[uuid.UUID, list[tuple[int, dict[str, Any]]]] = {}
+        outcomes: dict[uuid.UUID, list[tuple[int, OutcomeShown]]] = {}
         for report_id, agreement_id, outcome, note, position, trigger, action in session.execute(
             _OUTCOMES, {"ids": chunk}
         ):
             shown = AgreementShown(position, trigger, action) if position is not None else None
+            # in the plan's order; one no longer found first
             outcomes.setdefault(report_id, []).append(
-                (
-                    position or 0,  # in the plan's order; one no longer found first
-                    {"agreement_id": agreement_id, "outcome": outcome, "note": note, "agreement": shown},
-                )
+                (position or 0, OutcomeShown(agreement_id, outcome, note, shown))
             )
-        amendments: dict[uuid.UUID, list[dict[str, Any]]] = {}
+        amendments: dict[uuid.UUID, list[AmendmentShown]] = {}
         for report_id, note, created_at, by in session.execute(_AMENDMENTS, {"ids": chunk}):
-            amendments.setdefault(report_id, []).append(
-                {"note": note, "created_at": aware(created_at), "by": by or ""}
+            amendments.setdefault(report_id, []).append(AmendmentShown(note, created_at, by or ""))
+        for row in session.execute(_REPORTS, {"ids": chunk}):
+            judged = sorted(outcomes.get(row.id, []), key=lambda pair: pair[0])
+            found[row.id] = ReportShown(
+                id=row.id,
+                plan_id=row.plan_id,
+                lookup_id=row.lookup_id,
+                incident_ref=row.incident_ref,
+                occurred_at=row.occurred_at,
+                mode=row.mode,
+                responders=list(row.responders),
+                violence_type=row.violence_type,
+                household_type=row.household_type,
+                care_involvement=row.care_involvement,
+                mental_health_service=row.mental_health_service,
+                agreements=[outcome for _position, outcome in judged],
+                actions=list(row.actions),
+                narrative=row.narrative,
+                feedback_due=row.feedback_due,
+                created_at=row.created_at,
+                organisation=row.organisation_name or "",
+                reported_by=row.reporter_name or "",
+                call_back=row.reporter_phone or row.organisation_phone,
+                amendments=amendments.get(row.id, []),
             )
-        for (
-            report_id,
-            plan_id,
-            lookup_id,
-            incident_ref,
-            occurred_at,
-            mode,
-            responders,
-            violence_type,
-            household_type,
-            care_involvement,
-            mental_health_service,
-            actions,
-            narrative,
-            feedback_due,
-            created_at,
-            reporter_name,
-            reporter_phone,
-            organisation_name,
-            organisation_phone,
-        ) in session.execute(_REPORTS, {"ids": chunk}):
-            judged = sorted(outcomes.get(report_id, []), key=lambda pair: pair[0])
-            found[report_id] = {
-                "id": report_id,
-                "plan_id": plan_id,
-                "lookup_id": lookup_id,
-                "incident_ref": incident_ref,
-                "occurred_at": aware(occurred_at),
-                "mode": mode,
-                "responders": list(responders),
-                "violence_type": violence_type,
-                "household_type": household_type,
-                "care_involvement": care_involvement,
-                "mental_health_service": mental_health_service,
-                "agreements": [row for _position, row in judged],
-                "actions": list(actions),
-                "narrative": narrative,
-                "feedback_due": feedback_due,
-                "created_at": aware(created_at),
-                "organisation": organisation_name or "",
-                "reported_by": reporter_name or "",
-                "call_back": reporter_phone or organisation_phone,
-                "amendments": amendments.get(report_id, []),
-            }
     return found
 
 
-def report_dict(session: Session, report: Report) -> dict[str, Any]:
-    """A report as the schemas and pages read it, with who to call back."""
+def report_record(session: Session, report: Report) -> ReportShown:
+    """One report as the schemas and pages read it."""
     session.flush()  # Core statements do not autoflush: a report just stored or amended counts
-    return report_dicts(session, [report.id])[report.id]
+    return report_records(session, [report.id])[report.id]
 
 
 # --- feedback for the plan's owners -------------------------------------------------------------
@@ -454,34 +472,35 @@ def open_items(
     return items
 
 
-def lookup_dicts(session: Session, lookup_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Lookups as a feedback item shows them, by id: who searched, when, for which incident."""
-    found: dict[uuid.UUID, dict[str, Any]] = {}
+@dataclass(frozen=True, slots=True)
+class LookupShown:
+    """A lookup as a feedback item shows it: who searched, when, for which incident."""
+
+    id: uuid.UUID
+    performed_at: datetime
+    incident_ref: str
+    query_kind: str
+    organisation: str
+    user: str
+
+
+def lookup_records(session: Session, lookup_ids: list[uuid.UUID]) -> dict[uuid.UUID, LookupShown]:
+    found: dict[uuid.UUID, LookupShown] = {}
     for chunk in _chunks(lookup_ids):
-        for (
-            lookup_id,
-            performed_at,
-            incident_ref,
-            query_kind,
-            organisation_name,
-            user_name,
-        ) in session.execute(_LOOKUPS, {"ids": chunk}):
-            found[lookup_id] = {
-                "id": lookup_id,
-                "performed_at": aware(performed_at),
-                "incident_ref": incident_ref,
-                "query_kind": query_kind,
-                "organisation": organisation_name or "",
-                "user": user_name or "",
-            }
+        for lookup_id, performed_at, incident_ref, query_kind, organisation, user in session.execute(
+            _LOOKUPS, {"ids": chunk}
+        ):
+            found[lookup_id] = LookupShown(
+                lookup_id, performed_at, incident_ref, query_kind, organisation or "", user or ""
+            )
     return found
 
 
 def item_dicts(session: Session, items: list[Item]) -> list[dict[str, Any]]:
     """The items as the schema and the inbox read them, in the items' order: four queries at
     most (per CHUNK items), however many items."""
-    reports = report_dicts(session, [item.item_id for item in items if item.kind == "report"])
-    lookups = lookup_dicts(session, [item.item_id for item in items if item.kind != "report"])
+    reports = report_records(session, [item.item_id for item in items if item.kind == "report"])
+    lookups = lookup_records(session, [item.item_id for item in items if item.kind != "report"])
     return [
         {
             "kind": item.kind,
