@@ -32,15 +32,9 @@ from registry.feedback.schemas import ReportArgs
 from registry.models import Lookup, LookupResult, PlanVersion
 from registry.ratelimit import seconds_until_reset, web_lookup_limit
 from registry.timeutil import nl_date
+from registry.vocabulary import QueryKind
 
 bp = Blueprint("lookup", __name__, url_prefix="/raadplegen")
-
-KIND_LABELS = {
-    "address": "postcode en huisnummer",
-    "address_text": "adres",
-    "person": "persoon",
-    "phone": "telefoonnummer",
-}
 
 
 def _args(query: normalise.Query) -> dict[str, Any]:
@@ -117,7 +111,7 @@ def page() -> Any:
             q=text,
             errors=errors,
             outcome=outcome,
-            kind_label=KIND_LABELS.get(understood.kind, "") if understood else "",
+            kind_label=QueryKind.label_of(understood.kind) if understood else "",
         ),
         status,
     )

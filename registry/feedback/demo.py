@@ -13,9 +13,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import models
 from registry.feedback import operations
 from registry.models import FeedbackAcknowledgement, Lookup, LookupResult, Plan, PlanVersion, User
+from registry.vocabulary import (
+    Action,
+    CareInvolvement,
+    HouseholdType,
+    MentalHealthService,
+    QueryKind,
+    ReportMode,
+    ViolenceType,
+)
 
 _HOURS = [0, 1, 2, 3, 7, 10, 13, 15, 17, 18, 19, 20, 21, 22, 23, 23, 22, 21, 20, 19, 2, 1]
 _NARRATIVES = [
@@ -48,7 +56,7 @@ def create_demo_reports(
             organisation_id=user.organisation_id,
             role="responder",
             incident_ref=f"DEMO-{index:04d}",
-            query_kind=rng.choice(models.QUERY_KINDS),
+            query_kind=rng.choice(QueryKind.codes()),
             performed_at=occurred + timedelta(minutes=2),
             match_count=1,
             results=[
@@ -70,14 +78,14 @@ def create_demo_reports(
             "lookup_id": lookup.id,
             "incident_ref": lookup.incident_ref,
             "occurred_at": occurred,
-            "mode": rng.choice(models.REPORT_MODES),
+            "mode": rng.choice(ReportMode.codes()),
             "responders": sorted(
                 rng.sample(["police", "cit", "youth_protection", "veilig_thuis"], rng.randint(1, 2))
             ),
-            "violence_type": rng.choice([*models.VIOLENCE_TYPES[:3], None]),
-            "household_type": rng.choice([*models.HOUSEHOLD_TYPES, None]),
-            "care_involvement": rng.choice([*models.CARE_INVOLVEMENTS, None]),
-            "mental_health_service": rng.choice([*models.MENTAL_HEALTH_SERVICES, None]),
+            "violence_type": rng.choice([*ViolenceType.codes()[:3], None]),
+            "household_type": rng.choice([*HouseholdType.codes(), None]),
+            "care_involvement": rng.choice([*CareInvolvement.codes(), None]),
+            "mental_health_service": rng.choice([*MentalHealthService.codes(), None]),
             "agreements": [
                 {
                     "agreement_id": a.id,
@@ -88,7 +96,7 @@ def create_demo_reports(
                 }
                 for a in version.agreements
             ],
-            "actions": rng.sample(list(models.ACTIONS[:5]), rng.randint(0, 2)),
+            "actions": rng.sample(list(Action.codes()[:5]), rng.randint(0, 2)),
             "narrative": rng.choice(_NARRATIVES),
         }
         report, _replayed = operations.create_report(

@@ -15,13 +15,14 @@ from registry.db import db
 from registry.models import Organisation, Plan, PlanVersion
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
+from registry.vocabulary import PlanStatus
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 STATUS_TABS = (
-    ("active", "Actief"),
-    ("expired", "Verlopen"),
-    ("withdrawn", "Ingetrokken"),
+    (PlanStatus.ACTIVE, PlanStatus.ACTIVE.label),
+    (PlanStatus.EXPIRED, PlanStatus.EXPIRED.label),
+    (PlanStatus.WITHDRAWN, PlanStatus.WITHDRAWN.label),
     ("", "Alle"),
 )
 

@@ -16,7 +16,7 @@ from registry import audit
 from registry.auth import accounts, web
 from registry.db import db
 from registry.models import LoginThrottle, User
-from registry.vocabulary import ROLE_LABELS
+from registry.vocabulary import Role
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
 
@@ -38,7 +38,7 @@ class NewUserForm(FlaskForm):
     roles = SelectMultipleField(
         "Rollen",
         # SelectChoice, not (value, label) tuples: wtforms 3.3 deprecates the tuples
-        choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(value, label) for value, label in Role.labels().items()],
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
         validators=[DataRequired("Kies minstens één rol.")],
