@@ -53,6 +53,7 @@ from whoosh.writing import CLEAR
 
 from lookup import normalise
 from registry.models import Address, Person, Plan, PlanChange, PlanVersion
+from registry.vocabulary import PlanStatus
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class Hit:
 def _current_active(statement: Any) -> Any:
     return statement.join(
         PlanVersion, (PlanVersion.plan_id == Plan.id) & (PlanVersion.version == Plan.current_version)
-    ).where(Plan.status == "active")
+    ).where(Plan.status == PlanStatus.ACTIVE)
 
 
 _ADDRESSES = _current_active(

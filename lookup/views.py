@@ -39,7 +39,7 @@ bp = Blueprint("lookup", __name__, url_prefix="/raadplegen")
 
 def _args(query: normalise.Query) -> dict[str, Any]:
     """The single field, understood, as the API's input."""
-    if query.kind == "address":
+    if query.kind == QueryKind.ADDRESS:
         return {
             "address": {
                 "postcode": query.postcode,
@@ -47,9 +47,9 @@ def _args(query: normalise.Query) -> dict[str, Any]:
                 "house_number_suffix": query.house_number_suffix,
             }
         }
-    if query.kind == "address_text":
+    if query.kind == QueryKind.ADDRESS_TEXT:
         return {"address_text": query.text}
-    if query.kind == "phone":
+    if query.kind == QueryKind.PHONE:
         return {"phone": query.phone}
     person: dict[str, Any] = {"name": query.name}
     if query.birth_date:
@@ -111,7 +111,7 @@ def page() -> Any:
             q=text,
             errors=errors,
             outcome=outcome,
-            kind_label=QueryKind.label_of(understood.kind) if understood else "",
+            kind_label=understood.kind.label if understood else "",
         ),
         status,
     )

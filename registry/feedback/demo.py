@@ -17,11 +17,15 @@ from registry.feedback import operations
 from registry.models import FeedbackAcknowledgement, Lookup, LookupResult, Plan, PlanVersion, User
 from registry.vocabulary import (
     Action,
+    AgreementOutcome,
     CareInvolvement,
     HouseholdType,
+    MatchQuality,
     MentalHealthService,
     QueryKind,
     ReportMode,
+    Responder,
+    Role,
     ViolenceType,
 )
 
@@ -54,7 +58,7 @@ def create_demo_reports(
             id=uuid.uuid4(),
             user_id=user.id,
             organisation_id=user.organisation_id,
-            role="responder",
+            role=Role.RESPONDER,
             incident_ref=f"DEMO-{index:04d}",
             query_kind=rng.choice(QueryKind.codes()),
             performed_at=occurred + timedelta(minutes=2),
@@ -64,7 +68,7 @@ def create_demo_reports(
                     plan_id=plan.id,
                     plan_version_id=version.id,
                     match_on="address",
-                    quality="exact",
+                    quality=MatchQuality.EXACT,
                     score=1.0,
                 )
             ],
@@ -80,7 +84,10 @@ def create_demo_reports(
             "occurred_at": occurred,
             "mode": rng.choice(ReportMode.codes()),
             "responders": sorted(
-                rng.sample(["police", "cit", "youth_protection", "veilig_thuis"], rng.randint(1, 2))
+                rng.sample(
+                    [Responder.POLICE, Responder.CIT, Responder.YOUTH_PROTECTION, Responder.VEILIG_THUIS],
+                    rng.randint(1, 2),
+                )
             ),
             "violence_type": rng.choice([*ViolenceType.codes()[:3], None]),
             "household_type": rng.choice([*HouseholdType.codes(), None]),
@@ -90,7 +97,8 @@ def create_demo_reports(
                 {
                     "agreement_id": a.id,
                     "outcome": rng.choice(
-                        ["followed", "followed", "followed", "not_followed", "not_applicable"]
+                        3 * [AgreementOutcome.FOLLOWED]
+                        + [AgreementOutcome.NOT_FOLLOWED, AgreementOutcome.NOT_APPLICABLE]
                     ),
                     "note": "",
                 }

@@ -32,9 +32,10 @@ from registry.models import (
 )
 from registry.plans.operations import visible_among, visible_plan_ids
 from registry.timeutil import aware, utcnow
+from registry.vocabulary import PlanStatus, Role
 
-RESPONDER = "responder"
-REGISTRANT = "registrant"
+RESPONDER = Role.RESPONDER
+REGISTRANT = Role.REGISTRANT
 LOOKUP_GRACE = timedelta(hours=12)
 
 
@@ -102,7 +103,7 @@ def _shown_version(session: Session, user: User, plan: Plan, lookup_id: uuid.UUI
         version = session.get(PlanVersion, row[0])
         assert version is not None
         return version
-    if plan.status != "active":
+    if plan.status != PlanStatus.ACTIVE:
         raise ReportRefused(
             {
                 "plan_id": [

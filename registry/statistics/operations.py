@@ -111,7 +111,7 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
             select(ReportAgreement.outcome).where(ReportAgreement.report_id.in_(report_ids))
         ):
             outcomes[outcome] += 1
-    judged = outcomes["followed"] + outcomes["not_followed"]
+    judged = outcomes[AgreementOutcome.FOLLOWED] + outcomes[AgreementOutcome.NOT_FOLLOWED]
 
     lookups = session.scalars(
         select(Lookup).where(
@@ -160,7 +160,7 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
         },
         "agreements": {
             **outcomes,
-            "share_followed": round(outcomes["followed"] / judged, 3) if judged else None,
+            "share_followed": round(outcomes[AgreementOutcome.FOLLOWED] / judged, 3) if judged else None,
         },
         "median_working_hours_to_acknowledgement": round(stats.median(hours), 1) if hours else None,
     }

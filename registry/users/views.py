@@ -88,7 +88,7 @@ def _enrolment_link(user: User) -> str:
 
 
 @bp.route("", methods=["GET", "POST"])
-@web.role_required("coordinator")
+@web.role_required(Role.COORDINATOR)
 def index() -> Any:
     form = NewUserForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -112,7 +112,7 @@ def index() -> Any:
             "user_create",
             "success",
             user=me,
-            role="coordinator",
+            role=Role.COORDINATOR,
             object_type="user",
             object_id=user.id,
         )
@@ -122,7 +122,7 @@ def index() -> Any:
 
 
 @bp.post("/<int:user_id>/<any(unlock, deactivate, reenrol):action>")
-@web.role_required("coordinator")
+@web.role_required(Role.COORDINATOR)
 def act(user_id: int, action: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -144,7 +144,7 @@ def act(user_id: int, action: str) -> Any:
         f"user_{action}",
         "success",
         user=me,
-        role="coordinator",
+        role=Role.COORDINATOR,
         object_type="user",
         object_id=user.id,
     )
