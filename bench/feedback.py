@@ -60,6 +60,7 @@ def seed_open_reports(
         ReportAgreement,
         User,
     )
+    from registry.vocabulary import PlanStatus
 
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -79,7 +80,7 @@ def seed_open_reports(
             .join(
                 PlanVersion, (PlanVersion.plan_id == Plan.id) & (PlanVersion.version == Plan.current_version)
             )
-            .where(Plan.owner_organisation_id == synthetic_org, Plan.status == "active")
+            .where(Plan.owner_organisation_id == synthetic_org, Plan.status == PlanStatus.ACTIVE)
             .where(~exists().where(LookupResult.plan_id == Plan.id))
             .where(~exists().where(Report.plan_id == Plan.id))
             .where(~exists().where(PlanShare.plan_id == Plan.id))

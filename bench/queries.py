@@ -39,12 +39,16 @@ def sample_households(url: str, count: int, seed: int) -> tuple[int, int, list[H
 
     from registry.db import engine_for
     from registry.models import Address, Person, Plan, PlanVersion
+    from registry.vocabulary import PlanStatus
 
     engine = engine_for(url)
     rng = random.Random(seed)
     households: dict[int, Household] = {}
     with engine.connect() as connection:
-        plans = connection.scalar(select(func.count()).select_from(Plan).where(Plan.status == "active")) or 0
+        plans = (
+            connection.scalar(select(func.count()).select_from(Plan).where(Plan.status == PlanStatus.ACTIVE))
+            or 0
+        )
         persons = connection.scalar(select(func.count()).select_from(Person)) or 0
         top = connection.scalar(select(func.max(PlanVersion.id))) or 0
         # a few more than asked: versions superseded by an update are skipped
@@ -63,7 +67,7 @@ def sample_households(url: str, count: int, seed: int) -> tuple[int, int, list[H
                 )
                 .join(Address, Address.plan_version_id == PlanVersion.id)
                 .join(Plan, (Plan.id == PlanVersion.plan_id) & (Plan.current_version == PlanVersion.version))
-                .where(PlanVersion.id.in_(ids), Plan.status == "active")
+                .where(PlanVersion.id.in_(ids), Plan.status == PlanStatus.ACTIVE)
             ):
                 households.setdefault(
                     version_id, Household(str(plan_id), postcode, number, suffix, street, city)

@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
 
+from registry.vocabulary import FamilyProfile, PlanStatus, RiskSignal
+
 # --- names ----------------------------------------------------------------------------------------
 
 # the most common surnames in the Netherlands (and of its larger communities), most common first;
@@ -171,14 +173,8 @@ AGREEMENTS = [
     ("De volgende werkdag", "Wijkteam informeren over de inzet.", "social_team"),
 ]  # fmt: skip
 RELATIONS = ["tante", "oom", "oma", "opa", "buurvrouw", "zus", "broer", "vriendin"]
-RISK_SIGNALS = [
-    "weapons", "firearm", "strangulation", "threat_to_kill", "stalking",
-    "substance_abuse", "psychiatric", "honour_related", "prior_violence",
-]  # fmt: skip
-FAMILY_PROFILES = [
-    None, "intimate_terror", "family_in_stress", "child_behaviour_parenting_stress",
-    "long_term_care", "complex_divorce",
-]  # fmt: skip
+RISK_SIGNALS = list(RiskSignal.codes())
+FAMILY_PROFILES = [None, *FamilyProfile.codes()]
 
 ORGANISATION_NAME = "Jeugdbescherming Benchmark (synthetisch)"
 
@@ -353,7 +349,7 @@ def generate(
                 {
                     "id": plan_id,
                     "owner_organisation_id": org_id,
-                    "status": "active",
+                    "status": PlanStatus.ACTIVE,
                     "current_version": 1,
                     "valid_until": valid_until,
                     "created_at": now,

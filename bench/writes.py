@@ -23,6 +23,7 @@ import click
 from bench import synthetic
 from bench.load import Request, Workload, call
 from bench.queries import Query, judge_lookup, lookup_request, name_with_typo
+from registry.vocabulary import CareInvolvement, MentalHealthService, ReportMode
 
 PLANS = "/api/v1/plans"
 REPORTS = "/api/v1/reports"
@@ -289,7 +290,7 @@ def shown_plans(port: int, token: str, queries: list[Query], count: int) -> list
 class ReportCreate(Workload):
     """POST /api/v1/reports after a lookup that showed the plan, with a fresh Idempotency-Key."""
 
-    MODES = ("phone_advice", "joint_assessment", "remote_intervention", "on_site_intervention")
+    MODES = ReportMode.codes()
 
     def __init__(self, token: str, shown: list[Shown]) -> None:
         self.token = token
@@ -323,8 +324,8 @@ def report_body(
         "responders": responders,
         "violence_type": rng.choice(["partner_violence", "child_abuse", "parent_abuse", None]),
         "household_type": rng.choice(["minor_children", "no_children", None]),
-        "care_involvement": rng.choice(["none", "informed_by_phone", "present", None]),
-        "mental_health_service": rng.choice(["adult", "youth", "not_needed", None]),
+        "care_involvement": rng.choice([*CareInvolvement.codes(), None]),
+        "mental_health_service": rng.choice([*MentalHealthService.codes(), None]),
         "agreements": [
             {
                 "agreement_id": agreement_id,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from registry import normalise as stored
+from registry.vocabulary import QueryKind
 
 postcode = stored.postcode
 house_number_suffix = stored.house_number_suffix
@@ -249,7 +250,7 @@ def address_text(text: str) -> AddressText:
 class Query:
     """What the single search field of the lookup page was understood as."""
 
-    kind: str  # address | address_text | person | phone
+    kind: QueryKind
     postcode: str | None = None
     house_number: int | None = None
     house_number_suffix: str = ""
@@ -278,7 +279,7 @@ def understand(text: str) -> Query | None:
     if not text:
         return None
     if _PHONE_LIKE.match(text) and (e164 := phone(text)):
-        return Query("phone", phone=e164)
+        return Query(QueryKind.PHONE, phone=e164)
     born = parse_date(text)
     without_date = _DATE.sub(" ", text).strip() if born else text
     pc = _POSTCODE_IN_TEXT.search(without_date)
@@ -289,13 +290,13 @@ def understand(text: str) -> Query | None:
             parsed = house_number(number.group(0))
             if parsed:
                 return Query(
-                    "address",
+                    QueryKind.ADDRESS,
                     postcode=postcode(pc.group(0)),
                     house_number=parsed[0],
                     house_number_suffix=parsed[1],
                 )
     if _NUMBER_IN_TEXT.search(without_date) and not born and re.search(r"[A-Za-z]", without_date):
-        return Query("address_text", text=without_date)
+        return Query(QueryKind.ADDRESS_TEXT, text=without_date)
     if re.search(r"[^\W\d_]", without_date):
-        return Query("person", name=without_date, birth_date=born)
+        return Query(QueryKind.PERSON, name=without_date, birth_date=born)
     return None

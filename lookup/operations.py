@@ -33,8 +33,9 @@ from registry.models import (
     User,
 )
 from registry.timeutil import aware, local_today, utcnow
+from registry.vocabulary import MatchQuality, QueryKind, Role
 
-ROLE = "responder"
+ROLE = Role.RESPONDER
 MAX_MATCHES = 10
 # below these similarities a candidate is not shown: a wrong match exposes a family
 STREET_THRESHOLD = 0.75
@@ -42,7 +43,7 @@ SURNAME_THRESHOLD = 0.75
 FIRST_NAME_THRESHOLD = 0.75
 # a named city must resemble the stored one: every town has a Kerkstraat 14
 CITY_THRESHOLD = 0.75
-_QUALITY_ORDER = {"exact": 0, "building": 1, "fuzzy": 2}
+_QUALITY_ORDER = {MatchQuality.EXACT: 0, MatchQuality.BUILDING: 1, MatchQuality.FUZZY: 2}
 LOOKUP_LOCK_WAIT = 1.0  # seconds
 
 
@@ -58,7 +59,7 @@ class Match:
     plan_id: uuid.UUID
     version_id: int
     on: str  # address | person
-    quality: str  # exact | building | fuzzy
+    quality: MatchQuality
     score: float
 
 
@@ -180,7 +181,7 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
             plan_id,
             version_id,
             "address",
-            "exact" if stored == suffix else "building",
+            MatchQuality.EXACT if stored == suffix else MatchQuality.BUILDING,
             1.0 if stored == suffix else 0.8,
         )
         for plan_id, version_id, stored in rows
@@ -189,7 +190,7 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
 
 def by_phone(session: Session, number: str) -> list[Match]:
     rows = session.connection().execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
-    return [Match(plan_id, version_id, "person", "exact", 1.0) for plan_id, version_id in rows]
+    return [Match(plan_id, version_id, "person", MatchQuality.EXACT, 1.0) for plan_id, version_id in rows]
 
 
 def _similarity(a: str, b: str) -> float:
@@ -311,7 +312,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
                 plan_id,
                 version_id,
                 "person",
-                "exact" if exact else "fuzzy",
+                MatchQuality.EXACT if exact else MatchQuality.FUZZY,
                 round(scored[person_id], 3),
             )
         )
@@ -349,7 +350,7 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
         return []
     rows = session.connection().execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()
     return [
-        Match(plan_id, version_id, "address", "fuzzy", scored[address_id])
+        Match(plan_id, version_id, "address", MatchQuality.FUZZY, scored[address_id])
         for address_id, plan_id, version_id in rows
     ]
 
@@ -375,19 +376,19 @@ def index() -> search.SearchIndex:
 
 
 def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
-    if kind == "address":
+    if kind == QueryKind.ADDRESS:
         address = args["address"]
         return _best_per_plan(
             by_address(session, address["postcode"], address["house_number"], address["house_number_suffix"])
         )
-    if kind == "phone":
+    if kind == QueryKind.PHONE:
         return _best_per_plan(by_phone(session, args["phone"]))
     search_index = index()
     # a lookup waits for the writer lock only briefly: while `samenop index compact` merges, it
     # answers from the index as it is (a plan written in those seconds is found by address and
     # phone, by name once the merge is done)
     search_index.follow(session, timeout=LOOKUP_LOCK_WAIT)
-    if kind == "address_text":
+    if kind == QueryKind.ADDRESS_TEXT:
         return _best_per_plan(by_address_text(session, search_index, args["address_text"]))
     person = args["person"]
     return _best_per_plan(by_person(session, search_index, person["name"], person.get("birth_date")))

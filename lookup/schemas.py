@@ -9,8 +9,10 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from lookup import normalise
 from registry.plans.schemas import Suffix
 from registry.schemas import DutchSchema, Phone, Postcode, Text
+from registry.vocabulary import QueryKind
 
-QUERY_FIELDS = ("address", "address_text", "person", "phone")
+# one field per kind of query: the field given is the lookup's query kind
+QUERY_FIELDS = QueryKind.codes()
 
 
 class AddressQueryArgs(DutchSchema):

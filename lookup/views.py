@@ -32,20 +32,14 @@ from registry.feedback.schemas import ReportArgs
 from registry.models import Lookup, LookupResult, PlanVersion
 from registry.ratelimit import seconds_until_reset, web_lookup_limit
 from registry.timeutil import nl_date
+from registry.vocabulary import QueryKind
 
 bp = Blueprint("lookup", __name__, url_prefix="/raadplegen")
-
-KIND_LABELS = {
-    "address": "postcode en huisnummer",
-    "address_text": "adres",
-    "person": "persoon",
-    "phone": "telefoonnummer",
-}
 
 
 def _args(query: normalise.Query) -> dict[str, Any]:
     """The single field, understood, as the API's input."""
-    if query.kind == "address":
+    if query.kind == QueryKind.ADDRESS:
         return {
             "address": {
                 "postcode": query.postcode,
@@ -53,9 +47,9 @@ def _args(query: normalise.Query) -> dict[str, Any]:
                 "house_number_suffix": query.house_number_suffix,
             }
         }
-    if query.kind == "address_text":
+    if query.kind == QueryKind.ADDRESS_TEXT:
         return {"address_text": query.text}
-    if query.kind == "phone":
+    if query.kind == QueryKind.PHONE:
         return {"phone": query.phone}
     person: dict[str, Any] = {"name": query.name}
     if query.birth_date:
@@ -116,7 +110,7 @@ def page() -> Any:
             q=text,
             errors=errors,
             outcome=outcome,
-            kind_label=KIND_LABELS.get(understood.kind, "") if understood else "",
+            kind_label=understood.kind.label if understood else "",
         ),
         status,
     )

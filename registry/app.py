@@ -18,6 +18,7 @@ from registry.db import db
 from registry.normalise import phone_display
 from registry.timeutil import aware
 from registry.timeutil import nl_date as format_nl_date
+from registry.vocabulary import Vocabulary
 
 csrf = CSRFProtect()
 
@@ -115,10 +116,10 @@ def _register_template_helpers(app: Flask) -> None:
         local = aware(value).astimezone(zone)
         return f"{local.hour:02d}.{local.minute:02d} uur"
 
-    from registry.vocabulary import ACTION_LABELS, RESPONDER_LABELS
-
-    app.add_template_filter(lambda code: RESPONDER_LABELS.get(code, code), "responder_label")
-    app.add_template_filter(lambda code: ACTION_LABELS.get(code, code), "action_label")
+    @app.template_filter("label")
+    def label(code: str, vocabulary: type[Vocabulary]) -> str:
+        """{{ signal|label(vocab.RiskSignal) }}: Wapenbezit (an unknown code as it is)"""
+        return vocabulary.label_of(code)
 
     @app.template_filter("phone")
     def phone(value: str | None) -> str:

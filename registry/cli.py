@@ -14,7 +14,8 @@ from sqlalchemy import select
 from registry import audit, schema, signals
 from registry.auth import accounts, passwords
 from registry.db import db
-from registry.models import ORGANISATION_KINDS, ROLES, Organisation
+from registry.models import Organisation
+from registry.vocabulary import OrganisationKind, Role
 
 
 def _create_app(*_args: Any) -> Flask:
@@ -85,7 +86,7 @@ def org() -> None:
 
 @org.command("add")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(ORGANISATION_KINDS), required=True)
+@click.option("--kind", type=click.Choice(OrganisationKind.codes()), required=True)
 @click.option("--region", default=None)
 @with_appcontext
 def org_add(name: str, kind: str, region: str | None) -> None:
@@ -113,7 +114,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--org", "org_name", required=True, help="the organisation's name")
-@click.option("--role", "roles", type=click.Choice(ROLES), multiple=True, required=True)
+@click.option("--role", "roles", type=click.Choice(Role.codes()), multiple=True, required=True)
 @click.option("--name", "display_name", default=None)
 @click.option("--email", default=None)
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")

@@ -13,51 +13,52 @@ from registry.db import db
 from registry.feedback.demo import create_demo_reports
 from registry.models import Organisation, User
 from registry.plans.demo import create_demo_plans
+from registry.vocabulary import OrganisationKind, Role
 
 ORGANISATIONS = (
-    ("Politie Meldkamer Noord", "police", "Noord"),
-    ("CIT Noord", "cit", "Noord"),
-    ("Jeugdbescherming Noord", "youth_protection", "Noord"),
-    ("Wijkteam Oost", "social_team", "Noord"),
-    ("Veilig Thuis Noord", "veilig_thuis", "Noord"),
+    ("Politie Meldkamer Noord", OrganisationKind.POLICE, "Noord"),
+    ("CIT Noord", OrganisationKind.CIT, "Noord"),
+    ("Jeugdbescherming Noord", OrganisationKind.YOUTH_PROTECTION, "Noord"),
+    ("Wijkteam Oost", OrganisationKind.SOCIAL_TEAM, "Noord"),
+    ("Veilig Thuis Noord", OrganisationKind.VEILIG_THUIS, "Noord"),
 )
 
 # username, display name, organisation, roles, password (synthetic, demo only)
-ACCOUNTS = (
+ACCOUNTS: tuple[tuple[str, str, str, list[str], str], ...] = (
     (
         "meldkamer",
         "M. Meldkamer (demo)",
         "Politie Meldkamer Noord",
-        ["responder"],
+        [Role.RESPONDER],
         "demo meldkamer nachtdienst 2026",
     ),
-    ("cit", "C. Crisisdienst (demo)", "CIT Noord", ["responder"], "demo crisisdienst avondploeg"),
+    ("cit", "C. Crisisdienst (demo)", "CIT Noord", [Role.RESPONDER], "demo crisisdienst avondploeg"),
     (
         "jeugdbeschermer",
         "J. Beschermer (demo)",
         "Jeugdbescherming Noord",
-        ["registrant"],
+        [Role.REGISTRANT],
         "demo jeugdbescherming veilig plan",
     ),
     (
         "wijkteam",
         "W. Wijkwerker (demo)",
         "Wijkteam Oost",
-        ["registrant"],
+        [Role.REGISTRANT],
         "demo wijkteam ochtend terugkoppeling",
     ),
     (
         "coordinator",
         "C. Coördinator (demo)",
         "Jeugdbescherming Noord",
-        ["coordinator", "registrant"],
+        [Role.COORDINATOR, Role.REGISTRANT],
         "demo coordinator accounts beheer",
     ),
     (
         "privacy",
         "P. Functionaris (demo)",
         "Veilig Thuis Noord",
-        ["auditor"],
+        [Role.AUDITOR],
         "demo privacy logboek controle",
     ),
 )

@@ -12,6 +12,7 @@ from registry.auth import web
 from registry.db import db
 from registry.plans import operations
 from registry.plans.schemas import today
+from registry.vocabulary import Role
 
 bp = Blueprint("home", __name__)
 
@@ -22,11 +23,11 @@ def index() -> Any:
         return redirect(url_for("auth.login"))
     user = web.current()
     expiring = []
-    if user.has_role("registrant"):
+    if user.has_role(Role.REGISTRANT):
         expiring = operations.expiring_soon(db.session, user, today())
         if expiring:
             audit.record(
-                db.session, "plan_list", "success", user=user, role="registrant", object_type="plan",
+                db.session, "plan_list", "success", user=user, role=Role.REGISTRANT, object_type="plan",
                 detail={"plans": [str(shown.plan.id) for shown in expiring], "view": "expiring"},
             )  # fmt: skip
     return render_template("registry/home.html", user=user, expiring=expiring, today=today())

@@ -26,58 +26,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import Base
 from registry.timeutil import utcnow
+from registry.vocabulary import PlanStatus
 
-# Vocabularies of the API contract (DESIGN.md); the UI's Dutch words live in registry/vocabulary.py
-ORGANISATION_KINDS = ("police", "cit", "veilig_thuis", "youth_protection", "social_team", "other")
-ROLES = ("registrant", "responder", "coordinator", "auditor")
-PLAN_STATUSES = ("active", "withdrawn", "expired")
-ADDRESS_ROLES = ("residence", "safe_address", "perpetrator_address", "other")
-PERSON_ROLES = ("victim", "child", "parent", "perpetrator", "other")
-ACTORS = ("police", "cit", "veilig_thuis", "youth_protection", "social_team", "network", "other")
-RISK_SIGNALS = (
-    "weapons",
-    "firearm",
-    "strangulation",
-    "threat_to_kill",
-    "stalking",
-    "substance_abuse",
-    "psychiatric",
-    "honour_related",
-    "prior_violence",
-)
-FAMILY_PROFILES = (
-    "intimate_terror",
-    "family_in_stress",
-    "child_behaviour_parenting_stress",
-    "long_term_care",
-    "complex_divorce",
-)
-QUERY_KINDS = ("address", "address_text", "person", "phone")
-MATCH_QUALITIES = ("exact", "building", "fuzzy")
-REPORT_MODES = ("phone_advice", "joint_assessment", "remote_intervention", "on_site_intervention")
-RESPONDERS = ("police", "cit", "veilig_thuis", "youth_protection", "mental_health", "other")
-VIOLENCE_TYPES = (
-    "partner_violence",
-    "child_abuse",
-    "parent_abuse",
-    "honour_based",
-    "forced_marriage",
-    "elder_abuse",
-    "other_domestic",
-)
-HOUSEHOLD_TYPES = ("minor_children", "adult_children", "no_children")
-CARE_INVOLVEMENTS = ("none", "informed_by_phone", "present")
-MENTAL_HEALTH_SERVICES = ("adult", "youth", "not_needed")
-AGREEMENT_OUTCOMES = ("followed", "not_followed", "not_applicable")
-ACTIONS = (
-    "arrest",
-    "temporary_restraining_order",
-    "children_with_network",
-    "shelter",
-    "vt_report_filed",
-    "forensic_exam",
-    "other",
-)
+# the vocabulary columns hold the codes of registry/vocabulary.py's enums, named beside them
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -108,7 +59,7 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))  # OrganisationKind
     region: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -163,7 +114,7 @@ class UserRole(Base):
     __tablename__ = "user_roles"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)  # Role
 
 
 class LoginThrottle(Base):
@@ -214,7 +165,7 @@ class Plan(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PlanStatus.ACTIVE, index=True)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     # copied from the current version so that expiry and reminders need no join
     valid_until: Mapped[date] = mapped_column(Date, index=True)
@@ -261,8 +212,8 @@ class PlanVersion(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
-    family_profile: Mapped[str | None] = mapped_column(String(64))
-    risk_signals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    family_profile: Mapped[str | None] = mapped_column(String(64))  # FamilyProfile
+    risk_signals: Mapped[list[str]] = mapped_column(JSON, default=list)  # RiskSignal codes
     owner_name: Mapped[str] = mapped_column(String(200))
     owner_phone: Mapped[str] = mapped_column(String(32))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -296,7 +247,7 @@ class Address(Base):
     house_number_suffix: Mapped[str] = mapped_column(String(16), default="")  # '' not NULL
     street: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))  # AddressRole
 
 
 class Person(Base):
@@ -310,7 +261,7 @@ class Person(Base):
     surname_prefix: Mapped[str] = mapped_column(String(30), default="")
     surname: Mapped[str] = mapped_column(String(150))
     birth_date: Mapped[date | None] = mapped_column(Date, index=True)
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))  # PersonRole
     phone: Mapped[str | None] = mapped_column(String(32), index=True)  # normalised: 0612345678
     do_not_inform: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -325,7 +276,7 @@ class Agreement(Base):
     position: Mapped[int] = mapped_column(Integer)
     trigger: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(32))  # Actor
 
 
 class Contact(Base):
@@ -349,9 +300,9 @@ class Lookup(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    role: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))  # Role
     incident_ref: Mapped[str] = mapped_column(String(64))
-    query_kind: Mapped[str] = mapped_column(String(16))
+    query_kind: Mapped[str] = mapped_column(String(16))  # QueryKind
     performed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     match_count: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -368,7 +319,7 @@ class LookupResult(Base):
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
     plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"))
     match_on: Mapped[str] = mapped_column(String(16))
-    quality: Mapped[str] = mapped_column(String(16))
+    quality: Mapped[str] = mapped_column(String(16))  # MatchQuality
     score: Mapped[float] = mapped_column()
 
 
@@ -384,13 +335,13 @@ class Report(Base):
     lookup_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"), index=True)
     incident_ref: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    mode: Mapped[str] = mapped_column(String(32))
-    responders: Mapped[list[str]] = mapped_column(JSON, default=list)
-    violence_type: Mapped[str | None] = mapped_column(String(32))
-    household_type: Mapped[str | None] = mapped_column(String(32))
-    care_involvement: Mapped[str | None] = mapped_column(String(32))
-    mental_health_service: Mapped[str | None] = mapped_column(String(32))
-    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mode: Mapped[str] = mapped_column(String(32))  # ReportMode
+    responders: Mapped[list[str]] = mapped_column(JSON, default=list)  # Responder codes
+    violence_type: Mapped[str | None] = mapped_column(String(32))  # ViolenceType
+    household_type: Mapped[str | None] = mapped_column(String(32))  # HouseholdType
+    care_involvement: Mapped[str | None] = mapped_column(String(32))  # CareInvolvement
+    mental_health_service: Mapped[str | None] = mapped_column(String(32))  # MentalHealthService
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)  # Action codes
     narrative: Mapped[str] = mapped_column(Text, default="")
     feedback_due: Mapped[date] = mapped_column(Date, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -414,7 +365,7 @@ class ReportAgreement(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
     )
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
-    outcome: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))  # AgreementOutcome
     note: Mapped[str] = mapped_column(Text, default="")
 
 

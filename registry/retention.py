@@ -45,6 +45,7 @@ from registry.models import (
     ReportAmendment,
 )
 from registry.signals import mark_plan_changed
+from registry.vocabulary import PlanStatus
 
 #: the title a purged plan carries everywhere it is shown (web pages, API, e-mails)
 PURGED_TITLE = "gegevens verwijderd (bewaartermijn)"
@@ -77,14 +78,14 @@ def due_plans(session: Session, before: datetime) -> list[uuid.UUID]:
     """Expired or withdrawn plans, not purged yet, that ended before `before`."""
     ended = or_(
         and_(
-            Plan.status == "expired",
+            Plan.status == PlanStatus.EXPIRED,
             or_(
                 Plan.expired_at < before,
                 # expired before expiry was time-stamped: the last valid day tells
                 and_(Plan.expired_at.is_(None), Plan.valid_until < before.date()),
             ),
         ),
-        and_(Plan.status == "withdrawn", Plan.withdrawn_at < before),
+        and_(Plan.status == PlanStatus.WITHDRAWN, Plan.withdrawn_at < before),
     )
     # locked first, as an edit locks the plan row before the write lock: a renewal that races
     # the purge waits for it, then finds the plan purged (a version conflict), never a deadlock

@@ -24,9 +24,7 @@ from sqlalchemy import CompoundSelect, exists, select, union_all
 from sqlalchemy.sql import ColumnElement
 
 from registry.models import Plan, PlanShare, PlanVersion
-
-ACTIVE = "active"
-
+from registry.vocabulary import PlanStatus
 
 # --- the current version ------------------------------------------------------------------------
 
@@ -42,19 +40,19 @@ def is_current_version(plan: Any = Plan, version: Any = PlanVersion) -> ColumnEl
 
 def indexed_for_responders(plan: Any = Plan) -> ColumnElement[bool]:
     """Which plans the search index holds (joined to their current version)."""
-    return plan.status == ACTIVE
+    return plan.status == PlanStatus.ACTIVE
 
 
 def shown_to_responders(today: Any, plan: Any = Plan, version: Any = PlanVersion) -> ColumnElement[bool]:
     """Which plans a responder is shown on `today` (a date, or a bindparam of one), for a query
     that joined each plan to its current version (is_current_version)."""
-    return (plan.status == ACTIVE) & (version.valid_from <= today) & (plan.valid_until >= today)
+    return (plan.status == PlanStatus.ACTIVE) & (version.valid_from <= today) & (plan.valid_until >= today)
 
 
 def is_shown_to_responders(plan: Plan, version: PlanVersion, today: date) -> bool:
     """shown_to_responders for one loaded plan and the version a responder would see."""
     return (
-        plan.status == ACTIVE
+        plan.status == PlanStatus.ACTIVE
         and version.version == plan.current_version
         and version.valid_from <= today <= plan.valid_until
     )

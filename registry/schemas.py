@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 from registry import normalise
+from registry.vocabulary import Vocabulary
 
 _MESSAGES: dict[type, dict[str, str]] = {
     fields.Field: {
@@ -77,11 +78,14 @@ class Text(fields.String):
 
 
 class Choice(fields.String):
-    """One value of a fixed vocabulary."""
+    """One code of a vocabulary (registry/vocabulary.py): `Choice(RiskSignal)`.
 
-    def __init__(self, choices: tuple[str, ...], **kwargs: Any) -> None:
+    A tuple is for a fixed value that is no vocabulary of the contract (a header's "true")."""
+
+    def __init__(self, choices: type[Vocabulary] | tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.choices = choices
+        self.vocabulary = choices if isinstance(choices, type) else None
+        self.choices = choices.codes() if isinstance(choices, type) else choices
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -1,134 +1,200 @@
-"""The users' own Dutch words for the contract's codes (shared/UI-NL.md)."""
+"""The contract's vocabularies (DESIGN.md), each code beside the users' own Dutch word (shared/UI-NL.md).
+
+One `Vocabulary` enum per vocabulary: a member is its code (a `str`, so the API, the database and
+comparisons see exactly the code) and carries its Dutch `label`, which is what the pages show.
+"""
 
 from __future__ import annotations
 
-ROLE_LABELS = {
-    "registrant": "Regiehouder (handelingskaders invoeren)",
-    "responder": "Meldkamer / CIT (raadplegen en inzet registreren)",
-    "coordinator": "Coördinator (accounts en monitoring)",
-    "auditor": "Privacyfunctionaris (logboek)",
-}
+from enum import StrEnum
+from typing import Self
 
-ORGANISATION_KIND_LABELS = {
-    "police": "Politie",
-    "cit": "CIT/crisisdienst",
-    "veilig_thuis": "Veilig Thuis",
-    "youth_protection": "Jeugdbescherming",
-    "social_team": "Wijkteam",
-    "other": "Overig",
-}
 
-ADDRESS_ROLE_LABELS = {
-    "residence": "Woonadres",
-    "safe_address": "Opvangadres (veilig adres)",
-    "perpetrator_address": "Adres pleger",
-    "other": "Overig adres",
-}
+class Vocabulary(StrEnum):
+    """A code vocabulary; members are declared `CODE = "code", "Dutch label"`."""
 
-PERSON_ROLE_LABELS = {
-    "victim": "Slachtoffer",
-    "child": "Kind",
-    "parent": "Ouder/verzorger",
-    "perpetrator": "Pleger",
-    "other": "Overig",
-}
+    _value_: str
+    label: str
 
-RISK_SIGNAL_LABELS = {
-    "weapons": "Wapenbezit",
-    "firearm": "Vuurwapen",
-    "strangulation": "Wurging",
-    "threat_to_kill": "Doodsbedreiging",
-    "stalking": "Stalking",
-    "substance_abuse": "Middelengebruik",
-    "psychiatric": "Psychiatrische problematiek",
-    "honour_related": "Eergerelateerd",
-    "prior_violence": "Eerder geweld",
-}
+    def __new__(cls, code: str, label: str) -> Self:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.label = label
+        return member
 
-FAMILY_PROFILE_LABELS = {
-    "intimate_terror": "Intiem terreur",
-    "family_in_stress": "Gezin in de stress",
-    "child_behaviour_parenting_stress": "Kindgedrag en opvoedstress",
-    "long_term_care": "Langdurige zorg",
-    "complex_divorce": "Complexe scheiding",
-}
+    @classmethod
+    def codes(cls) -> tuple[str, ...]:
+        """The codes as plain strings, in their declared order (the API's enum, the CLI's choices)."""
+        return tuple(member.value for member in cls)
 
-ACTOR_LABELS = {
-    "police": "Politie",
-    "cit": "CIT/crisisdienst",
-    "veilig_thuis": "Veilig Thuis",
-    "youth_protection": "Jeugdbescherming",
-    "social_team": "Wijkteam",
-    "network": "Netwerk (familie, buren)",
-    "other": "Overig",
-}
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """Code -> Dutch label, in the declared order."""
+        return {member.value: member.label for member in cls}
 
-PLAN_STATUS_LABELS = {"active": "Actief", "withdrawn": "Ingetrokken", "expired": "Verlopen"}
+    @classmethod
+    def label_of(cls, code: str) -> str:
+        """The Dutch label of a code; a code the vocabulary does not know is shown as it is."""
+        for member in cls:
+            if member.value == code:
+                return member.label
+        return code
+
+
+class OrganisationKind(Vocabulary):
+    POLICE = "police", "Politie"
+    CIT = "cit", "CIT/crisisdienst"
+    VEILIG_THUIS = "veilig_thuis", "Veilig Thuis"
+    YOUTH_PROTECTION = "youth_protection", "Jeugdbescherming"
+    SOCIAL_TEAM = "social_team", "Wijkteam"
+    OTHER = "other", "Overig"
+
+
+class Role(Vocabulary):
+    REGISTRANT = "registrant", "Regiehouder (handelingskaders invoeren)"
+    RESPONDER = "responder", "Meldkamer / CIT (raadplegen en inzet registreren)"
+    COORDINATOR = "coordinator", "Coördinator (accounts en monitoring)"
+    AUDITOR = "auditor", "Privacyfunctionaris (logboek)"
+
+
+class PlanStatus(Vocabulary):
+    ACTIVE = "active", "Actief"
+    WITHDRAWN = "withdrawn", "Ingetrokken"
+    EXPIRED = "expired", "Verlopen"
+
+
+class AddressRole(Vocabulary):
+    RESIDENCE = "residence", "Woonadres"
+    SAFE_ADDRESS = "safe_address", "Opvangadres (veilig adres)"
+    PERPETRATOR_ADDRESS = "perpetrator_address", "Adres pleger"
+    OTHER = "other", "Overig adres"
+
+
+class PersonRole(Vocabulary):
+    VICTIM = "victim", "Slachtoffer"
+    CHILD = "child", "Kind"
+    PARENT = "parent", "Ouder/verzorger"
+    PERPETRATOR = "perpetrator", "Pleger"
+    OTHER = "other", "Overig"
+
+
+class Actor(Vocabulary):
+    """Who carries out an agreement of a plan."""
+
+    POLICE = "police", "Politie"
+    CIT = "cit", "CIT/crisisdienst"
+    VEILIG_THUIS = "veilig_thuis", "Veilig Thuis"
+    YOUTH_PROTECTION = "youth_protection", "Jeugdbescherming"
+    SOCIAL_TEAM = "social_team", "Wijkteam"
+    NETWORK = "network", "Netwerk (familie, buren)"
+    OTHER = "other", "Overig"
+
+
+class RiskSignal(Vocabulary):
+    WEAPONS = "weapons", "Wapenbezit"
+    FIREARM = "firearm", "Vuurwapen"
+    STRANGULATION = "strangulation", "Wurging"
+    THREAT_TO_KILL = "threat_to_kill", "Doodsbedreiging"
+    STALKING = "stalking", "Stalking"
+    SUBSTANCE_ABUSE = "substance_abuse", "Middelengebruik"
+    PSYCHIATRIC = "psychiatric", "Psychiatrische problematiek"
+    HONOUR_RELATED = "honour_related", "Eergerelateerd"
+    PRIOR_VIOLENCE = "prior_violence", "Eerder geweld"
+
+
+class FamilyProfile(Vocabulary):
+    INTIMATE_TERROR = "intimate_terror", "Intiem terreur"
+    FAMILY_IN_STRESS = "family_in_stress", "Gezin in de stress"
+    CHILD_BEHAVIOUR_PARENTING_STRESS = "child_behaviour_parenting_stress", "Kindgedrag en opvoedstress"
+    LONG_TERM_CARE = "long_term_care", "Langdurige zorg"
+    COMPLEX_DIVORCE = "complex_divorce", "Complexe scheiding"
+
+
+class QueryKind(Vocabulary):
+    """What a lookup searched on; the label completes "… gevonden op <label>"."""
+
+    ADDRESS = "address", "postcode en huisnummer"
+    ADDRESS_TEXT = "address_text", "adres"
+    PERSON = "person", "persoon"
+    PHONE = "phone", "telefoonnummer"
+
+
+class MatchQuality(Vocabulary):
+    EXACT = "exact", "Exacte match"
+    BUILDING = "building", "Zelfde huisnummer, andere toevoeging"
+    FUZZY = "fuzzy", "Lijkt op de zoekvraag"  # the page adds the score: (87%)
+
+
+class ReportMode(Vocabulary):
+    PHONE_ADVICE = "phone_advice", "Telefonisch advies"
+    JOINT_ASSESSMENT = "joint_assessment", "Gezamenlijke beoordeling"
+    REMOTE_INTERVENTION = "remote_intervention", "Interventie op afstand"
+    ON_SITE_INTERVENTION = "on_site_intervention", "Interventie ter plaatse"
+
+
+class Responder(Vocabulary):
+    """Who went out on an incident (a report's responders)."""
+
+    POLICE = "police", "Politie"
+    CIT = "cit", "CIT"
+    VEILIG_THUIS = "veilig_thuis", "Veilig Thuis"
+    YOUTH_PROTECTION = "youth_protection", "Jeugdbescherming (SEZ)"
+    MENTAL_HEALTH = "mental_health", "GGZ"
+    OTHER = "other", "Overig"
+
+
+class ViolenceType(Vocabulary):
+    PARTNER_VIOLENCE = "partner_violence", "(Ex-)partnergeweld/conflictscheiding"
+    CHILD_ABUSE = "child_abuse", "Kindermishandeling/ontwikkelingsbedreiging"
+    PARENT_ABUSE = "parent_abuse", "Oudermishandeling (kind naar ouder)"
+    HONOUR_BASED = "honour_based", "Eergerelateerd geweld"
+    FORCED_MARRIAGE = "forced_marriage", "Huwelijksdwang"
+    ELDER_ABUSE = "elder_abuse", "Ouderenmishandeling (65+)"
+    OTHER_DOMESTIC = "other_domestic", "Overig huiselijk geweld"
+
+
+class HouseholdType(Vocabulary):
+    MINOR_CHILDREN = "minor_children", "Gezin met minderjarige kinderen"
+    ADULT_CHILDREN = "adult_children", "Gezin met meerderjarige kinderen"
+    NO_CHILDREN = "no_children", "Huishouden zonder kinderen"
+
+
+class CareInvolvement(Vocabulary):
+    NONE = "none", "Geen betrokken hulpverlening"
+    INFORMED_BY_PHONE = "informed_by_phone", "Telefonisch geïnformeerd"
+    PRESENT = "present", "Aanwezig tijdens/na interventie"
+
+
+class MentalHealthService(Vocabulary):
+    ADULT = "adult", "Inzet GGZ volwassenen"
+    YOUTH = "youth", "Inzet GGZ jeugd"
+    NOT_NEEDED = "not_needed", "Geen inzet GGZ nodig"
+
+
+class AgreementOutcome(Vocabulary):
+    FOLLOWED = "followed", "Uitgevoerd"
+    NOT_FOLLOWED = "not_followed", "Niet uitgevoerd"
+    NOT_APPLICABLE = "not_applicable", "Niet van toepassing"
+
+
+class Action(Vocabulary):
+    """What was done during an incident (a report's actions)."""
+
+    ARREST = "arrest", "Aanhouding"
+    TEMPORARY_RESTRAINING_ORDER = "temporary_restraining_order", "Tijdelijk huisverbod"
+    CHILDREN_WITH_NETWORK = "children_with_network", "Kinderen bij netwerk"
+    SHELTER = "shelter", "Opvang"
+    VT_REPORT_FILED = "vt_report_filed", "VT-melding gedaan"
+    FORENSIC_EXAM = "forensic_exam", "Forensisch onderzoek"
+    OTHER = "other", "Overig"
+
+
+# not code vocabularies: words the pages use
 
 MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",
     "juli", "augustus", "september", "oktober", "november", "december",
 )  # fmt: skip
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-
-REPORT_MODE_LABELS = {
-    "phone_advice": "Telefonisch advies",
-    "joint_assessment": "Gezamenlijke beoordeling",
-    "remote_intervention": "Interventie op afstand",
-    "on_site_intervention": "Interventie ter plaatse",
-}
-
-RESPONDER_LABELS = {
-    "police": "Politie",
-    "cit": "CIT",
-    "veilig_thuis": "Veilig Thuis",
-    "youth_protection": "Jeugdbescherming (SEZ)",
-    "mental_health": "GGZ",
-    "other": "Overig",
-}
-
-OUTCOME_LABELS = {
-    "followed": "Uitgevoerd",
-    "not_followed": "Niet uitgevoerd",
-    "not_applicable": "Niet van toepassing",
-}
-
-ACTION_LABELS = {
-    "arrest": "Aanhouding",
-    "temporary_restraining_order": "Tijdelijk huisverbod",
-    "children_with_network": "Kinderen bij netwerk",
-    "shelter": "Opvang",
-    "vt_report_filed": "VT-melding gedaan",
-    "forensic_exam": "Forensisch onderzoek",
-    "other": "Overig",
-}
-
-VIOLENCE_TYPE_LABELS = {
-    "partner_violence": "(Ex-)partnergeweld/conflictscheiding",
-    "child_abuse": "Kindermishandeling/ontwikkelingsbedreiging",
-    "parent_abuse": "Oudermishandeling (kind naar ouder)",
-    "honour_based": "Eergerelateerd geweld",
-    "forced_marriage": "Huwelijksdwang",
-    "elder_abuse": "Ouderenmishandeling (65+)",
-    "other_domestic": "Overig huiselijk geweld",
-}
-
-HOUSEHOLD_TYPE_LABELS = {
-    "minor_children": "Gezin met minderjarige kinderen",
-    "adult_children": "Gezin met meerderjarige kinderen",
-    "no_children": "Huishouden zonder kinderen",
-}
-
-CARE_INVOLVEMENT_LABELS = {
-    "none": "Geen betrokken hulpverlening",
-    "informed_by_phone": "Telefonisch geïnformeerd",
-    "present": "Aanwezig tijdens/na interventie",
-}
-
-MENTAL_HEALTH_SERVICE_LABELS = {
-    "adult": "Inzet GGZ volwassenen",
-    "youth": "Inzet GGZ jeugd",
-    "not_needed": "Geen inzet GGZ nodig",
-}
 
 UNREGISTERED = "Niet geregistreerd"

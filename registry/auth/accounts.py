@@ -17,8 +17,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from registry import audit
 from registry.auth import passwords, two_factor
 from registry.db import Base, keep
-from registry.models import ROLES, ApiToken, LoginThrottle, Organisation, User, UserRole, WebSession
+from registry.models import ApiToken, LoginThrottle, Organisation, User, UserRole, WebSession
 from registry.timeutil import aware, utcnow
+from registry.vocabulary import Role
 
 # consecutive failures before a temporary lock, and before a lock only a coordinator lifts
 SOFT_LOCK_AFTER = 10
@@ -67,7 +68,7 @@ def create_user(
     display_name: str | None = None,
     email: str | None = None,
 ) -> User:
-    unknown = set(roles) - set(ROLES)
+    unknown = set(roles) - set(Role.codes())
     if unknown or not roles:
         raise ValueError(f"unknown role(s): {sorted(unknown)}")
     user = User(

@@ -13,9 +13,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import models, rules
+from registry import rules
 from registry.feedback import operations
 from registry.models import FeedbackAcknowledgement, Lookup, LookupResult, Plan, PlanVersion, User
+from registry.vocabulary import (
+    Action,
+    AgreementOutcome,
+    CareInvolvement,
+    HouseholdType,
+    MatchQuality,
+    MentalHealthService,
+    QueryKind,
+    ReportMode,
+    Responder,
+    Role,
+    ViolenceType,
+)
 
 _HOURS = [0, 1, 2, 3, 7, 10, 13, 15, 17, 18, 19, 20, 21, 22, 23, 23, 22, 21, 20, 19, 2, 1]
 _NARRATIVES = [
@@ -42,9 +55,9 @@ def create_demo_reports(
             id=uuid.uuid4(),
             user_id=user.id,
             organisation_id=user.organisation_id,
-            role="responder",
+            role=Role.RESPONDER,
             incident_ref=f"DEMO-{index:04d}",
-            query_kind=rng.choice(models.QUERY_KINDS),
+            query_kind=rng.choice(QueryKind.codes()),
             performed_at=occurred + timedelta(minutes=2),
             match_count=1,
             results=[
@@ -52,7 +65,7 @@ def create_demo_reports(
                     plan_id=plan.id,
                     plan_version_id=version.id,
                     match_on="address",
-                    quality="exact",
+                    quality=MatchQuality.EXACT,
                     score=1.0,
                 )
             ],
@@ -66,25 +79,29 @@ def create_demo_reports(
             "lookup_id": lookup.id,
             "incident_ref": lookup.incident_ref,
             "occurred_at": occurred,
-            "mode": rng.choice(models.REPORT_MODES),
+            "mode": rng.choice(ReportMode.codes()),
             "responders": sorted(
-                rng.sample(["police", "cit", "youth_protection", "veilig_thuis"], rng.randint(1, 2))
+                rng.sample(
+                    [Responder.POLICE, Responder.CIT, Responder.YOUTH_PROTECTION, Responder.VEILIG_THUIS],
+                    rng.randint(1, 2),
+                )
             ),
-            "violence_type": rng.choice([*models.VIOLENCE_TYPES[:3], None]),
-            "household_type": rng.choice([*models.HOUSEHOLD_TYPES, None]),
-            "care_involvement": rng.choice([*models.CARE_INVOLVEMENTS, None]),
-            "mental_health_service": rng.choice([*models.MENTAL_HEALTH_SERVICES, None]),
+            "violence_type": rng.choice([*ViolenceType.codes()[:3], None]),
+            "household_type": rng.choice([*HouseholdType.codes(), None]),
+            "care_involvement": rng.choice([*CareInvolvement.codes(), None]),
+            "mental_health_service": rng.choice([*MentalHealthService.codes(), None]),
             "agreements": [
                 {
                     "agreement_id": a.id,
                     "outcome": rng.choice(
-                        ["followed", "followed", "followed", "not_followed", "not_applicable"]
+                        3 * [AgreementOutcome.FOLLOWED]
+                        + [AgreementOutcome.NOT_FOLLOWED, AgreementOutcome.NOT_APPLICABLE]
                     ),
                     "note": "",
                 }
                 for a in version.agreements
             ],
-            "actions": rng.sample(list(models.ACTIONS[:5]), rng.randint(0, 2)),
+            "actions": rng.sample(list(Action.codes()[:5]), rng.randint(0, 2)),
             "narrative": rng.choice(_NARRATIVES),
         }
         report, _replayed = operations.create_report(

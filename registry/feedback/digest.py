@@ -17,6 +17,7 @@ from registry import mail
 from registry.feedback import operations
 from registry.models import Organisation, User, UserRole
 from registry.timeutil import nl_date
+from registry.vocabulary import Role
 
 
 @dataclass
@@ -48,9 +49,11 @@ def build(session: Session, on: date) -> list[Digest]:
         overdue = sum(1 for item in items if item.feedback_due < on)
         if not due and not overdue:
             continue
-        recipients = _emails(session, organisation.id, "registrant")
+        recipients = _emails(session, organisation.id, Role.REGISTRANT)
         if overdue:
-            recipients += [e for e in _emails(session, organisation.id, "coordinator") if e not in recipients]
+            recipients += [
+                e for e in _emails(session, organisation.id, Role.COORDINATOR) if e not in recipients
+            ]
         digests.append(Digest(organisation.name, recipients, due, overdue))
     return digests
 

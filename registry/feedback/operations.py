@@ -32,9 +32,10 @@ from registry.models import (
     User,
 )
 from registry.timeutil import aware, local_today, utcnow
+from registry.vocabulary import Role
 
-RESPONDER = "responder"
-REGISTRANT = "registrant"
+RESPONDER = Role.RESPONDER
+REGISTRANT = Role.REGISTRANT
 LOOKUP_GRACE = timedelta(hours=12)
 
 

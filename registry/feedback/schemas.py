@@ -7,16 +7,25 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from registry import models
 from registry.schemas import Choice, DutchSchema, Phone, Text
 from registry.timeutil import utcnow
+from registry.vocabulary import (
+    Action,
+    AgreementOutcome,
+    CareInvolvement,
+    HouseholdType,
+    MentalHealthService,
+    ReportMode,
+    Responder,
+    ViolenceType,
+)
 
 MAX_AGE_DAYS = 60
 
 
 class AgreementOutcomeArgs(DutchSchema):
     agreement_id = fields.Integer(required=True, strict=True)
-    outcome = Choice(models.AGREEMENT_OUTCOMES, required=True)
+    outcome = Choice(AgreementOutcome, required=True)
     note = Text(load_default="", max_length=2000)
 
 
@@ -30,20 +39,20 @@ class ReportArgs(DutchSchema):
     lookup_id = fields.UUID(load_default=None, allow_none=True)
     incident_ref = Text(required=True, min_length=1, max_length=64)
     occurred_at = fields.AwareDateTime(required=True, format="iso")
-    mode = Choice(models.REPORT_MODES, required=True)
+    mode = Choice(ReportMode, required=True)
     responders = fields.List(
-        Choice(models.RESPONDERS),
+        Choice(Responder),
         required=True,
         validate=[validate.Length(min=1, error="Kies minstens één organisatie die erop af ging."), _unique],
     )
-    violence_type = Choice(models.VIOLENCE_TYPES, load_default=None, allow_none=True)
-    household_type = Choice(models.HOUSEHOLD_TYPES, load_default=None, allow_none=True)
-    care_involvement = Choice(models.CARE_INVOLVEMENTS, load_default=None, allow_none=True)
-    mental_health_service = Choice(models.MENTAL_HEALTH_SERVICES, load_default=None, allow_none=True)
+    violence_type = Choice(ViolenceType, load_default=None, allow_none=True)
+    household_type = Choice(HouseholdType, load_default=None, allow_none=True)
+    care_involvement = Choice(CareInvolvement, load_default=None, allow_none=True)
+    mental_health_service = Choice(MentalHealthService, load_default=None, allow_none=True)
     agreements = fields.List(
         fields.Nested(AgreementOutcomeArgs), load_default=list, validate=validate.Length(max=30)
     )
-    actions = fields.List(Choice(models.ACTIONS), load_default=list, validate=_unique)
+    actions = fields.List(Choice(Action), load_default=list, validate=_unique)
     narrative = Text(load_default="", max_length=10000)
 
     @validates_schema(skip_on_field_errors=False)

@@ -13,6 +13,7 @@ from registry.auth import web
 from registry.db import db
 from registry.feedback import operations
 from registry.feedback.schemas import AcknowledgeArgs
+from registry.vocabulary import Role
 
 bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
 
@@ -50,7 +51,7 @@ def acknowledge(item_id: str) -> Any:
 
 
 @bp.get("/te-laat")
-@web.role_required("coordinator")
+@web.role_required(Role.COORDINATOR)
 def overdue() -> Any:
     """The coordinator's view: every item of the organisation past its due day."""
     user = web.current()
@@ -58,7 +59,7 @@ def overdue() -> Any:
     titles = operations.plan_titles(db.session, [item.plan_id for item in items])
     rows = [{"item": item, "title": titles[item.plan_id]} for item in items]
     audit.record(
-        db.session, "feedback_overdue_list", "success", user=user, role="coordinator", object_type="feedback",
-        detail=operations.audit_detail(items),
+        db.session, "feedback_overdue_list", "success", user=user, role=Role.COORDINATOR,
+        object_type="feedback", detail=operations.audit_detail(items),
     )  # fmt: skip
     return render_template("registry/feedback/overdue.html", rows=rows)

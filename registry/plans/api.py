@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from registry import audit
 from registry.api import ApiError, api_user, parse, require_token
 from registry.db import db
-from registry.models import PLAN_STATUSES, Plan
+from registry.models import Plan
 from registry.openapi import describe
 from registry.plans import operations
 from registry.plans.schemas import (
@@ -24,6 +24,7 @@ from registry.plans.schemas import (
     WrittenPlanSchema,
 )
 from registry.schemas import Choice
+from registry.vocabulary import PlanStatus
 
 bp = Blueprint("plans_api", __name__, url_prefix="/api/v1/plans")
 
@@ -74,12 +75,12 @@ def create() -> tuple[dict[str, Any], int]:
 @describe(
     "The plans of the user's organisation and those shared with it",
     response=PlanListSchema,
-    query={"status": Choice(PLAN_STATUSES)},
+    query={"status": Choice(PlanStatus)},
 )
 @require_token(operations.ROLE)
 def index() -> dict[str, Any]:
     status = request.args.get("status")
-    if status is not None and status not in ("active", "withdrawn", "expired"):
+    if status is not None and status not in PlanStatus.codes():
         raise ApiError(
             400,
             "invalid_input",

@@ -14,6 +14,7 @@ from registry.db import db
 from registry.models import User, UserRole
 from registry.plans import operations
 from registry.timeutil import local_today
+from registry.vocabulary import Role
 
 
 @click.group("plans")
@@ -56,7 +57,7 @@ def _mail_reminders(reminders: list[operations.Reminder]) -> int:
                 .join(UserRole)
                 .where(
                     User.organisation_id == organisation_id,
-                    UserRole.role == "registrant",
+                    UserRole.role == Role.REGISTRANT,
                     User.is_active,
                 )
             )

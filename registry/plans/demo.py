@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from registry.models import User
 from registry.plans import operations
 from registry.plans.schemas import PlanArgs, today
+from registry.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
 
 _SURNAMES = [
     ("", "Jansen"),
@@ -54,20 +55,20 @@ _AGREEMENTS = [
     (
         "Melding van geluidsoverlast op dit adres",
         "Direct uitrukken met prioriteit 1; mogelijk huiselijk geweld.",
-        "police",
+        Actor.POLICE,
     ),
     (
         "Vermoeden van huiselijk geweld",
         "Aanhouden en het protocol tijdelijk huisverbod starten.",
-        "police",
+        Actor.POLICE,
     ),
     (
         "De kinderen kunnen niet thuis blijven",
         "Kinderen onderbrengen bij de tante (zie contactpersonen).",
-        "network",
+        Actor.NETWORK,
     ),
-    ("Na elke inzet", "Bel de piketdienst van Jeugdbescherming.", "youth_protection"),
-    ("Altijd", "Maak een melding bij Veilig Thuis.", "veilig_thuis"),
+    ("Na elke inzet", "Bel de piketdienst van Jeugdbescherming.", Actor.YOUTH_PROTECTION),
+    ("Altijd", "Maak een melding bij Veilig Thuis.", Actor.VEILIG_THUIS),
 ]
 
 
@@ -87,7 +88,7 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "surname_prefix": prefix,
                 "surname": surname,
                 "birth_date": (today() - timedelta(days=rng.randint(25 * 365, 45 * 365))).isoformat(),
-                "role": "victim",
+                "role": PersonRole.VICTIM,
                 "phone": _phone(rng),
             },
             {
@@ -95,7 +96,7 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "surname_prefix": prefix,
                 "surname": surname,
                 "birth_date": (today() - timedelta(days=rng.randint(25 * 365, 50 * 365))).isoformat(),
-                "role": "perpetrator",
+                "role": PersonRole.PERPETRATOR,
                 "phone": _phone(rng),
                 "do_not_inform": True,
             },
@@ -105,7 +106,7 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "surname_prefix": prefix,
                 "surname": surname,
                 "birth_date": (today() - timedelta(days=rng.randint(365, 17 * 365))).isoformat(),
-                "role": "child",
+                "role": PersonRole.CHILD,
             }
             for _ in range(children)
         ]
@@ -116,7 +117,7 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "house_number_suffix": rng.choice(["", "", "", "a", "b", "2"]),
                 "street": rng.choice(_STREETS),
                 "city": rng.choice(_CITIES),
-                "role": "residence",
+                "role": AddressRole.RESIDENCE,
             },
         ]
         body = {
@@ -126,9 +127,17 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "moeder wil met de kinderen veilig blijven."
             ),
             "valid_until": (today() + timedelta(days=rng.randint(5, 170))).isoformat(),
-            "family_profile": rng.choice(["intimate_terror", "family_in_stress", "complex_divorce"]),
+            "family_profile": rng.choice(
+                [FamilyProfile.INTIMATE_TERROR, FamilyProfile.FAMILY_IN_STRESS, FamilyProfile.COMPLEX_DIVORCE]
+            ),
             "risk_signals": rng.sample(
-                ["weapons", "threat_to_kill", "strangulation", "prior_violence", "substance_abuse"],
+                [
+                    RiskSignal.WEAPONS,
+                    RiskSignal.THREAT_TO_KILL,
+                    RiskSignal.STRANGULATION,
+                    RiskSignal.PRIOR_VIOLENCE,
+                    RiskSignal.SUBSTANCE_ABUSE,
+                ],
                 2,
             ),
             "owner": {"name": registrant.display_name, "phone": _phone(rng, mobile=False)},

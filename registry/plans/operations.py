@@ -25,8 +25,9 @@ from registry.models import (
 )
 from registry.signals import mark_plan_changed
 from registry.timeutil import utcnow
+from registry.vocabulary import PlanStatus, Role
 
-ROLE = "registrant"
+ROLE = Role.REGISTRANT
 REMINDER_DAYS = (14, 3)
 
 
@@ -142,7 +143,7 @@ def create_plan(session: Session, user: User, args: dict[str, Any]) -> PlanView:
     plan = Plan(
         id=uuid.uuid4(),
         owner_organisation_id=user.organisation_id,
-        status="active",
+        status=PlanStatus.ACTIVE,
         current_version=1,
         valid_until=args["valid_until"],
     )
@@ -167,7 +168,7 @@ def create_plan(session: Session, user: User, args: dict[str, Any]) -> PlanView:
 
 def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], expected: int) -> PlanView:
     """A new immutable version, only if nobody saved one since `expected`."""
-    if plan.status == "withdrawn" or plan.purged_at is not None:
+    if plan.status == PlanStatus.WITHDRAWN or plan.purged_at is not None:
         raise NotEditable
     # compare-and-set in the database: of two editors racing from the same version, one wins
     result = session.execute(
@@ -175,13 +176,13 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
         .where(
             Plan.id == plan.id,
             Plan.current_version == expected,
-            Plan.status != "withdrawn",
+            Plan.status != PlanStatus.WITHDRAWN,
             Plan.purged_at.is_(None),
         )
         .values(
             current_version=expected + 1,
             valid_until=args["valid_until"],
-            status="active",
+            status=PlanStatus.ACTIVE,
             expired_at=None,
             reminded_14_at=None,
             reminded_3_at=None,
@@ -220,8 +221,8 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
 
 def withdraw_plan(session: Session, user: User, plan: Plan, reason: str) -> PlanView:
     # a purged plan keeps no new text either: it is final as it is
-    if plan.status != "withdrawn" and plan.purged_at is None:
-        plan.status = "withdrawn"
+    if plan.status != PlanStatus.WITHDRAWN and plan.purged_at is None:
+        plan.status = PlanStatus.WITHDRAWN
         plan.withdrawn_at = utcnow()
         plan.withdrawn_reason = reason
         plan.updated_at = utcnow()
@@ -333,9 +334,11 @@ class Reminder:
 
 def expire_plans(session: Session, today: date) -> list[Plan]:
     """Plans whose last valid day lies before today become expired."""
-    expired = list(session.scalars(select(Plan).where(Plan.status == "active", Plan.valid_until < today)))
+    expired = list(
+        session.scalars(select(Plan).where(Plan.status == PlanStatus.ACTIVE, Plan.valid_until < today))
+    )
     for plan in expired:
-        plan.status = "expired"
+        plan.status = PlanStatus.EXPIRED
         plan.expired_at = utcnow()
         mark_plan_changed(session, plan.id)
         audit.record(
@@ -357,7 +360,7 @@ def due_reminders(session: Session, today: date) -> list[Reminder]:
         column = Plan.reminded_14_at if days == 14 else Plan.reminded_3_at
         plans = session.scalars(
             select(Plan).where(
-                Plan.status == "active",
+                Plan.status == PlanStatus.ACTIVE,
                 Plan.valid_until <= today + timedelta(days=days),
                 Plan.valid_until >= today,
                 column.is_(None),
@@ -375,7 +378,7 @@ def due_reminders(session: Session, today: date) -> list[Reminder]:
 def expiring_soon(session: Session, user: User, today: date, days: int = 14) -> list[PlanView]:
     """For the home page: the user's active plans that end within `days`."""
     plans = session.scalars(
-        visible_plans(user, "active").where(Plan.valid_until <= today + timedelta(days=days))
+        visible_plans(user, PlanStatus.ACTIVE).where(Plan.valid_until <= today + timedelta(days=days))
     )
     return [view(session, plan) for plan in plans]
 

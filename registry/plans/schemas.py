@@ -9,10 +9,10 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from registry import models
 from registry.normalise import house_number_suffix
 from registry.schemas import Choice, DutchSchema, Phone, Postcode, Text, refuse_unstorable
 from registry.timeutil import local_today
+from registry.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
 
 MAX_ROWS = {"addresses": 10, "persons": 20, "agreements": 30, "contacts": 20}
 VALID_MONTHS = 6
@@ -61,7 +61,7 @@ class AddressArgs(_Row):
     house_number_suffix = Suffix(load_default="", allow_none=True)
     street = Text(required=True, min_length=1, max_length=200)
     city = Text(required=True, min_length=1, max_length=100)
-    role = Choice(models.ADDRESS_ROLES, required=True)
+    role = Choice(AddressRole, required=True)
 
     @post_load
     def _no_suffix_is_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
@@ -74,7 +74,7 @@ class PersonArgs(_Row):
     surname_prefix = Text(load_default="", max_length=30)
     surname = Text(required=True, min_length=1, max_length=150)
     birth_date = fields.Date(load_default=None, allow_none=True)
-    role = Choice(models.PERSON_ROLES, required=True)
+    role = Choice(PersonRole, required=True)
     phone = Phone(load_default=None, allow_none=True)
     do_not_inform = fields.Boolean(load_default=False)
 
@@ -91,7 +91,7 @@ class PersonArgs(_Row):
 class AgreementArgs(_Row):
     trigger = Text(required=True, min_length=1, max_length=1000)
     action = Text(required=True, min_length=1, max_length=2000)
-    actor = Choice(models.ACTORS, required=True)
+    actor = Choice(Actor, required=True)
 
 
 class ContactArgs(_Row):
@@ -119,8 +119,8 @@ class PlanArgs(_Row):
     summary = Text(load_default="", max_length=4000)
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_until = fields.Date(required=True)
-    family_profile = Choice(models.FAMILY_PROFILES, load_default=None, allow_none=True)
-    risk_signals = fields.List(Choice(models.RISK_SIGNALS), load_default=list)
+    family_profile = Choice(FamilyProfile, load_default=None, allow_none=True)
+    risk_signals = fields.List(Choice(RiskSignal), load_default=list)
     owner = fields.Nested(OwnerArgs, required=True)
     addresses = _rows(AddressArgs, "addresses")
     persons = _rows(PersonArgs, "persons")

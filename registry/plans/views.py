@@ -14,13 +14,14 @@ from registry.db import db
 from registry.models import Organisation, Plan
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
+from registry.vocabulary import PlanStatus
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
 STATUS_TABS = (
-    ("active", "Actief"),
-    ("expired", "Verlopen"),
-    ("withdrawn", "Ingetrokken"),
+    (PlanStatus.ACTIVE, PlanStatus.ACTIVE.label),
+    (PlanStatus.EXPIRED, PlanStatus.EXPIRED.label),
+    (PlanStatus.WITHDRAWN, PlanStatus.WITHDRAWN.label),
     ("", "Alle"),
 )
 
@@ -42,9 +43,9 @@ def _plan_or_404(plan_id: str, action: str) -> Plan:
 @web.role_required(operations.ROLE)
 def index() -> Any:
     user = web.current()
-    status = request.args.get("status", "active")
+    status = request.args.get("status", PlanStatus.ACTIVE)
     if status not in {key for key, _label in STATUS_TABS}:
-        status = "active"
+        status = PlanStatus.ACTIVE
     plans = db.session.scalars(operations.visible_plans(user, status or None)).all()
     shown = [operations.view(db.session, plan) for plan in plans]
     counts = operations.plan_counts(db.session, user.organisation_id, [plan.id for plan in plans])
@@ -119,7 +120,7 @@ def edit(plan_id: str) -> Any:
     if plan.purged_at is not None:
         flash("De gegevens van dit handelingskader zijn verwijderd (bewaartermijn).", "error")
         return redirect(url_for("plans.show", plan_id=plan.id))
-    if plan.status == "withdrawn":
+    if plan.status == PlanStatus.WITHDRAWN:
         flash("Een ingetrokken handelingskader kan niet meer worden gewijzigd.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id))
     if request.method == "GET":

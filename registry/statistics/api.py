@@ -14,9 +14,10 @@ from registry.openapi import describe
 from registry.statistics import operations
 from registry.statistics.period import PeriodError, parse_period
 from registry.statistics.schemas import StatisticsSchema
+from registry.vocabulary import Role
 
 bp = Blueprint("statistics_api", __name__, url_prefix="/api/v1/statistics")
-ROLE = "coordinator"
+ROLE = Role.COORDINATOR
 
 _statistics = StatisticsSchema()
 

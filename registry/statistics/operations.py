@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from registry import models
 from registry.feedback import working_days
 from registry.models import (
     ClosedDay,
@@ -29,13 +28,20 @@ from registry.models import (
 )
 from registry.rules import visible_plan_ids
 from registry.timeutil import aware
+from registry.vocabulary import (
+    AgreementOutcome,
+    CareInvolvement,
+    HouseholdType,
+    MentalHealthService,
+    ViolenceType,
+)
 
 TIME_OF_DAY = ("day_weekday", "day_weekend", "evening", "night")
 CATEGORY_TABLES = {
-    "violence_type": models.VIOLENCE_TYPES,
-    "household_type": models.HOUSEHOLD_TYPES,
-    "care_involvement": models.CARE_INVOLVEMENTS,
-    "mental_health_service": models.MENTAL_HEALTH_SERVICES,
+    "violence_type": ViolenceType.codes(),
+    "household_type": HouseholdType.codes(),
+    "care_involvement": CareInvolvement.codes(),
+    "mental_health_service": MentalHealthService.codes(),
 }
 UNREGISTERED = "unregistered"
 
@@ -99,13 +105,13 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
             tables[name][getattr(report, name) or UNREGISTERED] += 1
 
     report_ids = [report.id for report in reports]
-    outcomes = dict.fromkeys(models.AGREEMENT_OUTCOMES, 0)
+    outcomes = dict.fromkeys(AgreementOutcome.codes(), 0)
     if report_ids:
         for outcome in session.scalars(
             select(ReportAgreement.outcome).where(ReportAgreement.report_id.in_(report_ids))
         ):
             outcomes[outcome] += 1
-    judged = outcomes["followed"] + outcomes["not_followed"]
+    judged = outcomes[AgreementOutcome.FOLLOWED] + outcomes[AgreementOutcome.NOT_FOLLOWED]
 
     lookups = session.scalars(
         select(Lookup).where(
@@ -154,7 +160,7 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
         },
         "agreements": {
             **outcomes,
-            "share_followed": round(outcomes["followed"] / judged, 3) if judged else None,
+            "share_followed": round(outcomes[AgreementOutcome.FOLLOWED] / judged, 3) if judged else None,
         },
         "median_working_hours_to_acknowledgement": round(stats.median(hours), 1) if hours else None,
     }

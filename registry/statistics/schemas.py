@@ -6,9 +6,9 @@ from typing import cast
 
 from marshmallow import fields
 
-from registry import models
 from registry.schemas import DutchSchema
 from registry.statistics.operations import CATEGORY_TABLES, TIME_OF_DAY, UNREGISTERED
+from registry.vocabulary import AgreementOutcome
 
 
 def _counts(name: str, keys: tuple[str, ...], **more: fields.Field) -> type[DutchSchema]:
@@ -52,7 +52,7 @@ class StatisticsSchema(DutchSchema):
     lookups = fields.Nested(LookupCountsSchema)
     agreements = fields.Nested(
         _counts(
-            "AgreementOutcomeCounts", models.AGREEMENT_OUTCOMES, share_followed=fields.Float(allow_none=True)
+            "AgreementOutcomeCounts", AgreementOutcome.codes(), share_followed=fields.Float(allow_none=True)
         )
     )
     median_working_hours_to_acknowledgement = fields.Float(allow_none=True)

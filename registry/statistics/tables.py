@@ -46,9 +46,9 @@ def _month_label(key: str) -> str:
 def tables(figures: dict[str, Any]) -> list[Table]:
     combos = [
         (
-            " + ".join(nl.RESPONDER_LABELS.get(code, code) for code in row["responders"])
+            " + ".join(nl.Responder.label_of(code) for code in row["responders"])
             + " · "
-            + nl.REPORT_MODE_LABELS.get(row["mode"], row["mode"]),
+            + nl.ReportMode.label_of(row["mode"]),
             row["count"],
         )
         for row in figures["responders_mode"]
@@ -62,20 +62,20 @@ def tables(figures: dict[str, Any]) -> list[Table]:
               [(label, figures["time_of_day"][code]) for code, label in TIME_OF_DAY_LABELS.items()]),
         Table("inzet", "Type inzet (wie en hoe)", "Inzet", combos),
         Table("geweld", "Aard van het geweld", "Aard van het geweld",
-              _with_unregistered(nl.VIOLENCE_TYPE_LABELS, figures["violence_type"])),
+              _with_unregistered(nl.ViolenceType.labels(), figures["violence_type"])),
         Table("huishouden", "Type huishouden", "Type huishouden",
-              _with_unregistered(nl.HOUSEHOLD_TYPE_LABELS, figures["household_type"])),
+              _with_unregistered(nl.HouseholdType.labels(), figures["household_type"])),
         Table("hulpverlening", "Betrokken hulpverlening", "Betrokken hulpverlening",
-              _with_unregistered(nl.CARE_INVOLVEMENT_LABELS, figures["care_involvement"])),
+              _with_unregistered(nl.CareInvolvement.labels(), figures["care_involvement"])),
         Table("ggz", "GGZ crisisdienst", "GGZ crisisdienst",
-              _with_unregistered(nl.MENTAL_HEALTH_SERVICE_LABELS, figures["mental_health_service"])),
+              _with_unregistered(nl.MentalHealthService.labels(), figures["mental_health_service"])),
         Table("raadplegingen", "Raadplegingen", "Raadplegingen", [
             ("Raadplegingen", lookups["total"]),
             ("Met een gevonden handelingskader", lookups["with_match"]),
             ("Gevonden, geen inzet geregistreerd", lookups["without_report"]),
         ], summable=False),
         Table("afspraken", "Afspraken bij een inzet", "Uitkomst",
-              [(nl.OUTCOME_LABELS[code], agreements[code]) for code in nl.OUTCOME_LABELS]),
+              [(outcome.label, agreements[outcome]) for outcome in nl.AgreementOutcome]),
     ]  # fmt: skip
 
 

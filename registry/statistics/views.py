@@ -12,9 +12,10 @@ from registry.db import db
 from registry.statistics import charts, operations
 from registry.statistics.period import PeriodError, parse_period
 from registry.statistics.tables import Table, period_label, tables, to_csv
+from registry.vocabulary import Role
 
 bp = Blueprint("statistics", __name__, url_prefix="/monitoring")
-ROLE = "coordinator"
+ROLE = Role.COORDINATOR
 # the chart is an image: its own inline styles only, nothing else
 _SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 

@@ -16,7 +16,7 @@ from registry import audit
 from registry.auth import accounts, web
 from registry.db import db
 from registry.models import LoginThrottle, User
-from registry.vocabulary import ROLE_LABELS
+from registry.vocabulary import Role
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
 
@@ -38,7 +38,7 @@ class NewUserForm(FlaskForm):
     roles = SelectMultipleField(
         "Rollen",
         # SelectChoice, not (value, label) tuples: wtforms 3.3 deprecates the tuples
-        choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(value, label) for value, label in Role.labels().items()],
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
         validators=[DataRequired("Kies minstens één rol.")],
@@ -88,7 +88,7 @@ def _enrolment_link(user: User) -> str:
 
 
 @bp.route("", methods=["GET", "POST"])
-@web.role_required("coordinator")
+@web.role_required(Role.COORDINATOR)
 def index() -> Any:
     form = NewUserForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -112,7 +112,7 @@ def index() -> Any:
             "user_create",
             "success",
             user=me,
-            role="coordinator",
+            role=Role.COORDINATOR,
             object_type="user",
             object_id=user.id,
         )
@@ -121,7 +121,7 @@ def index() -> Any:
 
 
 @bp.post("/<int:user_id>/<any(unlock, deactivate, reenrol):action>")
-@web.role_required("coordinator")
+@web.role_required(Role.COORDINATOR)
 def act(user_id: int, action: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -143,7 +143,7 @@ def act(user_id: int, action: str) -> Any:
         f"user_{action}",
         "success",
         user=me,
-        role="coordinator",
+        role=Role.COORDINATOR,
         object_type="user",
         object_id=user.id,
     )
