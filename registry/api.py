@@ -43,12 +43,14 @@ class ApiError(Exception):
         code: str,
         message: str,
         fields: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.headers = headers or {}
 
 
 class ErrorDetailSchema(Schema):
@@ -175,6 +177,7 @@ def register_error_handlers(app: Flask) -> None:
     def _api_error(exc: ApiError) -> Response:
         db.rollback()
         response = error_response(exc.status, exc.code, exc.message, exc.fields)
+        response.headers.update(exc.headers)
         if exc.status == 401:
             # RFC 9110: a 401 names the scheme that would be accepted
             response.headers["WWW-Authenticate"] = "Bearer"
