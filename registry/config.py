@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
+
+# what the app writes holds personal data or the secret key: for its owner only
+PRIVATE_FILE = 0o600
+PRIVATE_DIRECTORY = 0o700
 
 
 class ConfigError(RuntimeError):
@@ -27,6 +35,39 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def tighten(path: Path, mode: int) -> None:
+    """Take group's and others' access to an existing file or directory away (one written
+    before this rule, or by a tool with a looser umask); one owned by another user stays as
+    it is, with a warning."""
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if current & 0o077:
+        try:
+            path.chmod(mode)
+        except PermissionError:
+            log.warning("%s is readable by others (mode %o) and not ours to change", path, current)
+
+
+def private_directory(path: Path, *, tighten_existing: bool = True) -> None:
+    """Create a directory (and missing parents) that only its owner enters; an existing one is
+    tightened unless `tighten_existing` is False (a directory the administrator chose)."""
+    existed = path.is_dir()
+    path.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    if tighten_existing or not existed:
+        tighten(path, PRIVATE_DIRECTORY)
+
+
+def private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only if there is none (SQLite then creates
+    its -wal, -shm and -journal files with the same mode); an existing one is tightened. A
+    missing directory is left for whoever opens the file to report."""
+    with contextlib.suppress(FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    tighten(path, PRIVATE_FILE)
+
+
 def _secret_key(instance: Path) -> str:
     """Generate the secret key into instance/ once, readable by the owner only.
 
@@ -35,7 +76,7 @@ def _secret_key(instance: Path) -> str:
     so nobody ever reads a half-written file or fails on one that appeared meanwhile."""
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        private_directory(instance, tighten_existing=False)
         draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -95,7 +136,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if config["DATABASE_URL"] == default_database:
         try:
             # SQLite creates the file, not its directory
-            instance.mkdir(parents=True, exist_ok=True)
+            private_directory(instance, tighten_existing=False)
         except OSError as exc:
             raise ConfigError(f"SAMENOP_INSTANCE_DIR cannot be created: {exc}") from None
     if config["SECRET_KEY"] is None:
@@ -127,7 +168,7 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"SAMENOP_TIMEZONE is not a known time zone: {config['TIMEZONE']}") from None
     index_dir = Path(config["INDEX_DIR"])
     try:
-        index_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(index_dir)
     except OSError as exc:
         raise ConfigError(f"SAMENOP_INDEX_DIR cannot be created: {exc}") from None
     if not os.access(index_dir, os.W_OK):
