@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import Schema, ValidationError, fields
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from registry.auth import accounts
 from registry.db import db
@@ -182,6 +182,13 @@ def register_error_handlers(app: Flask) -> None:
             # RFC 9110: a 401 names the scheme that would be accepted
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> Any:
+        # above MAX_CONTENT_LENGTH: refused before the body is read, in Dutch like every answer
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        most = f" (hoogstens {limit // 1024} kB)" if limit else ""
+        return _http_error(RequestEntityTooLarge(f"De aanvraag is te groot{most}."))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

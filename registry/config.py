@@ -129,6 +129,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # (NEN 7513 expects them kept for years; never shorter than the data they account for)
         "RETENTION_MONTHS": env.get("SAMENOP_RETENTION_MONTHS") or "12",
         "AUDIT_RETENTION_MONTHS": env.get("SAMENOP_AUDIT_RETENTION_MONTHS") or "84",
+        # the largest request body read (Flask answers 413 above it, before parsing): a plan with
+        # every row and text at its maximum is 120 kB, 700 kB when every letter is accented and
+        # JSON-escaped (\u00e9)
+        "MAX_CONTENT_LENGTH": env.get("SAMENOP_MAX_REQUEST_BYTES") or str(1024 * 1024),
     }
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None
@@ -175,6 +179,7 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"SAMENOP_INDEX_DIR is not writable: {index_dir}")
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
+    _request_bytes(config)
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
     _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
@@ -198,6 +203,26 @@ def _months(config: dict[str, Any], key: str, minimum: int) -> int:
         raise ConfigError(f"{name} must be from {minimum} to {_MAX_MONTHS} months, not {months}")
     config[key] = months
     return months
+
+
+# a plan of plain letters with every row and text at its maximum must fit (120 kB)
+MIN_REQUEST_BYTES = 128 * 1024
+MAX_REQUEST_BYTES = 100 * 1024 * 1024
+
+
+def _request_bytes(config: dict[str, Any]) -> None:
+    """MAX_CONTENT_LENGTH: a whole number of bytes within bounds; stored back as an int."""
+    raw = config.get("MAX_CONTENT_LENGTH")
+    try:
+        limit = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        limit = None
+    if limit is None or not MIN_REQUEST_BYTES <= limit <= MAX_REQUEST_BYTES:
+        raise ConfigError(
+            f"SAMENOP_MAX_REQUEST_BYTES must be a number of bytes from {MIN_REQUEST_BYTES} "
+            f"to {MAX_REQUEST_BYTES}, not {raw!r}"
+        )
+    config["MAX_CONTENT_LENGTH"] = limit
 
 
 def _check_sqlite_file(database: str | None, query: Any) -> None:

@@ -141,6 +141,22 @@ def test_bad_smtp_url_refused(base, monkeypatch):
         config.load(base)
 
 
+def test_request_size_limit_from_environment(base, monkeypatch):
+    # the default, then a limit of 2 MiB set by the administrator
+    assert config.load(base)["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    monkeypatch.setenv("SAMENOP_MAX_REQUEST_BYTES", "2097152")
+    assert config.load(base)["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("limit", ["1 MB", "-1", "0", "1000", str(200 * 1024 * 1024)])
+def test_bad_request_size_limit_refused(base, monkeypatch, limit):
+    # Given a limit that is no number of bytes, or one so small a full plan does not fit, or huge
+    monkeypatch.setenv("SAMENOP_MAX_REQUEST_BYTES", limit)
+    # Then the app refuses to start
+    with pytest.raises(ConfigError, match="SAMENOP_MAX_REQUEST_BYTES"):
+        config.load(base)
+
+
 def test_secret_key_generated_into_instance_owner_only(base):
     # Given no secret key anywhere
     del base["SECRET_KEY"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -673,6 +674,26 @@ def test_wrong_types_answer_422_not_500(client):
     response = client.post(TOKEN_URL, json={"username": "iemand", "password": "iets", "otp": 123456})
     # Then the field is named
     assert set(assert_api_error(response, 422, "invalid_input")["fields"]) == {"otp"}
+
+
+def test_a_body_over_the_size_limit_is_refused_unread(app, client):
+    """Given the default request size limit (1 MiB)
+    When 10 MB of JSON comes to the token endpoint, which needs no login
+    Then it is refused with 413 too_large in the API's error body, in Dutch, instead of being
+    read and parsed (as it was: 422 for the too long username)."""
+    body = json.dumps({"username": "x" * 10_000_000, "password": "iets", "otp": "123456"})
+    response = client.post(TOKEN_URL, data=body, content_type="application/json")
+    assert "te groot" in assert_api_error(response, 413, "too_large")["message"]
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_a_web_form_over_the_size_limit_answers_a_dutch_page(client):
+    # Given the login page, When 2 MB comes in its form
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": "x" * 2_000_000, "password": "p", "csrf_token": token})
+    # Then 413, and the page says so in Dutch
+    assert response.status_code == 413
+    assert "te groot" in response.get_data(as_text=True)
 
 
 def test_body_that_is_not_a_json_object_answers_400(client):

@@ -401,6 +401,27 @@ def test_the_bounds_themselves_are_accepted(client, headers):
     assert plan["addresses"][0]["house_number"] == 1
 
 
+def test_the_largest_plan_fits_the_request_size_limit(app, client, headers):
+    # Given a plan with every row and every text at its maximum, in accented letters, sent as
+    # JSON that escapes each of them (\u00e9: six bytes a letter)
+    body = plan_body(
+        title="é" * 200,
+        summary="é" * 4000,
+        valid_until=six_months(),
+        addresses=[address(house_number=n, house_number_suffix="A" * 10, street="é" * 200, city="é" * 100)
+                   for n in range(1, 11)],
+        persons=[person(first_name="é" * 100, surname_prefix="é" * 30, surname="é" * 150) for _ in range(20)],
+        agreements=[agreement(trigger="é" * 1000, action="é" * 2000) for _ in range(30)],
+        contacts=[contact(name="é" * 200, relation="é" * 200, available="é" * 200) for _ in range(20)],
+        owner={"name": "é" * 200, "phone": "088-1234567"},
+    )  # fmt: skip
+    data = json.dumps(body, ensure_ascii=True)
+    # Then it is well within the default request size limit, and stored
+    assert len(data) < 0.7 * app.config["MAX_CONTENT_LENGTH"]
+    response = client.post(API, data=data, content_type="application/json", headers=headers)
+    assert response.status_code == 201, response.get_json()
+
+
 def test_a_plan_with_only_a_person_or_only_an_address_valid_until_tomorrow_is_fine(client, headers):
     for body in (plan_body(addresses=[]), plan_body(persons=[]), plan_body(valid_until=days(1))):
         response = client.post(API, json=body, headers=headers)
