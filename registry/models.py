@@ -27,6 +27,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.db import Base
 from registry.timeutil import utcnow
 
+# the largest id an Integer primary key holds (PostgreSQL's integer): a larger one names no row,
+# and asking the database for it fails (SQLite: too large for its integers)
+MAX_ID = 2**31 - 1
+
 # Vocabularies of the API contract (DESIGN.md); the UI's Dutch words live in registry/vocabulary.py
 ORGANISATION_KINDS = ("police", "cit", "veilig_thuis", "youth_protection", "social_team", "other")
 ROLES = ("registrant", "responder", "coordinator", "auditor")

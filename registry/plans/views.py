@@ -12,7 +12,7 @@ from sqlalchemy import select
 from registry import audit
 from registry.auth import web
 from registry.db import db
-from registry.models import Organisation, Plan, PlanVersion
+from registry.models import MAX_ID, Organisation, Plan, PlanVersion
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
 
@@ -201,7 +201,7 @@ def share(plan_id: str) -> Any:
         organisation_id = int(request.form.get("organisation_id", ""))
     except ValueError:
         abort(400)
-    organisation = db.session.get(Organisation, organisation_id)
+    organisation = db.session.get(Organisation, organisation_id) if 0 < organisation_id <= MAX_ID else None
     if organisation is None:
         abort(400)
     operations.share_plan(db.session, web.current(), plan, organisation)
@@ -213,7 +213,7 @@ def share(plan_id: str) -> Any:
     return redirect(url_for("plans.show", plan_id=plan.id))
 
 
-@bp.post("/<plan_id>/unshare/<int:organisation_id>")
+@bp.post(f"/<plan_id>/unshare/<int(max={MAX_ID}):organisation_id>")
 @web.role_required(operations.ROLE)
 def unshare(plan_id: str, organisation_id: int) -> Any:
     plan = _plan_or_404(plan_id, "plan_unshare")

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from registry import audit
 from registry.auth import accounts, web
 from registry.db import db
-from registry.models import User
+from registry.models import MAX_ID, User
 from registry.vocabulary import ROLE_LABELS
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
@@ -115,7 +115,7 @@ def index() -> Any:
     return _page(form, status=422 if request.method == "POST" else 200)
 
 
-@bp.post("/<int:user_id>/<any(unlock, deactivate, reenrol):action>")
+@bp.post(f"/<int(max={MAX_ID}):user_id>/<any(unlock, deactivate, reenrol):action>")
 @web.role_required("coordinator")
 def act(user_id: int, action: str) -> Any:
     if not ActionForm().validate_on_submit():
