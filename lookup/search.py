@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import bisect
+import contextlib
 import functools
 import logging
 import os
@@ -46,6 +47,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader, W3Segment
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb import compound as whoosh_compound
 from whoosh.filedb import filestore as whoosh_filestore
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import TOC, LockError
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
@@ -53,6 +55,7 @@ from whoosh.writing import CLEAR
 
 from lookup import normalise
 from registry import rules
+from registry.config import PRIVATE_DIRECTORY, PRIVATE_FILE, private_directory, tighten
 from registry.models import Address, Person, Plan, PlanChange, PlanVersion
 
 log = logging.getLogger(__name__)
@@ -124,6 +127,38 @@ def _random_name(size: int = 28) -> str:
 # alike, and a write in the index follower's thread would move a test's seeded sequence
 for _module in (whoosh_compound, whoosh_filestore, whoosh_multiproc, whoosh_writing):
     _module.random_name = _random_name
+
+
+class _PrivateStorage(whoosh_filestore.FileStorage):
+    """whoosh's FileStorage, except that every file and directory it makes is for the owner
+    only (0600 / 0700): segments, the table of contents, lock files, temporary storage. The
+    index holds names and addresses; whoosh itself creates them as the umask allows (0644)."""
+
+    def create(self) -> _PrivateStorage:
+        private_directory(Path(self.folder))
+        return self
+
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> Any:
+        if self.readonly:
+            raise whoosh_filestore.ReadOnlyError
+        flags = os.O_RDWR | os.O_CREAT | (os.O_EXCL if excl else os.O_TRUNC)
+        handle = os.fdopen(os.open(self._fpath(name), flags, PRIVATE_FILE), mode)
+        return StructFile(handle, name=name, **kwargs)
+
+    def lock(self, name: str) -> Any:
+        # whoosh opens its lock files with O_CREAT and the default mode (0777 less the umask)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self._fpath(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+        return super().lock(name)
+
+    def temp_storage(self, name: str | None = None) -> _PrivateStorage:
+        return _PrivateStorage(os.path.join(self.folder, name or f"{_random_name()}.tmp")).create()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a small file of the index directory, readable by the owner only."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "w") as handle:
+        handle.write(text)
 
 
 class _Codec(W3Codec):
@@ -259,7 +294,9 @@ class SearchIndex:
 
     def __init__(self, directory: str) -> None:
         self.path = Path(directory)
-        self.path.mkdir(parents=True, exist_ok=True)
+        private_directory(self.path)
+        for child in self.path.iterdir():  # what an older version wrote readable by others
+            tighten(child, PRIVATE_DIRECTORY if child.is_dir() else PRIVATE_FILE)
         self._lock = threading.RLock()
         self._searcher: Searcher | None = None
         self._segment_words: dict[str, dict[str, frozenset[str]]] = {}
@@ -273,16 +310,17 @@ class SearchIndex:
         replayed from its start, fills it) when it is missing or of another layout."""
         version_file = self.path / _VERSION_FILE
         current = version_file.read_text().strip() if version_file.exists() else None
+        storage = _PrivateStorage(str(self.path))
         if whoosh_index.exists_in(str(self.path)) and current == SCHEMA_VERSION:
-            return whoosh_index.open_dir(str(self.path))
+            return storage.open_index()
         if whoosh_index.exists_in(str(self.path)):
             log.warning(
                 "search index in %s has another layout; filling a new one from the change feed", self.path
             )
-        self.path.mkdir(parents=True, exist_ok=True)
+        storage.create()
         (self.path / _SEQ_FILE).unlink(missing_ok=True)
-        ix = whoosh_index.create_in(str(self.path), SCHEMA)
-        version_file.write_text(SCHEMA_VERSION)
+        ix = storage.create_index(SCHEMA)
+        _write_private(version_file, SCHEMA_VERSION)
         return ix
 
     def close(self) -> None:
@@ -324,7 +362,7 @@ class SearchIndex:
 
     def _set_applied(self, seq: int) -> None:
         temporary = self.path / f".{_SEQ_FILE}.{os.getpid()}"
-        temporary.write_text(str(seq))
+        _write_private(temporary, str(seq))
         os.replace(temporary, self.path / _SEQ_FILE)
 
     def behind(self, session: Session) -> bool:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import Schema, ValidationError, fields
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from registry.auth import accounts
 from registry.db import db
@@ -43,12 +43,14 @@ class ApiError(Exception):
         code: str,
         message: str,
         fields: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.headers = headers or {}
 
 
 class ErrorDetailSchema(Schema):
@@ -175,10 +177,18 @@ def register_error_handlers(app: Flask) -> None:
     def _api_error(exc: ApiError) -> Response:
         db.rollback()
         response = error_response(exc.status, exc.code, exc.message, exc.fields)
+        response.headers.update(exc.headers)
         if exc.status == 401:
             # RFC 9110: a 401 names the scheme that would be accepted
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> Any:
+        # above MAX_CONTENT_LENGTH: refused before the body is read, in Dutch like every answer
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        most = f" (hoogstens {limit // 1024} kB)" if limit else ""
+        return _http_error(RequestEntityTooLarge(f"De aanvraag is te groot{most}."))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

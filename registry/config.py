@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
+
+# what the app writes holds personal data or the secret key: for its owner only
+PRIVATE_FILE = 0o600
+PRIVATE_DIRECTORY = 0o700
 
 
 class ConfigError(RuntimeError):
@@ -27,6 +35,39 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def tighten(path: Path, mode: int) -> None:
+    """Take group's and others' access to an existing file or directory away (one written
+    before this rule, or by a tool with a looser umask); one owned by another user stays as
+    it is, with a warning."""
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if current & 0o077:
+        try:
+            path.chmod(mode)
+        except PermissionError:
+            log.warning("%s is readable by others (mode %o) and not ours to change", path, current)
+
+
+def private_directory(path: Path, *, tighten_existing: bool = True) -> None:
+    """Create a directory (and missing parents) that only its owner enters; an existing one is
+    tightened unless `tighten_existing` is False (a directory the administrator chose)."""
+    existed = path.is_dir()
+    path.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    if tighten_existing or not existed:
+        tighten(path, PRIVATE_DIRECTORY)
+
+
+def private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only if there is none (SQLite then creates
+    its -wal, -shm and -journal files with the same mode); an existing one is tightened. A
+    missing directory is left for whoever opens the file to report."""
+    with contextlib.suppress(FileExistsError, FileNotFoundError, NotADirectoryError, PermissionError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    tighten(path, PRIVATE_FILE)
+
+
 def _secret_key(instance: Path) -> str:
     """Generate the secret key into instance/ once, readable by the owner only.
 
@@ -35,7 +76,7 @@ def _secret_key(instance: Path) -> str:
     so nobody ever reads a half-written file or fails on one that appeared meanwhile."""
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        private_directory(instance, tighten_existing=False)
         draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -88,6 +129,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # (NEN 7513 expects them kept for years; never shorter than the data they account for)
         "RETENTION_MONTHS": env.get("SAMENOP_RETENTION_MONTHS") or "12",
         "AUDIT_RETENTION_MONTHS": env.get("SAMENOP_AUDIT_RETENTION_MONTHS") or "84",
+        # the largest request body read (Flask answers 413 above it, before parsing): a plan with
+        # every row and text at its maximum is 120 kB, 700 kB when every letter is accented and
+        # JSON-escaped (\u00e9)
+        "MAX_CONTENT_LENGTH": env.get("SAMENOP_MAX_REQUEST_BYTES") or str(1024 * 1024),
     }
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None
@@ -95,7 +140,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if config["DATABASE_URL"] == default_database:
         try:
             # SQLite creates the file, not its directory
-            instance.mkdir(parents=True, exist_ok=True)
+            private_directory(instance, tighten_existing=False)
         except OSError as exc:
             raise ConfigError(f"SAMENOP_INSTANCE_DIR cannot be created: {exc}") from None
     if config["SECRET_KEY"] is None:
@@ -127,13 +172,14 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"SAMENOP_TIMEZONE is not a known time zone: {config['TIMEZONE']}") from None
     index_dir = Path(config["INDEX_DIR"])
     try:
-        index_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(index_dir)
     except OSError as exc:
         raise ConfigError(f"SAMENOP_INDEX_DIR cannot be created: {exc}") from None
     if not os.access(index_dir, os.W_OK):
         raise ConfigError(f"SAMENOP_INDEX_DIR is not writable: {index_dir}")
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
+    _request_bytes(config)
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
     _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
@@ -157,6 +203,26 @@ def _months(config: dict[str, Any], key: str, minimum: int) -> int:
         raise ConfigError(f"{name} must be from {minimum} to {_MAX_MONTHS} months, not {months}")
     config[key] = months
     return months
+
+
+# a plan of plain letters with every row and text at its maximum must fit (120 kB)
+MIN_REQUEST_BYTES = 128 * 1024
+MAX_REQUEST_BYTES = 100 * 1024 * 1024
+
+
+def _request_bytes(config: dict[str, Any]) -> None:
+    """MAX_CONTENT_LENGTH: a whole number of bytes within bounds; stored back as an int."""
+    raw = config.get("MAX_CONTENT_LENGTH")
+    try:
+        limit = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        limit = None
+    if limit is None or not MIN_REQUEST_BYTES <= limit <= MAX_REQUEST_BYTES:
+        raise ConfigError(
+            f"SAMENOP_MAX_REQUEST_BYTES must be a number of bytes from {MIN_REQUEST_BYTES} "
+            f"to {MAX_REQUEST_BYTES}, not {raw!r}"
+        )
+    config["MAX_CONTENT_LENGTH"] = limit
 
 
 def _check_sqlite_file(database: str | None, query: Any) -> None:

@@ -10,12 +10,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from registry.config import PRIVATE_FILE, private_file, tighten
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    _private_sqlite_files(parsed.database, parsed.query)
     engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -65,6 +69,18 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
             _begin_immediate_waiting(raw)
 
     return engine
+
+
+def _private_sqlite_files(database: str | None, query: Any) -> None:
+    """The database file readable by its owner only, made so before SQLite opens it: SQLite
+    gives the -wal, -shm and -journal files it creates later the database file's mode. Files
+    an older version left readable by others are tightened."""
+    if not database or database == ":memory:" or database.startswith("file:") or query.get("uri"):
+        return
+    path = Path(database)
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten(Path(f"{database}{suffix}"), PRIVATE_FILE)
 
 
 # SQLite copies the write-ahead log back into the database in a checkpoint, which by default the

@@ -28,6 +28,10 @@ from registry.db import Base
 from registry.timeutil import utcnow
 from registry.vocabulary import PlanStatus
 
+# the largest id an Integer primary key holds (PostgreSQL's integer): a larger one names no row,
+# and asking the database for it fails (SQLite: too large for its integers)
+MAX_ID = 2**31 - 1
+
 # the vocabulary columns hold the codes of registry/vocabulary.py's enums, named beside them
 
 
@@ -118,16 +122,29 @@ class UserRole(Base):
 
 
 class LoginThrottle(Base):
-    """Consecutive failed logins per username, known or not, so both answer alike."""
+    """Per account: wrong codes after a right password since the last login, from any address.
+    Only who knows the password adds to it; a long run locks the account until it is unlocked."""
 
     __tablename__ = "login_throttles"
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hard_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginSourceThrottle(Base):
+    """Consecutive failed logins per username (known or not, so both answer alike) and source
+    address: after a few, that address waits longer after every failure; other addresses not."""
+
+    __tablename__ = "login_source_throttles"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # the request's remote address, as the audit log records it
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # a short lock after a run of failures lapses by itself; a long run locks until unlocked
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    hard_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class WebSession(Base):

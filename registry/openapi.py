@@ -149,7 +149,10 @@ _ERRORS = {
     404: "Not found, or not visible to the user's organisation.",
     409: "Conflict: the plan changed in the meantime (stale version), or can no longer change.",
     422: "Invalid input; `fields` names every bad field.",
-    423: "Locked after repeated failed logins.",
+    423: (
+        "Too many failed logins: this address waits (Retry-After, in seconds), or the account "
+        "is locked until a coordinator unlocks it."
+    ),
     429: "Too many requests; try again later.",
 }
 _ROUTE_PARAMETER = re.compile(r"<(?:[a-z]+:)?(\w+)>")

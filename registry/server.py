@@ -8,8 +8,18 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import wsgi as gunicorn_wsgi
 
 log = logging.getLogger(__name__)
+
+
+class _Response(gunicorn_wsgi.Response):
+    """gunicorn's HTTP/1 answer without its `Server: gunicorn` header: which software serves
+    the registry is nobody's business (gunicorn has no setting to leave it out). Its own
+    error answers (a malformed request) carry no Server header anyway."""
+
+    def default_headers(self) -> list[str]:
+        return [line for line in super().default_headers() if not line.lower().startswith("server:")]
 
 
 class _Gunicorn(BaseApplication):
@@ -27,6 +37,7 @@ class _Gunicorn(BaseApplication):
 
 
 def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    gunicorn_wsgi.Response = _Response  # read by gunicorn for every request; the workers inherit it
     _Gunicorn(
         app,
         {

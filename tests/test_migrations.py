@@ -81,3 +81,59 @@ def test_every_revision_goes_down_and_up(empty_database_url):
     finally:
         engine.dispose()
     assert tuple(head) == (0, 0)
+
+
+def test_login_throttles_per_source_up_and_down_with_rows(empty_database_url):
+    """Given failed-login rows of the old per-username throttle: a count, a 15-minute lock and
+    a lock only a coordinator lifts
+    When the migration to per-source throttling runs, and back
+    Then only the coordinator's lock survives (its count, which mixed wrong passwords from
+    everywhere, starts again at 0); going back, the per-source waits go and the lock stays."""
+    url = empty_database_url
+    schema.upgrade(url, "23f28ed23653")
+    engine = engine_for(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO login_throttles "
+                    "(username, consecutive_failures, last_failure_at, locked_until, hard_locked) VALUES "
+                    "('counting', 3, :at, NULL, false), "
+                    "('soft', 10, :at, :until, false), "
+                    "('hard', 30, :at, NULL, true)"
+                ),
+                {"at": "2026-12-01 10:00:00+00:00", "until": "2026-12-01 10:15:00+00:00"},
+            )
+        # When
+        schema.upgrade(url, "366b05e3eeb6")
+        with engine.begin() as connection:
+            rows = connection.execute(
+                text("SELECT username, code_failures, hard_locked FROM login_throttles")
+            ).all()
+            assert [(name, failures, bool(hard)) for name, failures, hard in rows] == [("hard", 0, True)]
+            assert "locked_until" not in {
+                c["name"] for c in inspect(connection).get_columns("login_throttles")
+            }
+            connection.execute(
+                text(
+                    "INSERT INTO login_source_throttles "
+                    "(username, source, consecutive_failures, last_failure_at, blocked_until) "
+                    "VALUES ('hard', '192.0.2.1', 7, :at, :at)"
+                ),
+                {"at": "2026-12-01 10:00:00+00:00"},
+            )
+            connection.execute(text("UPDATE login_throttles SET code_failures = 12"))
+        # And back
+        schema.downgrade(url, "23f28ed23653")
+        with engine.begin() as connection:
+            rows = connection.execute(
+                text("SELECT username, consecutive_failures, locked_until, hard_locked FROM login_throttles")
+            ).all()
+            assert [(name, failures, until, bool(hard)) for name, failures, until, hard in rows] == [
+                ("hard", 12, None, True)
+            ]
+            assert "login_source_throttles" not in inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+    schema.upgrade(url)
+    assert differences(url) == []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import bindparam, select, update
+from flask import current_app, has_request_context, request
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,14 +18,29 @@ from sqlalchemy.orm.attributes import set_committed_value
 from registry import audit
 from registry.auth import passwords, two_factor
 from registry.db import Base, keep
-from registry.models import ApiToken, LoginThrottle, Organisation, User, UserRole, WebSession
+from registry.models import (
+    ApiToken,
+    LoginSourceThrottle,
+    LoginThrottle,
+    Organisation,
+    User,
+    UserRole,
+    WebSession,
+)
 from registry.timeutil import aware, utcnow
 from registry.vocabulary import Role
 
-# consecutive failures before a temporary lock, and before a lock only a coordinator lifts
-SOFT_LOCK_AFTER = 10
-SOFT_LOCK_MINUTES = 15
-HARD_LOCK_AFTER = 30
+# Failed logins count per username and source address (the request's remote address): after
+# FREE_FAILURES consecutive ones, that address waits before its next try, BACKOFF_FIRST after the
+# first of them, twice as long after every further one, at most BACKOFF_MAX. Other addresses do
+# not wait: failures from elsewhere never keep the right password and code out.
+FREE_FAILURES = 5
+BACKOFF_FIRST = timedelta(seconds=1)
+BACKOFF_MAX = timedelta(minutes=15)
+# Consecutive wrong codes after a right password, from any address, before the account locks
+# until a coordinator unlocks it (NIST SP 800-63B: at most 100). Only who knows the password
+# can bring it there; wrong passwords never lock the account.
+HARD_LOCK_AFTER = 100
 
 
 class LoginFailed(Exception):
@@ -32,7 +48,30 @@ class LoginFailed(Exception):
 
 
 class LoginLocked(Exception):
-    """Too many consecutive failures for this username."""
+    """Not tried: this source address must wait (`retry_after` seconds), or the account is
+    locked until a coordinator unlocks it (`retry_after` None). `message` is the Dutch answer."""
+
+    def __init__(self, retry_after: int | None) -> None:
+        self.retry_after = retry_after
+        if retry_after is None:
+            self.message = (
+                "Dit account is geblokkeerd na te veel mislukte pogingen. "
+                "Bel uw coördinator om het te laten ontgrendelen."
+            )
+        else:
+            self.message = (
+                f"Te veel mislukte pogingen. Probeer het over {wait_text(retry_after)} opnieuw "
+                "of bel uw coördinator."
+            )
+        super().__init__(self.message)
+
+
+def wait_text(seconds: int) -> str:
+    """'1 seconde', '40 seconden', '1 minuut', '15 minuten' (whole minutes rounded up)."""
+    if seconds < 60:
+        return "1 seconde" if seconds == 1 else f"{seconds} seconden"
+    minutes = -(-seconds // 60)
+    return "1 minuut" if minutes == 1 else f"{minutes} minuten"
 
 
 def hash_token(raw: str) -> str:
@@ -149,51 +188,121 @@ def deactivate(session: Session, user: User) -> None:
 # --- the login check ----------------------------------------------------------------------------
 
 
-def _throttle(session: Session, username: str) -> LoginThrottle | None:
-    return session.get(LoginThrottle, username, populate_existing=True)
+def _upsert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def is_locked(session: Session, username: str) -> bool:
-    row = _throttle(session, username)
-    if row is None:
-        return False
-    if row.hard_locked:
-        return True
-    return row.locked_until is not None and aware(row.locked_until) > utcnow()
+def source_address() -> str:
+    """Where a login comes from: the request's remote address, as the audit log records it."""
+    return ((request.remote_addr or "") if has_request_context() else "")[:64]
 
 
-def _count_failure(session: Session, username: str) -> None:
-    """Add one consecutive failure, as one upsert so that concurrent failures all count."""
+def backoff(failures: int) -> timedelta:
+    """How long a source waits after its `failures`-th consecutive failure (zero at first)."""
+    if failures < FREE_FAILURES:
+        return timedelta(0)
+    doublings = min(failures - FREE_FAILURES, 32)  # far past the cap already; no huge powers
+    return min(BACKOFF_FIRST * 2**doublings, BACKOFF_MAX)
+
+
+def seconds_to_wait(session: Session, username: str, source: str) -> int | None:
+    """Whole seconds this source must still wait before it may try this username again."""
+    blocked_until = session.scalar(
+        select(LoginSourceThrottle.blocked_until).where(
+            LoginSourceThrottle.username == username, LoginSourceThrottle.source == source
+        )
+    )
+    if blocked_until is None:
+        return None
+    left = (aware(blocked_until) - utcnow()).total_seconds()
+    return max(1, math.ceil(left)) if left > 0 else None
+
+
+def is_hard_locked(session: Session, username: str) -> bool:
+    return bool(session.scalar(select(LoginThrottle.hard_locked).where(LoginThrottle.username == username)))
+
+
+def locked_usernames(session: Session, usernames: list[str]) -> set[str]:
+    """Which of these are locked, or have a source address that must wait: a coordinator's
+    unlock lifts both."""
+    if not usernames:
+        return set()
+    hard = session.scalars(
+        select(LoginThrottle.username).where(
+            LoginThrottle.username.in_(usernames), LoginThrottle.hard_locked.is_(True)
+        )
+    )
+    waiting = session.scalars(
+        select(LoginSourceThrottle.username).where(
+            LoginSourceThrottle.username.in_(usernames), LoginSourceThrottle.blocked_until > utcnow()
+        )
+    )
+    return set(hard) | set(waiting)
+
+
+def _count_source_failure(session: Session, username: str, source: str) -> None:
+    """One more consecutive failure of this username from this source, as one upsert so that
+    concurrent failures all count; from FREE_FAILURES on, the source waits before its next try."""
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(LoginThrottle).values(
-        username=username, consecutive_failures=1, last_failure_at=now, hard_locked=False
+    stmt = _upsert(session)(LoginSourceThrottle).values(
+        username=username, source=source, consecutive_failures=1, last_failure_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginSourceThrottle.username, LoginSourceThrottle.source],
+        set_={
+            "consecutive_failures": LoginSourceThrottle.consecutive_failures + 1,
+            "last_failure_at": now,
+        },
+    ).returning(LoginSourceThrottle.consecutive_failures)
+    failures = session.execute(stmt).scalar_one()
+    wait = backoff(failures)
+    if wait:
+        session.execute(
+            update(LoginSourceThrottle)
+            .where(LoginSourceThrottle.username == username, LoginSourceThrottle.source == source)
+            .values(blocked_until=now + wait)
+        )
+
+
+def _count_code_failure(session: Session, username: str) -> None:
+    """One more wrong code after a right password, from wherever; a long run locks the account."""
+    now = utcnow()
+    stmt = _upsert(session)(LoginThrottle).values(
+        username=username, code_failures=1, last_failure_at=now, hard_locked=False
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[LoginThrottle.username],
-        set_={
-            "consecutive_failures": LoginThrottle.consecutive_failures + 1,
-            "last_failure_at": now,
-        },
+        set_={"code_failures": LoginThrottle.code_failures + 1, "last_failure_at": now},
+    ).returning(LoginThrottle.code_failures)
+    if session.execute(stmt).scalar_one() >= HARD_LOCK_AFTER:
+        session.execute(
+            update(LoginThrottle).where(LoginThrottle.username == username).values(hard_locked=True)
+        )
+
+
+def _forget_failures(session: Session, username: str, source: str) -> None:
+    """A login succeeded: this source starts afresh, and so does the account's count
+    (other sources keep their waits: their failures were not this login's)."""
+    session.execute(
+        delete(LoginSourceThrottle).where(
+            LoginSourceThrottle.username == username, LoginSourceThrottle.source == source
+        )
     )
-    session.execute(stmt)
-    row = _throttle(session, username)
-    assert row is not None
-    if row.consecutive_failures >= HARD_LOCK_AFTER:
-        row.hard_locked = True
-    elif row.consecutive_failures % SOFT_LOCK_AFTER == 0:
-        row.locked_until = now + timedelta(minutes=SOFT_LOCK_MINUTES)
-    session.flush()
+    session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))
 
 
 def unlock(session: Session, username: str) -> bool:
-    row = _throttle(session, normalise_username(username))
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    return True
+    """Lift the account's lock and every source's wait for this username; False if none."""
+    name = normalise_username(username)
+    account = session.scalars(
+        delete(LoginThrottle).where(LoginThrottle.username == name).returning(LoginThrottle.username)
+    ).all()
+    sources = session.scalars(
+        delete(LoginSourceThrottle)
+        .where(LoginSourceThrottle.username == name)
+        .returning(LoginSourceThrottle.source)
+    ).all()
+    return bool(account or sources)
 
 
 def find_login_user(session: Session, username: str) -> User | None:
@@ -218,34 +327,44 @@ def authenticate(
     channel: str,
     *,
     password_ok: bool | None = None,
+    source: str | None = None,
 ) -> User:
-    """Check both factors. Raises LoginLocked or LoginFailed; the failure count and the audit
+    """Check both factors. Raises LoginLocked or LoginFailed; the failure counts and the audit
     row are kept (registry.db.keep) however the request ends. The web login checks the password
-    one step earlier and passes `password_ok` instead of the password."""
+    one step earlier and passes `password_ok` instead of the password. `source` is the address
+    the login comes from (default: the request's remote address)."""
     name = normalise_username(username)
-    if is_locked(session, name):
-        keep(
-            session,
-            lambda kept: audit.record(kept, "login", "locked", username=name, detail={"channel": channel}),
-        )
-        raise LoginLocked
+    source = source_address() if source is None else source[:64]
+    wait = seconds_to_wait(session, name, source)
+    if wait is not None:
+        detail = {"channel": channel, "reason": "source_waits", "retry_after": wait}
+        keep(session, lambda kept: audit.record(kept, "login", "locked", username=name, detail=detail))
+        raise LoginLocked(wait)
     user = find_login_user(session, name)
     if password_ok is None:
         password_ok = check_password(session, name, password or "")
     step = None
     if password_ok and user is not None and user.totp_secret:
         step = two_factor.matching_step(user.totp_secret, code)
+    if user is not None and step is not None and is_hard_locked(session, name):
+        # only who has both factors learns of the lock (and the code is not spent): anyone
+        # else gets the ordinary failure below, so the lock tells no guesser a password was right
+        locked = {"channel": channel, "reason": "account"}
+        keep(session, lambda kept: audit.record(kept, "login", "locked", user=user, detail=locked))
+        raise LoginLocked(None)
     if user is not None and step is not None and two_factor.claim_step(session, user.id, step):
-        row = _throttle(session, name)
-        if row is not None:
-            session.delete(row)
+        _forget_failures(session, name, source)
         audit.record(session, "login", "success", user=user, detail={"channel": channel})
         return user
     # which factor failed stays out of the answer; the audit row keeps it for the privacy officer
     reason = "unknown_user" if user is None else ("password" if not password_ok else "code")
 
+    wrong_code = user is not None and password_ok
+
     def record_failure(kept: Session) -> None:
-        _count_failure(kept, name)
+        _count_source_failure(kept, name, source)
+        if wrong_code:
+            _count_code_failure(kept, name)
         audit.record(kept, "login", "failed", username=name, detail={"channel": channel, "reason": reason})
 
     keep(session, record_failure)

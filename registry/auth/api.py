@@ -46,12 +46,9 @@ def create_token() -> tuple[dict[str, Any], int]:
     args = parse(TokenArgs())
     try:
         user = accounts.authenticate(db.session, args["username"], args["password"], args["otp"], "api")
-    except accounts.LoginLocked:
-        raise ApiError(
-            423,
-            "locked",
-            "Te veel mislukte pogingen. Probeer het later opnieuw of bel uw coördinator.",
-        ) from None
+    except accounts.LoginLocked as locked:
+        wait = {"Retry-After": str(locked.retry_after)} if locked.retry_after else None
+        raise ApiError(423, "locked", locked.message, headers=wait) from None
     except accounts.LoginFailed:
         raise ApiError(401, "invalid_credentials", "Gebruikersnaam, wachtwoord of code klopt niet.") from None
     raw, token = accounts.issue_api_token(db.session, user)

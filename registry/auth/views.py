@@ -102,10 +102,10 @@ def code() -> Any:
                 "web",
                 password_ok=password_ok,
             )
-        except accounts.LoginLocked:
+        except accounts.LoginLocked as locked:
             session.pop("pending_login", None)
-            error = "Te veel mislukte pogingen. Probeer het over een kwartier opnieuw of bel uw coördinator."
-            return render_template("registry/login.html", form=LoginForm(), error=error), 423
+            wait = {"Retry-After": str(locked.retry_after)} if locked.retry_after else {}
+            return render_template("registry/login.html", form=LoginForm(), error=locked.message), 423, wait
         except accounts.LoginFailed:
             session.pop("pending_login", None)
             error = "Gebruikersnaam, wachtwoord of code klopt niet. Probeer het opnieuw."

@@ -6,10 +6,12 @@ typed is kept, and errors are mapped back to the field that caused them.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
 
 from registry.normalise import phone_display, postcode_display
 
@@ -36,6 +38,9 @@ _CONTENT_FIELDS = {
 }
 _BOOLEAN = {"do_not_inform"}
 MAX_FORM_ROWS = 40
+# a row number as the page writes it ("persons-2-surname"): a few ASCII digits. int() also takes
+# other digits ('٣') and refuses some that isdigit() accepts ('²') or very long ones (a 500)
+_ROW_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 def empty_row(kind: str) -> dict[str, Any]:
@@ -130,13 +135,10 @@ def from_request(data: MultiDict[str, str]) -> dict[str, Any]:
     form["risk_signals"] = data.getlist("risk_signals")
     form["owner"] = {"name": data.get("owner-name", ""), "phone": data.get("owner-phone", "")}
     for kind, names in ROW_FIELDS.items():
-        indices = sorted(
-            {
-                int(key.split("-")[1])
-                for key in data
-                if key.startswith(f"{kind}-") and key.split("-")[1].isdigit()
-            }
-        )[:MAX_FORM_ROWS]
+        numbers = {key.split("-")[1] for key in data if key.startswith(f"{kind}-")}
+        if not all(_ROW_NUMBER.fullmatch(number) for number in numbers):
+            raise BadRequest("Het formulier bevat een veld dat geen pagina schrijft.")
+        indices = sorted(int(number) for number in numbers)[:MAX_FORM_ROWS]
         rows = []
         for index in indices:
             row: dict[str, Any] = {}
@@ -158,7 +160,7 @@ def apply_row_action(form: dict[str, Any], action: str) -> bool:
     if verb == "add" and len(rows) < MAX_FORM_ROWS:
         rows.append(empty_row(kind))
         return True
-    if len(parts) != 3 or not parts[2].isdigit() or int(parts[2]) >= len(rows):
+    if len(parts) != 3 or not _ROW_NUMBER.fullmatch(parts[2]) or int(parts[2]) >= len(rows):
         return False
     index = int(parts[2])
     if verb == "remove":

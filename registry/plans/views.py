@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from registry import audit
 from registry.auth import web
 from registry.db import db
-from registry.models import Organisation, Plan
+from registry.models import MAX_ID, Organisation, Plan
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
 from registry.vocabulary import PlanStatus
@@ -187,7 +187,7 @@ def share(plan_id: str) -> Any:
         organisation_id = int(request.form.get("organisation_id", ""))
     except ValueError:
         abort(400)
-    organisation = db.session.get(Organisation, organisation_id)
+    organisation = db.session.get(Organisation, organisation_id) if 0 < organisation_id <= MAX_ID else None
     if organisation is None:
         abort(400)
     operations.share_plan(db.session, web.current(), plan, organisation)
@@ -198,7 +198,7 @@ def share(plan_id: str) -> Any:
     return redirect(url_for("plans.show", plan_id=plan.id))
 
 
-@bp.post("/<plan_id>/unshare/<int:organisation_id>")
+@bp.post(f"/<plan_id>/unshare/<int(max={MAX_ID}):organisation_id>")
 @web.role_required(operations.ROLE)
 def unshare(plan_id: str, organisation_id: int) -> Any:
     plan = _plan_or_404(plan_id, "plan_unshare")

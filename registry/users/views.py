@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from registry import audit
 from registry.auth import accounts, web
 from registry.db import db
-from registry.models import LoginThrottle, User
+from registry.models import MAX_ID, User
 from registry.vocabulary import Role
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
@@ -62,13 +62,7 @@ def _page(form: NewUserForm, link: str | None = None, status: int = 200) -> Any:
     users = db.session.scalars(
         select(User).where(User.organisation_id == me.organisation_id).order_by(User.username)
     ).all()
-    locked = {
-        row.username
-        for row in db.session.scalars(
-            select(LoginThrottle).where(LoginThrottle.username.in_([u.username for u in users]))
-        )
-        if accounts.is_locked(db.session, row.username)
-    }
+    locked = accounts.locked_usernames(db.session, [u.username for u in users])
     return (
         render_template(
             "registry/users.html",
@@ -120,7 +114,7 @@ def index() -> Any:
     return _page(form, status=422 if request.method == "POST" else 200)
 
 
-@bp.post("/<int:user_id>/<any(unlock, deactivate, reenrol):action>")
+@bp.post(f"/<int(max={MAX_ID}):user_id>/<any(unlock, deactivate, reenrol):action>")
 @web.role_required(Role.COORDINATOR)
 def act(user_id: int, action: str) -> Any:
     if not ActionForm().validate_on_submit():

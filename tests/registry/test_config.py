@@ -11,10 +11,17 @@ from typing import Any
 
 import pytest
 
+from lookup.cli import compact as index_compact
+from lookup.cli import rebuild as index_rebuild
+from lookup.search import index_for
 from registry import config
 from registry.app import create_app
+from registry.auth import accounts
+from registry.cli import init
 from registry.config import ConfigError
-from tests.conftest import close_app
+from registry.db import db as database
+from tests.conftest import FAST_HASH, close_app
+from tests.registry.plan_data import plan_body
 
 
 @pytest.fixture(autouse=True)
@@ -134,6 +141,22 @@ def test_bad_smtp_url_refused(base, monkeypatch):
         config.load(base)
 
 
+def test_request_size_limit_from_environment(base, monkeypatch):
+    # the default, then a limit of 2 MiB set by the administrator
+    assert config.load(base)["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    monkeypatch.setenv("SAMENOP_MAX_REQUEST_BYTES", "2097152")
+    assert config.load(base)["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("limit", ["1 MB", "-1", "0", "1000", str(200 * 1024 * 1024)])
+def test_bad_request_size_limit_refused(base, monkeypatch, limit):
+    # Given a limit that is no number of bytes, or one so small a full plan does not fit, or huge
+    monkeypatch.setenv("SAMENOP_MAX_REQUEST_BYTES", limit)
+    # Then the app refuses to start
+    with pytest.raises(ConfigError, match="SAMENOP_MAX_REQUEST_BYTES"):
+        config.load(base)
+
+
 def test_secret_key_generated_into_instance_owner_only(base):
     # Given no secret key anywhere
     del base["SECRET_KEY"]
@@ -171,3 +194,66 @@ def test_secret_key_generated_once_when_workers_start_together(base):
 def test_given_secret_is_not_written_to_disk(base):
     config.load(base)
     assert not (Path(base["INSTANCE_DIR"]) / "secret_key").exists()
+
+
+@pytest.fixture
+def umask_022() -> Any:
+    """The usual umask, whatever the machine running the tests has."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_database_and_index_are_readable_by_the_owner_only(tmp_path, umask_022):
+    """Given a fresh instance directory: the default SQLite file and search index inside it
+    When `samenop init` creates the database, a plan is written and found (the index follows
+    the change feed), and the index is rebuilt and compacted, while the app's connections are
+    open (SQLite's -wal and -shm exist)
+    Then every file in it is 0600 and every directory 0700: no other local user reads the
+    families' addresses and names, from the database or from the index."""
+    instance = tmp_path / "instance"
+    app = create_app(
+        {
+            "INSTANCE_DIR": str(instance),
+            "PASSWORD_HASH_PARAMS": FAST_HASH,
+            "SESSION_COOKIE_SECURE": False,
+            "TESTING": True,
+        }
+    )
+    try:
+        runner = app.test_cli_runner()
+        assert runner.invoke(init).exit_code == 0
+        with app.app_context():
+            org = accounts.create_organisation(database.session, "Wijkteam Bestand", "social_team")
+            user = accounts.create_user(database.session, "bestand", org, ["registrant", "responder"])
+            raw, _token = accounts.issue_api_token(database.session, user)
+            database.commit()
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {raw}"}
+        assert client.post("/api/v1/plans", json=plan_body(), headers=headers).status_code == 201
+        found = client.post(
+            "/api/v1/lookups",
+            json={"incident_ref": "BESTAND-1", "person": {"name": "Noor Testveen"}},
+            headers=headers,
+        )
+        assert found.status_code == 200, found.get_json()
+        assert found.get_json()["matches"]
+        with app.app_context():
+            index_for(app.config["INDEX_DIR"]).follow(database.session)
+        assert runner.invoke(index_rebuild).exit_code == 0
+        assert runner.invoke(index_compact).exit_code == 0
+        database_file = instance / "samenop.db"
+        for path in (database_file, Path(f"{database_file}-wal"), Path(f"{database_file}-shm")):
+            assert path.exists(), path
+        index = Path(app.config["INDEX_DIR"])
+        assert index.parent == instance
+        assert any(path.suffix == ".trm" for path in index.iterdir())  # a segment's terms
+        # Then
+        modes = {
+            str(path.relative_to(tmp_path)): oct(stat.S_IMODE(path.stat().st_mode))
+            for path in [instance, *instance.rglob("*")]
+        }
+        expected = {name: oct(0o700 if (tmp_path / name).is_dir() else 0o600) for name in modes}
+        assert modes == expected
+    finally:
+        close_app(app)

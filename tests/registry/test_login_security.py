@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pyotp
@@ -51,6 +53,7 @@ def ask_token(
     *,
     password: str | None = None,
     username: str | None = None,
+    address: str = "127.0.0.1",
 ) -> Any:
     return client.post(
         TOKEN_URL,
@@ -59,6 +62,7 @@ def ask_token(
             "password": password or user.password,
             "otp": otp,
         },
+        environ_base={"REMOTE_ADDR": address},
     )
 
 
@@ -188,16 +192,15 @@ MALFORMED: dict[str, Callable[[str], str]] = {
 
 def test_malformed_codes_refused_without_verifying(app, client, make_user, clock, pyotp_calls):
     # Given a user, and the correct current code written in each malformed way
-    # (one user for all: each refusal counts as a failure, fewer than a lockout)
-    assert len(MALFORMED) < accounts.SOFT_LOCK_AFTER
+    # (one user for all, each from its own address: each refusal counts as a failure of it)
     user = make_user()
     code = code_at(user, step_now())
-    for kind, malform in MALFORMED.items():
+    for n, (kind, malform) in enumerate(MALFORMED.items()):
         malformed = malform(code)
         assert malformed != code
         pyotp_calls.clear()
         # When it is sent with the correct password
-        response = ask_token(client, user, malformed)
+        response = ask_token(client, user, malformed, address=f"192.0.2.{n}")
         # Then it is refused like a wrong code, without pyotp ever computing a code to compare,
         # and without spending the time step
         assert response.status_code == 401, kind
@@ -249,114 +252,27 @@ def test_malformed_codes_refused_on_the_web_too(app, make_user, clock, pyotp_cal
         assert browser.get("/").status_code == 302, kind
 
 
-# --- lockout -----------------------------------------------------------------------------------
+# --- failed logins: a wait per source address, an account lock only far out -----------------------
+
+ATTACKER = "203.0.113.66"
+CONTROL_ROOM = "198.51.100.10"
+WRONG_PASSWORD = "wrong password, wrong person"
 
 
-def fail(client: FlaskClient, user: Any) -> Any:
-    return ask_token(client, user, "000000", password="wrong password, wrong person")
+def fail(client: FlaskClient, user: Any, address: str = "127.0.0.1", password: str = WRONG_PASSWORD) -> Any:
+    """A failed token request for the user's name from `address` (by default the test client's)."""
+    return ask_token(client, user, "000000", password=password, address=address)
 
 
-def test_lockout_after_consecutive_failures_spares_other_users(app, client, make_user, clock):
-    # Given two users, one of whom is attacked with wrong passwords
-    victim = make_user()
-    bystander = make_user()
-    for _ in range(accounts.SOFT_LOCK_AFTER):
-        assert_api_error(fail(client, victim), 401, "invalid_credentials")
-    # When the victim then logs in with the correct password and code
-    locked = ask_token(client, victim, code_at(victim, step_now()))
-    # Then the account is locked (423) and the code is not spent; the other user is not locked
-    assert_api_error(locked, 423, "locked")
-    assert last_step(app, victim) is None
-    assert ask_token(client, bystander, code_at(bystander, step_now())).status_code == 201
+def wait_out(clock: time_machine.Coordinates, response: Any) -> None:
+    """Let the clock run past the Retry-After of a 423."""
+    clock.shift(timedelta(seconds=int(response.headers["Retry-After"])))
 
 
-def test_samenop_user_unlock_lifts_the_lock(app, client, make_user, clock):
-    # Given a locked-out user
-    user = make_user()
-    for _ in range(accounts.SOFT_LOCK_AFTER):
-        fail(client, user)
-    assert ask_token(client, user, code_at(user, step_now())).status_code == 423
-    # When an administrator runs `samenop user unlock USERNAME`
-    result = app.test_cli_runner().invoke(user_unlock, [user.username])
-    # Then the correct credentials work again
-    assert result.exit_code == 0, result.output
-    assert f"{user.username}: unlocked" in result.output
-    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
-
-
-def test_soft_lock_lapses_after_fifteen_minutes(client, make_user, clock):
-    # Given a user locked by a run of failures
-    assert accounts.SOFT_LOCK_MINUTES == 15
-    user = make_user()
-    for _ in range(accounts.SOFT_LOCK_AFTER):
-        fail(client, user)
-    # When 14 minutes pass the lock holds; after 15 it has lapsed
-    clock.shift(timedelta(minutes=accounts.SOFT_LOCK_MINUTES - 1))
-    assert ask_token(client, user, code_at(user, step_now())).status_code == 423
-    clock.shift(timedelta(minutes=1, seconds=1))
-    # Then the correct credentials work
-    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
-
-
-def test_hard_lock_after_long_run_of_failures_only_unlock_lifts_it(app, client, make_user, clock):
-    # Given an attacker who waits out every soft lock and keeps guessing
-    user = make_user()
-    failures = 0
-    while failures < accounts.HARD_LOCK_AFTER:
-        response = fail(client, user)
-        if response.status_code == 423:
-            clock.shift(timedelta(minutes=accounts.SOFT_LOCK_MINUTES, seconds=1))
-            continue
-        assert response.status_code == 401
-        failures += 1
-    # When a day passes
-    clock.shift(timedelta(days=1))
-    # Then the account is still locked, until `samenop user unlock`
-    assert_api_error(ask_token(client, user, code_at(user, step_now())), 423, "locked")
-    assert app.test_cli_runner().invoke(user_unlock, [user.username]).exit_code == 0
-    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
-
-
-def test_success_resets_the_failure_count(client, make_user, clock):
-    # Given a user who mistyped a few times, then logged in
-    user = make_user()
-    for _ in range(accounts.SOFT_LOCK_AFTER - 1):
-        fail(client, user)
-    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
-    # When they mistype again a few times
-    for _ in range(accounts.SOFT_LOCK_AFTER - 1):
-        fail(client, user)
-    clock.shift(timedelta(seconds=two_factor.STEP_SECONDS))
-    # Then they are not locked: only consecutive failures count
-    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
-
-
-def test_parallel_guesses_all_count_towards_the_lock(app, make_user, clock):
-    # Given an attacker who fires 2 x SOFT_LOCK_AFTER wrong guesses at once
-    user = make_user()
-    guesses = 2 * accounts.SOFT_LOCK_AFTER
-    start = threading.Barrier(guesses)
-
-    def guess(_: int) -> int:
-        browser = app.test_client()
-        start.wait(timeout=30)
-        return fail(browser, user).status_code
-
-    with ThreadPoolExecutor(max_workers=guesses) as pool:
-        statuses = list(pool.map(guess, range(guesses)))
-    # Then none got through, and the account is locked afterwards
-    assert set(statuses) <= {401, 423}
-    assert_api_error(ask_token(app.test_client(), user, code_at(user, step_now())), 423, "locked")
-
-
-def test_web_login_of_a_locked_user_answers_423(app, client, make_user, clock):
-    # Given a user locked through the API
-    user = make_user()
-    for _ in range(accounts.SOFT_LOCK_AFTER):
-        fail(client, user)
-    # When they log in on the web with the correct password and code
-    page = client.get("/login")
-    client.post(
+def login_page(browser: FlaskClient, user: Any, code: str) -> Any:
+    """Both steps of the web login; the answer to the code step."""
+    page = browser.get("/login")
+    browser.post(
         "/login",
         data={
             "username": user.username,
@@ -364,15 +280,193 @@ def test_web_login_of_a_locked_user_answers_423(app, client, make_user, clock):
             "csrf_token": csrf_from(page.get_data(as_text=True)),
         },
     )
-    page = client.get("/login/code")
-    response = client.post(
-        "/login/code",
-        data={"code": code_at(user, step_now()), "csrf_token": csrf_from(page.get_data(as_text=True))},
+    page = browser.get("/login/code")
+    return browser.post(
+        "/login/code", data={"code": code, "csrf_token": csrf_from(page.get_data(as_text=True))}
     )
-    # Then the page says so, in Dutch, and they are not logged in
+
+
+def test_failures_from_other_addresses_never_keep_the_right_login_out(app, client, make_user, clock):
+    """Given an attacker who knows a control-room username and sends 150 wrong passwords for it
+    from one address (waiting out every wait), and one each from 150 other addresses: far more
+    than the 10 (15 minutes) and 30 (until a coordinator acts) that locked the account before
+    When the operator logs in with the right password and code from the control room
+    Then they get a token at once, and the attacker's address still waits."""
+    operator = make_user(roles=("responder",))
+    sent = 0
+    while sent < 150:
+        response = fail(client, operator, ATTACKER)
+        if response.status_code == 423:
+            wait_out(clock, response)
+            continue
+        assert_api_error(response, 401, "invalid_credentials")
+        sent += 1
+    for n in range(150):
+        assert_api_error(fail(client, operator, f"192.0.2.{n}"), 401, "invalid_credentials")
+    # When
+    response = ask_token(client, operator, code_at(operator, step_now()), address=CONTROL_ROOM)
+    # Then
+    assert response.status_code == 201, response.get_json()
+    assert fail(client, operator, ATTACKER).status_code == 423
+
+
+def test_an_address_waits_longer_after_every_failure_up_to_a_cap(app, client, make_user, clock):
+    """Given a user and an address that failed for their name FREE_FAILURES - 1 times
+    When it fails once more, and again after every wait
+    Then each wait doubles, from BACKOFF_FIRST up to BACKOFF_MAX; during a wait even the right
+    password and code from that address answer 423 with Retry-After (the code unspent), while
+    the same user logs in from another address."""
+    user = make_user(roles=("responder",))
+    for _ in range(accounts.FREE_FAILURES - 1):
+        assert_api_error(fail(client, user, ATTACKER), 401, "invalid_credentials")
+    assert_api_error(fail(client, user, ATTACKER), 401, "invalid_credentials")
+    waits = []
+    for _ in range(14):
+        refused = ask_token(client, user, code_at(user, step_now()), address=ATTACKER)
+        error = assert_api_error(refused, 423, "locked")
+        assert "Probeer het over" in error["message"]
+        assert last_step(app, user) is None
+        waits.append(int(refused.headers["Retry-After"]))
+        wait_out(clock, refused)
+        assert_api_error(fail(client, user, ATTACKER), 401, "invalid_credentials")
+    first, cap = int(accounts.BACKOFF_FIRST.total_seconds()), int(accounts.BACKOFF_MAX.total_seconds())
+    assert waits == [min(first * 2**n, cap) for n in range(14)]
+    assert waits[-1] == cap == 15 * 60
+    # the user themselves, from the control room: no wait
+    assert ask_token(client, user, code_at(user, step_now()), address=CONTROL_ROOM).status_code == 201
+
+
+def test_unknown_and_known_usernames_wait_alike(client, make_user, clock):
+    """Given a known and an unknown username, each failed FREE_FAILURES times from one address
+    When each is tried once more from there
+    Then both answers are the same, byte for byte: 423 with the same Retry-After."""
+    known = make_user()
+    unknown = SimpleNamespace(username="niemand.bekend", password=known.password)
+    answers = []
+    for user in (known, unknown):
+        for _ in range(accounts.FREE_FAILURES):
+            assert_api_error(fail(client, user, ATTACKER), 401, "invalid_credentials")
+        answers.append(fail(client, user, ATTACKER))
+    assert {answer.status_code for answer in answers} == {423}
+    assert len({answer.get_data() for answer in answers}) == 1
+    assert len({answer.headers["Retry-After"] for answer in answers}) == 1
+
+
+def test_wrong_codes_after_the_right_password_lock_the_account_until_a_coordinator_unlocks(
+    app, make_user, web_login, clock
+):
+    """Given an attacker who has the operator's password and guesses codes from HARD_LOCK_AFTER
+    addresses (one guess each: no address waits)
+    Then every guess answers 401 invalid_credentials
+    When the operator logs in with the right password and code from the control room
+    Then 423 says to call the coordinator (no Retry-After, the code unspent), while a wrong
+    password still answers 401: the lock tells a guesser nothing
+    When the coordinator unlocks the account on the Accounts page
+    Then the operator logs in."""
+    assert accounts.HARD_LOCK_AFTER == 100
+    operator = make_user(roles=("responder",))
+    coordinator = make_user(roles=("coordinator",), org=operator.organisation)
+    client = app.test_client()
+    for n in range(accounts.HARD_LOCK_AFTER):
+        guess = ask_token(client, operator, other_code(code_at(operator, step_now())), address=f"192.0.2.{n}")
+        assert_api_error(guess, 401, "invalid_credentials")
+    # When
+    locked = ask_token(client, operator, code_at(operator, step_now()), address=CONTROL_ROOM)
+    # Then
+    assert "coördinator" in assert_api_error(locked, 423, "locked")["message"]
+    assert "Retry-After" not in locked.headers
+    assert last_step(app, operator) is None
+    assert_api_error(fail(client, operator, "192.0.2.200"), 401, "invalid_credentials")
+    # When the coordinator unlocks it
+    office = app.test_client()
+    web_login(office, coordinator)
+    page = office.get("/accounts").get_data(as_text=True)
+    assert "Geblokkeerd" in page
+    unlocked = office.post(f"/accounts/{operator.id}/unlock", data={"csrf_token": csrf_from(page)})
+    assert unlocked.status_code == 200
+    assert "Geblokkeerd" not in unlocked.get_data(as_text=True)
+    # Then
+    assert ask_token(client, operator, code_at(operator, step_now()), address=CONTROL_ROOM).status_code == 201
+
+
+def test_wrong_passwords_never_lock_the_account(client, make_user, clock):
+    """Given 3 x HARD_LOCK_AFTER wrong passwords for a username, from as many addresses
+    When the operator logs in with the right password and code
+    Then they get a token: only who knows the password can bring the account to its lock."""
+    operator = make_user(roles=("responder",))
+    for n in range(3 * accounts.HARD_LOCK_AFTER):
+        assert_api_error(fail(client, operator, f"10.0.{n // 250}.{n % 250}"), 401, "invalid_credentials")
+    assert ask_token(client, operator, code_at(operator, step_now()), address=CONTROL_ROOM).status_code == 201
+
+
+def test_samenop_user_unlock_lifts_the_wait(app, client, make_user, clock):
+    # Given an address that must wait before it tries this user again
+    user = make_user()
+    for _ in range(accounts.FREE_FAILURES):
+        fail(client, user)
+    assert ask_token(client, user, code_at(user, step_now())).status_code == 423
+    # When an administrator runs `samenop user unlock USERNAME`
+    result = app.test_cli_runner().invoke(user_unlock, [user.username])
+    # Then the correct credentials work again from that address
+    assert result.exit_code == 0, result.output
+    assert f"{user.username}: unlocked" in result.output
+    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
+
+
+def test_success_resets_the_failure_count(client, make_user, clock):
+    # Given a user who mistyped a few times, then logged in
+    user = make_user()
+    for _ in range(accounts.FREE_FAILURES - 1):
+        fail(client, user)
+    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
+    # When they mistype again a few times
+    for _ in range(accounts.FREE_FAILURES - 1):
+        fail(client, user)
+    clock.shift(timedelta(seconds=two_factor.STEP_SECONDS))
+    # Then they need not wait: only consecutive failures count
+    assert ask_token(client, user, code_at(user, step_now())).status_code == 201
+
+
+def test_parallel_guesses_all_count_towards_the_wait(app, make_user, clock):
+    # Given an attacker who fires 2 x FREE_FAILURES wrong guesses at once from one address
+    user = make_user()
+    guesses = 2 * accounts.FREE_FAILURES
+    start = threading.Barrier(guesses)
+
+    def guess(_: int) -> int:
+        browser = app.test_client()
+        start.wait(timeout=30)
+        return fail(browser, user, ATTACKER).status_code
+
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        statuses = list(pool.map(guess, range(guesses)))
+    # Then none got through, and the wait afterwards is that of every guess that was tried
+    assert set(statuses) <= {401, 423}
+    tried = statuses.count(401)
+    assert tried >= accounts.FREE_FAILURES
+    refused = ask_token(app.test_client(), user, code_at(user, step_now()), address=ATTACKER)
+    assert_api_error(refused, 423, "locked")
+    assert int(refused.headers["Retry-After"]) == accounts.backoff(tried).total_seconds()
+
+
+def test_web_login_from_a_waiting_address_answers_423(app, client, make_user, clock):
+    # Given a user whose name failed through the API from the address of this browser
+    user = make_user()
+    for _ in range(accounts.FREE_FAILURES):
+        fail(client, user)
+    # When they log in on the web with the correct password and code, from there and elsewhere
+    response = login_page(client, user, code_at(user, step_now()))
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = CONTROL_ROOM
+    logged_in = login_page(elsewhere, user, code_at(user, step_now()))
+    # Then the page says so, in Dutch, with Retry-After, and they are not logged in there
     assert response.status_code == 423
     assert "Te veel mislukte pogingen" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "1"
     assert client.get("/").status_code == 302
+    # while from the other address the login works
+    assert logged_in.status_code == 302
+    assert logged_in.location == "/"
 
 
 def test_no_code_secret_or_password_in_the_logs(app, client, make_user, clock, caplog):
@@ -580,6 +674,26 @@ def test_wrong_types_answer_422_not_500(client):
     response = client.post(TOKEN_URL, json={"username": "iemand", "password": "iets", "otp": 123456})
     # Then the field is named
     assert set(assert_api_error(response, 422, "invalid_input")["fields"]) == {"otp"}
+
+
+def test_a_body_over_the_size_limit_is_refused_unread(app, client):
+    """Given the default request size limit (1 MiB)
+    When 10 MB of JSON comes to the token endpoint, which needs no login
+    Then it is refused with 413 too_large in the API's error body, in Dutch, instead of being
+    read and parsed (as it was: 422 for the too long username)."""
+    body = json.dumps({"username": "x" * 10_000_000, "password": "iets", "otp": "123456"})
+    response = client.post(TOKEN_URL, data=body, content_type="application/json")
+    assert "te groot" in assert_api_error(response, 413, "too_large")["message"]
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+def test_a_web_form_over_the_size_limit_answers_a_dutch_page(client):
+    # Given the login page, When 2 MB comes in its form
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": "x" * 2_000_000, "password": "p", "csrf_token": token})
+    # Then 413, and the page says so in Dutch
+    assert response.status_code == 413
+    assert "te groot" in response.get_data(as_text=True)
 
 
 def test_body_that_is_not_a_json_object_answers_400(client):

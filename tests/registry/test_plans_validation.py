@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import csrf_from
 from tests.registry.plan_data import (
     API,
     address,
@@ -401,6 +402,27 @@ def test_the_bounds_themselves_are_accepted(client, headers):
     assert plan["addresses"][0]["house_number"] == 1
 
 
+def test_the_largest_plan_fits_the_request_size_limit(app, client, headers):
+    # Given a plan with every row and every text at its maximum, in accented letters, sent as
+    # JSON that escapes each of them (\u00e9: six bytes a letter)
+    body = plan_body(
+        title="é" * 200,
+        summary="é" * 4000,
+        valid_until=six_months(),
+        addresses=[address(house_number=n, house_number_suffix="A" * 10, street="é" * 200, city="é" * 100)
+                   for n in range(1, 11)],
+        persons=[person(first_name="é" * 100, surname_prefix="é" * 30, surname="é" * 150) for _ in range(20)],
+        agreements=[agreement(trigger="é" * 1000, action="é" * 2000) for _ in range(30)],
+        contacts=[contact(name="é" * 200, relation="é" * 200, available="é" * 200) for _ in range(20)],
+        owner={"name": "é" * 200, "phone": "088-1234567"},
+    )  # fmt: skip
+    data = json.dumps(body, ensure_ascii=True)
+    # Then it is well within the default request size limit, and stored
+    assert len(data) < 0.7 * app.config["MAX_CONTENT_LENGTH"]
+    response = client.post(API, data=data, content_type="application/json", headers=headers)
+    assert response.status_code == 201, response.get_json()
+
+
 def test_a_plan_with_only_a_person_or_only_an_address_valid_until_tomorrow_is_fine(client, headers):
     for body in (plan_body(addresses=[]), plan_body(persons=[]), plan_body(valid_until=days(1))):
         response = client.post(API, json=body, headers=headers)
@@ -529,3 +551,86 @@ def test_any_json_put_is_answered_without_a_5xx_and_stores_a_version_only_on_200
     else:
         assert_error_body(response)
         assert after == before
+
+
+# --- the plan form and the plan pages: what no page sends is a 4xx, never a 500 -------------------
+
+
+def form_fields(**extra: str) -> dict[str, str]:
+    """A valid plan form as the page sends it (one person, one agreement, two contacts)."""
+    return {
+        "title": "Gezin Formulier",
+        "valid_until": days(60),
+        "owner-name": "J. Beschermer",
+        "owner-phone": "088-1234567",
+        "persons-0-surname": "Formulier",
+        "persons-0-role": "victim",
+        "agreements-0-trigger": "Melding op het adres",
+        "agreements-0-action": "Direct ter plaatse",
+        "agreements-0-actor": "police",
+        "contacts-0-name": "Tante Fictief",
+        "contacts-0-phone": "06-87654321",
+        "contacts-1-name": "Buurvrouw Fictief",
+        "contacts-1-phone": "06-12345678",
+        **extra,
+    }
+
+
+@pytest.fixture
+def registrant(make_user: Any) -> Any:
+    return make_user(roles=("registrant",))
+
+
+@pytest.fixture
+def browser(app: Any, registrant: Any, web_login: Any) -> FlaskClient:
+    """A registrant logged in on the web."""
+    client = app.test_client()
+    assert web_login(client, registrant).status_code == 302
+    return client
+
+
+def post_page(browser: FlaskClient, page: str, path: str, fields: dict[str, str]) -> Any:
+    """POST a form of `page` (for its CSRF token) to `path`."""
+    token = csrf_from(browser.get(page).get_data(as_text=True))
+    return browser.post(path, data={**fields, "csrf_token": token})
+
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    "name", ["persons-²-surname", "agreements-¹-trigger", f"persons-{HUGE}-surname", f"contacts-{HUGE}0-name"]
+)
+def test_a_form_field_with_a_row_number_no_page_writes_answers_400(app, browser, name):
+    """Given a registrant's plan form, valid
+    When one field's name carries a row number no page writes (a superscript digit, 5 000 digits)
+    Then 400 (the form was tampered with), nothing stored; it answered 500."""
+    response = post_page(browser, "/plans/new", "/plans/new", form_fields(**{name: "Vreemd"}))
+    assert response.status_code == 400
+    assert stored_rows(app)["Plan"] == 0
+    # the same form without it is stored
+    assert post_page(browser, "/plans/new", "/plans/new", form_fields()).status_code == 302
+
+
+@pytest.mark.parametrize("action", ["remove:persons:²", f"up:agreements:{HUGE}", "down:contacts:¹"])
+def test_a_row_button_no_page_writes_shows_the_form_again(app, browser, action):
+    # Given a plan form, When a row button's value names a row no page writes
+    response = post_page(browser, "/plans/new", "/plans/new", form_fields(row_action=action))
+    # Then the form comes back as it was typed (a button that does nothing), nothing stored
+    assert response.status_code == 200
+    assert 'value="Formulier"' in response.get_data(as_text=True)
+    assert stored_rows(app)["Plan"] == 0
+
+
+def test_sharing_with_an_organisation_id_past_any_column_answers_4xx(
+    app, client, registrant, auth_headers, browser
+):
+    """Given a registrant's plan
+    When it is shared with, or unshared from, an organisation id larger than any database holds
+    Then 400 (share: no such organisation) and 404 (unshare: no such page); they answered 500."""
+    created = client.post(API, json=plan_body(), headers=auth_headers(registrant))
+    plan_id = created.get_json()["id"]
+    page = f"/plans/{plan_id}"
+    huge = "99999999999999999999999"
+    assert post_page(browser, page, f"{page}/share", {"organisation_id": huge}).status_code == 400
+    assert post_page(browser, page, f"{page}/unshare/{huge}", {}).status_code == 404

@@ -445,3 +445,17 @@ def test_enrolment_link_expires(app, client, make_org, clock):
 
 def test_unknown_enrolment_link_answers_404(client):
     assert client.get("/enrol/bestaat-niet").status_code == 404
+
+
+def test_an_account_id_past_any_column_answers_404(app, make_user, web_login):
+    """Given a coordinator on the Accounts page
+    When they unlock, deactivate or re-enrol an account id larger than any database holds
+    Then 404 like any account that is not theirs; it answered 500."""
+    coordinator = make_user(roles=("coordinator",))
+    office = app.test_client()
+    web_login(office, coordinator)
+    token = csrf_from(office.get("/accounts").get_data(as_text=True))
+    for action in ("unlock", "deactivate", "reenrol"):
+        for user_id in ("99999999999999999999999", "9" * 5000, str(2**31)):
+            response = office.post(f"/accounts/{user_id}/{action}", data={"csrf_token": token})
+            assert response.status_code == 404, (action, user_id[:30])
