@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from registry import audit
 from registry.auth import passwords, two_factor
+from registry.auth import roles as role_rules
 from registry.db import Base
 from registry.models import ROLES, ApiToken, LoginThrottle, Organisation, User, UserRole, WebSession
 from registry.timeutil import aware, utcnow
@@ -32,6 +33,11 @@ class LoginFailed(Exception):
 
 class LoginLocked(Exception):
     """Too many consecutive failures for this username."""
+
+
+class RoleNotAllowed(ValueError):
+    """A role the person's organisation may not hold (the lookup role outside a responder
+    organisation); the message says why, in the administrator's words."""
 
 
 def hash_token(raw: str) -> str:
@@ -70,6 +76,8 @@ def create_user(
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:
         raise ValueError(f"unknown role(s): {sorted(unknown)}")
+    for role in sorted(set(roles)):
+        _check_allowed(role, organisation)
     user = User(
         username=normalise_username(username),
         display_name=display_name or username,
@@ -80,6 +88,35 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def _check_allowed(role: str, organisation: Organisation) -> None:
+    reason = role_rules.refusal(role, organisation.name, organisation.kind)
+    if reason is not None:
+        raise RoleNotAllowed(reason)
+
+
+def grant_role(session: Session, user: User, role: str) -> bool:
+    """Give the user `role` (RoleNotAllowed if the organisation may not hold it); False when the
+    user already had it. The caller audits."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role: {role}")
+    _check_allowed(role, user.organisation)
+    if role in user.roles:
+        return False
+    user.role_rows.append(UserRole(role=role))
+    session.flush()
+    return True
+
+
+def revoke_role(session: Session, user: User, role: str) -> bool:
+    """Take `role` from the user; False when the user did not have it. Effective from the user's
+    next request: roles are read with every request, sessions and tokens stay. The caller audits."""
+    if role not in user.roles:
+        return False
+    user.role_rows = [row for row in user.role_rows if row.role != role]
+    session.flush()
+    return True
 
 
 def set_password(session: Session, user: User, password: str) -> None:
@@ -291,7 +328,8 @@ class ApiCaller:
     display_name: str
     organisation_id: int
     organisation_name: str
-    roles: frozenset[str]
+    organisation_kind: str
+    roles: frozenset[str]  # the roles that count (registry.auth.roles.held)
     last_used_at: datetime
 
     @property
@@ -321,6 +359,7 @@ _API_CALLER = (
         _users.c.display_name,
         _users.c.organisation_id,
         _organisations.c.name.label("organisation_name"),
+        _organisations.c.kind.label("organisation_kind"),
         _user_roles.c.role,
     )
     .select_from(
@@ -362,7 +401,8 @@ def api_caller(session: Session, raw: str) -> ApiCaller | None:
         display_name=row.display_name,
         organisation_id=row.organisation_id,
         organisation_name=row.organisation_name,
-        roles=frozenset(r.role for r in rows if r.role is not None),
+        organisation_kind=row.organisation_kind,
+        roles=role_rules.held((r.role for r in rows if r.role is not None), row.organisation_kind),
         last_used_at=last_used_at,
     )
 
@@ -377,7 +417,9 @@ def caller_as_user(session: Session, caller: ApiCaller) -> User:
         return found
     organisation = session.identity_map.get(Session.identity_key(Organisation, caller.organisation_id))
     if not isinstance(organisation, Organisation):
-        organisation = Organisation(id=caller.organisation_id, name=caller.organisation_name)
+        organisation = Organisation(
+            id=caller.organisation_id, name=caller.organisation_name, kind=caller.organisation_kind
+        )
         make_transient_to_detached(organisation)
         session.add(organisation)
     user = User(

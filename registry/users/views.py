@@ -10,15 +10,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, SelectMultipleField, StringField, widgets
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from registry import audit
-from registry.auth import accounts, web
+from registry.auth import accounts, roles, web
 from registry.db import db
 from registry.models import LoginThrottle, User
 from registry.vocabulary import ROLE_LABELS
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
+
+
+def _granted_by_coordinator(_form: FlaskForm, field: SelectMultipleField) -> None:
+    asked = set(field.data or [])
+    if roles.RESPONDER in asked:
+        raise ValidationError(
+            "De rol Meldkamer / CIT (raadplegen) kent alleen een beheerder toe, "
+            "en alleen aan medewerkers van politie, CIT of Veilig Thuis."
+        )
+    if not asked <= set(roles.GRANTED_BY_COORDINATOR):
+        raise ValidationError("Kies rollen uit de lijst.")
 
 
 class NewUserForm(FlaskForm):
@@ -38,10 +49,13 @@ class NewUserForm(FlaskForm):
     roles = SelectMultipleField(
         "Rollen",
         # SelectChoice, not (value, label) tuples: wtforms 3.3 deprecates the tuples
-        choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
+        # only what a coordinator may hand out: the lookup role is granted by an administrator
+        choices=[SelectChoice(value, ROLE_LABELS[value]) for value in roles.GRANTED_BY_COORDINATOR],
+        # the check below answers in Dutch (wtforms' own is English)
+        validate_choice=False,
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired("Kies minstens één rol.")],
+        validators=[DataRequired("Kies minstens één rol."), _granted_by_coordinator],
     )
 
 
@@ -118,6 +132,19 @@ def index() -> Any:
         )
         db.commit()
         return _page(NewUserForm(formdata=None), link=link, status=201)
+    if request.method == "POST" and roles.RESPONDER in (form.roles.data or []):
+        # an attempt to hand out the lookup role past the form: refused above, kept in the log
+        audit.record(
+            db.session,
+            "user_create",
+            "refused",
+            user=web.current(),
+            role="coordinator",
+            object_type="username",
+            object_id=accounts.normalise_username(form.username.data or ""),
+            detail={"roles": sorted(set(form.roles.data or []))},
+        )
+        db.commit()
     return _page(form, status=422 if request.method == "POST" else 200)
 
 
