@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from lookup import normalise, search
 from registry import audit, rules
-from registry.db import db
+from registry.db import db, keep
+from registry.feedback.operations import LOOKUP_GRACE
 from registry.models import (
     Address,
     Agreement,
@@ -45,6 +46,9 @@ FIRST_NAME_THRESHOLD = 0.75
 CITY_THRESHOLD = 0.75
 _QUALITY_ORDER = {MatchQuality.EXACT: 0, MatchQuality.BUILDING: 1, MatchQuality.FUZZY: 2}
 LOOKUP_LOCK_WAIT = 1.0  # seconds
+# the report form after a lookup stays open this long: the 12 hours after which a lookup
+# without a report becomes an item of the plan's owners
+REPORT_FORM_OPEN = LOOKUP_GRACE
 
 
 class Responder(audit.Actor, Protocol):
@@ -484,6 +488,75 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
             )
         )
     return views
+
+
+# --- the report form after a lookup -------------------------------------------------------------
+
+
+class FormRefused(Exception):
+    """The report form is not (or no longer) there for this user, lookup and plan. Answered
+    alike whatever the reason, so that it never tells whether a plan exists."""
+
+
+@dataclass
+class ReportForm:
+    lookup: Lookup
+    version: PlanVersion  # the version the lookup showed, still the one responders see
+
+
+_STILL_SHOWN = _shown(select(PlanVersion.id)).where(PlanVersion.id == bindparam("version_id"))
+
+
+def open_report_form(
+    session: Session, user: User, lookup_id: uuid.UUID | None, plan_id: uuid.UUID | None
+) -> ReportForm:
+    """The report form shows the plan's agreements again, so it opens only for the user who did
+    the lookup, within REPORT_FORM_OPEN of it, for a plan that lookup showed and that a lookup
+    would still show (active, the version shown still the current one, valid today). Otherwise
+    FormRefused, after an audit row of the refusal; record_report_form logs each showing."""
+    lookup = session.get(Lookup, lookup_id) if lookup_id is not None else None
+    version_id = None
+    if lookup is None or lookup.user_id != user.id:
+        reason = "not_own_lookup"
+    elif aware(lookup.performed_at) <= utcnow() - REPORT_FORM_OPEN:
+        reason = "form_closed"
+    else:
+        version_id = session.scalar(
+            select(LookupResult.plan_version_id).where(
+                LookupResult.lookup_id == lookup.id, LookupResult.plan_id == plan_id
+            )
+        )
+        if version_id is None:
+            reason = "not_shown"
+        elif session.execute(_STILL_SHOWN, {"version_id": version_id, "today": _today()}).first() is None:
+            reason = "no_longer_shown"
+        else:
+            version = session.get(PlanVersion, version_id)
+            assert version is not None
+            return ReportForm(lookup, version)
+    detail = {"lookup": str(lookup_id or ""), "reason": reason}
+    keep(
+        session,
+        lambda kept: audit.record(
+            kept, "report_form", "refused", user=user, role=ROLE, object_type="plan",
+            object_id=plan_id or "", detail=detail,
+        ),
+    )  # fmt: skip
+    raise FormRefused(reason)
+
+
+def record_report_form(session: Session, user: User, form: ReportForm) -> None:
+    """Every showing of the report form is a read of the plan's agreements (NEN 7513), also
+    when it is shown again with the errors of what was sent."""
+    plan_id = form.version.plan_id
+    detail = {"lookup": str(form.lookup.id), "version": form.version.version}
+    keep(
+        session,
+        lambda kept: audit.record(
+            kept, "report_form", "success", user=user, role=ROLE, object_type="plan",
+            object_id=plan_id, detail=detail,
+        ),
+    )  # fmt: skip
 
 
 def access_log(session: Session, plan_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ from flask import (
 )
 from flask_limiter import RequestLimit
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from lookup import normalise, operations
 from lookup.schemas import LookupArgs
@@ -29,7 +28,6 @@ from registry.auth import web
 from registry.db import db
 from registry.feedback import operations as feedback
 from registry.feedback.schemas import ReportArgs
-from registry.models import Lookup, LookupResult, PlanVersion
 from registry.ratelimit import seconds_until_reset, web_lookup_limit
 from registry.timeutil import nl_date
 from registry.vocabulary import QueryKind
@@ -173,6 +171,13 @@ def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
     return data
 
 
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
+
+
 def _form_key(lookup_id: uuid.UUID, plan_id: uuid.UUID) -> str:
     """The idempotency key of the report form: one per lookup and plan (keys are per user), the same
     however often the form is opened. Pages are never cached, so going back re-fetches the form;
@@ -188,20 +193,12 @@ def report() -> Any:
     source = request.form if request.method == "POST" else request.args
     user = web.current()
     try:
-        lookup_id = uuid.UUID(source.get("lookup_id", ""))
-        plan_id = uuid.UUID(source.get("plan_id", ""))
-    except ValueError:
-        abort(404)
-    lookup = db.session.get(Lookup, lookup_id)
-    if lookup is None or lookup.organisation_id != user.organisation_id:
-        abort(404)
-    result = db.session.scalars(
-        select(LookupResult).where(LookupResult.lookup_id == lookup.id, LookupResult.plan_id == plan_id)
-    ).first()
-    if result is None:
-        abort(404)
-    version = db.session.get(PlanVersion, result.plan_version_id)
-    assert version is not None
+        opened = operations.open_report_form(
+            db.session, user, _uuid(source.get("lookup_id")), _uuid(source.get("plan_id"))
+        )
+    except operations.FormRefused:
+        return render_template("lookup/report_refused.html"), 404
+    lookup, version, plan_id = opened.lookup, opened.version, opened.version.plan_id
     errors: dict[str, list[str]] = {}
     form = source
     if request.method == "POST":
@@ -226,6 +223,7 @@ def report() -> Any:
             due = nl_date(saved.feedback_due)
             flash(f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling op {due}.", "success")
             return redirect(url_for("lookup.report_done", report_id=saved.id))
+    operations.record_report_form(db.session, user, opened)
     return (
         render_template(
             "lookup/report.html",

@@ -137,7 +137,14 @@ def user_add(
         select(accounts.User).where(accounts.User.username == accounts.normalise_username(username))
     ).first():
         raise click.ClickException(f"user already exists: {username}")
-    account = accounts.create_user(db.session, username, organisation, list(roles), display_name, email)
+    try:
+        account = accounts.create_user(db.session, username, organisation, list(roles), display_name, email)
+    except accounts.RoleNotAllowed as exc:
+        db.rollback()
+        _record_refused_role(
+            "user_create", accounts.normalise_username(username), {"roles": sorted(roles), "reason": str(exc)}
+        )
+        raise click.ClickException(str(exc)) from None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         try:
@@ -153,6 +160,7 @@ def user_add(
             username="cli",
             object_type="user",
             object_id=account.id,
+            detail={"roles": sorted(set(roles))},
         )
         db.commit()
         click.echo(f"user {account.username} ({', '.join(sorted(roles))}) at {organisation.name}")
@@ -169,6 +177,7 @@ def user_add(
         username="cli",
         object_type="user",
         object_id=account.id,
+        detail={"roles": sorted(set(roles))},
     )
     db.commit()
     with current_app.test_request_context():
@@ -176,6 +185,60 @@ def user_add(
     hours = current_app.config["ENROLMENT_VALID_HOURS"]
     click.echo(f"user {account.username} created; enrolment link (valid {hours} h):")
     click.echo(link)
+
+
+def _record_refused_role(action: str, username: str, detail: dict[str, Any]) -> None:
+    """A role the administrator asked for and the rules refused: kept in the audit log."""
+    audit.record(
+        db.session,
+        action,
+        "refused",
+        username="cli",
+        object_type="username",
+        object_id=username,
+        detail=detail,
+    )
+    db.commit()
+
+
+@user.command("role")
+@click.argument("username")
+@click.option("--add", "added", type=click.Choice(Role.codes()), multiple=True, help="grant this role")
+@click.option(
+    "--remove", "removed", type=click.Choice(Role.codes()), multiple=True, help="take this role away"
+)
+@with_appcontext
+def user_role(username: str, added: tuple[str, ...], removed: tuple[str, ...]) -> None:
+    """Grant or take away roles of an existing account (the lookup role only this way)."""
+    if not added and not removed:
+        raise click.UsageError("say what to change: --add ROLE and/or --remove ROLE")
+    if set(added) & set(removed):
+        raise click.UsageError("a role cannot be added and removed at once")
+    name = accounts.normalise_username(username)
+    account = db.session.scalars(select(accounts.User).where(accounts.User.username == name)).first()
+    if account is None:
+        raise click.ClickException(f"no such user: {username}")
+    try:
+        granted = [role for role in sorted(set(added)) if accounts.grant_role(db.session, account, role)]
+    except accounts.RoleNotAllowed as exc:
+        db.rollback()
+        _record_refused_role("user_role_grant", name, {"roles": sorted(set(added)), "reason": str(exc)})
+        raise click.ClickException(str(exc)) from None
+    revoked = [role for role in sorted(set(removed)) if accounts.revoke_role(db.session, account, role)]
+    for action, roles in (("user_role_grant", granted), ("user_role_revoke", revoked)):
+        for role in roles:
+            audit.record(
+                db.session,
+                action,
+                "success",
+                username="cli",
+                object_type="user",
+                object_id=account.id,
+                detail={"role": role},
+            )
+    db.commit()
+    held = ", ".join(sorted(account.roles)) or "none"
+    click.echo(f"user {account.username} at {account.organisation.name}: roles {held}")
 
 
 @user.command("unlock")

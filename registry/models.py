@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from registry.auth import roles as role_rules
 from registry.db import Base
 from registry.timeutil import utcnow
 from registry.vocabulary import PlanStatus
@@ -103,7 +104,9 @@ class User(Base):
         return {row.role for row in self.role_rows}
 
     def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
+        """Holds one of `roles`, as the organisation's kind allows (registry.auth.roles): a stored
+        `responder` row outside a responder organisation gives no access."""
+        return not role_rules.held(self.roles, self.organisation.kind).isdisjoint(roles)
 
     # flask-login: the session cookie carries a server-side session token, never the user id
     login_token = cast("str | None", None)  # not a column: set per request by registry.auth.web

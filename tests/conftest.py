@@ -247,7 +247,9 @@ def make_org(app: Flask) -> Callable[..., Organisation]:
 
 @pytest.fixture
 def make_user(app: Flask, make_org: Callable[..., Organisation]) -> Callable[..., User]:
-    """An enrolled user with PASSWORD and a TOTP secret (both on the returned object)."""
+    """An enrolled user with PASSWORD and a TOTP secret (both on the returned object). Without
+    `org`, the user gets an organisation of their own: a control room (police) for a responder,
+    who may only be one there (registry/auth/roles.py), a social team otherwise."""
     names = itertools.count(1)
 
     def make(
@@ -262,7 +264,7 @@ def make_user(app: Flask, make_org: Callable[..., Organisation]) -> Callable[...
                 organisation = accounts.create_organisation(
                     database.session,
                     f"Organisatie van gebruiker {next(names)}-{uuid.uuid4().hex[:6]}",
-                    "social_team",
+                    "police" if "responder" in roles else "social_team",
                 )
             user = accounts.create_user(
                 database.session,

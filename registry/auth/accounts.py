@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from registry import audit
 from registry.auth import passwords, two_factor
+from registry.auth import roles as role_rules
 from registry.db import Base, keep
 from registry.models import (
     ApiToken,
@@ -74,6 +75,11 @@ def wait_text(seconds: int) -> str:
     return "1 minuut" if minutes == 1 else f"{minutes} minuten"
 
 
+class RoleNotAllowed(ValueError):
+    """A role the person's organisation may not hold (the lookup role outside a responder
+    organisation); the message says why, in the administrator's words."""
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -110,6 +116,8 @@ def create_user(
     unknown = set(roles) - set(Role.codes())
     if unknown or not roles:
         raise ValueError(f"unknown role(s): {sorted(unknown)}")
+    for role in sorted(set(roles)):
+        _check_allowed(role, organisation)
     user = User(
         username=normalise_username(username),
         display_name=display_name or username,
@@ -120,6 +128,49 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def _check_allowed(role: str, organisation: Organisation) -> None:
+    reason = role_rules.refusal(role, organisation.name, organisation.kind)
+    if reason is not None:
+        raise RoleNotAllowed(reason)
+
+
+def record_refused_roles(session: Session, coordinator: User, username: str, roles: list[str]) -> None:
+    """A coordinator asked for roles that are not theirs to give: refused, and logged however the
+    request ends."""
+    name = normalise_username(username)
+    detail = {"roles": sorted(set(roles))}
+    keep(
+        session,
+        lambda kept: audit.record(
+            kept, "user_create", "refused", user=coordinator, role=Role.COORDINATOR,
+            object_type="username", object_id=name, detail=detail,
+        ),
+    )  # fmt: skip
+
+
+def grant_role(session: Session, user: User, role: str) -> bool:
+    """Give the user `role` (RoleNotAllowed if the organisation may not hold it); False when the
+    user already had it. The caller audits."""
+    if role not in Role.codes():
+        raise ValueError(f"unknown role: {role}")
+    _check_allowed(role, user.organisation)
+    if role in user.roles:
+        return False
+    user.role_rows.append(UserRole(role=role))
+    session.flush()
+    return True
+
+
+def revoke_role(session: Session, user: User, role: str) -> bool:
+    """Take `role` from the user; False when the user did not have it. Effective from the user's
+    next request: roles are read with every request, sessions and tokens stay. The caller audits."""
+    if role not in user.roles:
+        return False
+    user.role_rows = [row for row in user.role_rows if row.role != role]
+    session.flush()
+    return True
 
 
 def set_password(session: Session, user: User, password: str) -> None:
@@ -423,7 +474,8 @@ class ApiCaller:
     display_name: str
     organisation_id: int
     organisation_name: str
-    roles: frozenset[str]
+    organisation_kind: str
+    roles: frozenset[str]  # the roles that count (registry.auth.roles.held)
     last_used_at: datetime
 
     @property
@@ -453,6 +505,7 @@ _API_CALLER = (
         _users.c.display_name,
         _users.c.organisation_id,
         _organisations.c.name.label("organisation_name"),
+        _organisations.c.kind.label("organisation_kind"),
         _user_roles.c.role,
     )
     .select_from(
@@ -505,7 +558,8 @@ def api_caller(session: Session, raw: str) -> ApiCaller | None:
         display_name=row.display_name,
         organisation_id=row.organisation_id,
         organisation_name=row.organisation_name,
-        roles=frozenset(r.role for r in rows if r.role is not None),
+        organisation_kind=row.organisation_kind,
+        roles=role_rules.held((r.role for r in rows if r.role is not None), row.organisation_kind),
         last_used_at=last_used_at,
     )
 
@@ -520,7 +574,9 @@ def caller_as_user(session: Session, caller: ApiCaller) -> User:
         return found
     organisation = session.identity_map.get(Session.identity_key(Organisation, caller.organisation_id))
     if not isinstance(organisation, Organisation):
-        organisation = Organisation(id=caller.organisation_id, name=caller.organisation_name)
+        organisation = Organisation(
+            id=caller.organisation_id, name=caller.organisation_name, kind=caller.organisation_kind
+        )
         make_transient_to_detached(organisation)
         session.add(organisation)
     user = User(

@@ -31,7 +31,7 @@ from registry.models import (
     ReportAmendment,
     User,
 )
-from registry.timeutil import aware, local_today, utcnow
+from registry.timeutil import aware, utcnow
 from registry.vocabulary import Role
 
 RESPONDER = Role.RESPONDER
@@ -84,34 +84,52 @@ def _replay(existing: Report, body_hash: str) -> Report:
     return existing
 
 
-def _shown_version(session: Session, user: User, plan: Plan, lookup_id: uuid.UUID | None) -> PlanVersion:
-    """The version the responder saw: the one the lookup showed, or the current one."""
+def _shown_version(
+    session: Session, user: User, plan_id: uuid.UUID, lookup_id: uuid.UUID | None
+) -> tuple[PlanVersion, uuid.UUID]:
+    """The version a lookup of the user's organisation showed, and that lookup: the one named
+    (any time after it: a report may follow late), or else the latest within LOOKUP_GRACE.
+
+    A report needs the plan to have been shown: nobody reports on, and so reads the agreements
+    of, a plan their organisation did not find. Whether the plan does not exist or was not
+    shown is answered alike (the plan is never read before the check), so that the error tells
+    nothing about other plans."""
     if lookup_id is not None:
+        lookup = session.get(Lookup, lookup_id)
+        if lookup is None or lookup.organisation_id != user.organisation_id:
+            raise ReportRefused({"lookup_id": ["Uw organisatie heeft geen raadpleging met dit nummer."]})
+        version_id = session.scalar(
+            select(LookupResult.plan_version_id).where(
+                LookupResult.lookup_id == lookup_id, LookupResult.plan_id == plan_id
+            )
+        )
+        if version_id is None:
+            raise ReportRefused({"plan_id": ["Deze raadpleging toonde dit handelingskader niet."]})
+    else:
         row = session.execute(
-            select(LookupResult.plan_version_id)
+            select(LookupResult.plan_version_id, Lookup.id)
             .join(Lookup, Lookup.id == LookupResult.lookup_id)
             .where(
-                LookupResult.lookup_id == lookup_id,
-                LookupResult.plan_id == plan.id,
+                LookupResult.plan_id == plan_id,
                 Lookup.organisation_id == user.organisation_id,
+                Lookup.performed_at > utcnow() - LOOKUP_GRACE,
             )
+            .order_by(Lookup.performed_at.desc())
+            .limit(1)
         ).first()
         if row is None:
             raise ReportRefused(
-                {"lookup_id": ["Deze raadpleging van uw organisatie toonde dit handelingskader niet."]}
+                {
+                    "plan_id": [
+                        "Uw organisatie heeft dit handelingskader de afgelopen 12 uur niet geraadpleegd; "
+                        "registreer de inzet vanuit de raadpleging."
+                    ]
+                }
             )
-        version = session.get(PlanVersion, row[0])
-        assert version is not None
-        return version
-    if not rules.is_shown_to_responders(plan, plan.current, local_today(timezone())):
-        raise ReportRefused(
-            {
-                "plan_id": [
-                    "Dit handelingskader is niet (meer) actief; registreer de inzet vanuit de raadpleging."
-                ]
-            }
-        )
-    return plan.current
+        version_id, lookup_id = row
+    version = session.get(PlanVersion, version_id)
+    assert version is not None
+    return version, lookup_id
 
 
 def create_report(
@@ -123,10 +141,7 @@ def create_report(
         existing = _existing(session, user, key)
         if existing is not None:
             return _replay(existing, body_hash), True
-    plan = session.get(Plan, args["plan_id"])
-    if plan is None:
-        raise ReportRefused({"plan_id": ["Dit handelingskader bestaat niet."]})
-    version = _shown_version(session, user, plan, args.get("lookup_id"))
+    version, shown_by = _shown_version(session, user, args["plan_id"], args.get("lookup_id"))
     known = {agreement.id for agreement in version.agreements}
     unknown = {
         f"agreements.{index}.agreement_id": ["Deze afspraak hoort niet bij het getoonde handelingskader."]
@@ -137,7 +152,7 @@ def create_report(
         raise ReportRefused(unknown)
     report = Report(
         id=uuid.uuid4(),
-        plan_id=plan.id,
+        plan_id=version.plan_id,
         plan_version_id=version.id,
         lookup_id=args.get("lookup_id"),
         incident_ref=args["incident_ref"],
@@ -182,7 +197,7 @@ def create_report(
         role=RESPONDER,
         object_type="report",
         object_id=report.id,
-        detail={"plan": str(plan.id), "incident_ref": report.incident_ref},
+        detail={"plan": str(version.plan_id), "incident_ref": report.incident_ref, "lookup": str(shown_by)},
     )
     return report, False
 

@@ -62,6 +62,14 @@ def _visible(plan_id: str, action: str) -> Plan:
     return plan
 
 
+def _owner_only(plan: Plan, action: str) -> None:
+    """403 for an organisation the plan is shared with: sharing is the owner's (logged)."""
+    try:
+        operations.require_owner(db.session, api_user(), plan, action)
+    except operations.NotOwner as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
+
+
 @bp.post("")
 @describe("Create a plan", body=PlanArgs, response=WrittenPlanSchema, status=201)
 @require_token(operations.ROLE)
@@ -159,10 +167,17 @@ def shares(plan_id: str) -> dict[str, Any]:
 
 
 @bp.post("/<plan_id>/shares")
-@describe("Share the plan with an organisation", body=ShareArgs, response=ShareListSchema, status=201)
+@describe(
+    "Share the plan with an organisation",
+    body=ShareArgs,
+    response=ShareListSchema,
+    status=201,
+    description="Only the owning organisation shares; an organisation the plan is shared with gets 403.",
+)
 @require_token(operations.ROLE)
 def share(plan_id: str) -> tuple[dict[str, Any], int]:
     plan = _visible(plan_id, "plan_share")
+    _owner_only(plan, "plan_share")
     args = parse(ShareArgs())
     organisation = operations.organisation_named(db.session, args["organisation"])
     if organisation is None:
@@ -178,10 +193,16 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
 
 # `path:` because organisation names may hold a slash ("Wijkteam Noord/Oost")
 @bp.delete("/<plan_id>/shares/<path:organisation_name>")
-@describe("Stop sharing the plan with an organisation", response=None, status=204)
+@describe(
+    "Stop sharing the plan with an organisation",
+    response=None,
+    status=204,
+    description="Only the owning organisation ends a share; one the plan is shared with gets 403.",
+)
 @require_token(operations.ROLE)
 def unshare(plan_id: str, organisation_name: str) -> tuple[str, int]:
     plan = _visible(plan_id, "plan_unshare")
+    _owner_only(plan, "plan_unshare")
     organisation = operations.organisation_named(db.session, organisation_name)
     if organisation is None or all(s.organisation_id != organisation.id for s in plan.shares):
         raise ApiError(404, "not_found", "Dit handelingskader is niet gedeeld met die organisatie.")

@@ -43,6 +43,17 @@ class NotEditable(Exception):
     """A withdrawn plan is final, and so is one whose data the retention purge removed."""
 
 
+class NotOwner(Exception):
+    """Sharing is the owning organisation's decision: an organisation the plan is shared with
+    neither shares it onward nor ends the owner's shares."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Alleen de regiehouder, de organisatie die het handelingskader beheert, "
+            "kan het delen of het delen beëindigen."
+        )
+
+
 @dataclass
 class Warning_:
     field: str
@@ -262,7 +273,27 @@ def share_candidates(session: Session, plan: Plan) -> list[Organisation]:
     return [organisation for organisation in organisations if organisation.id not in taken]
 
 
+def may_share(user: User, plan: Plan) -> bool:
+    """Only the owning organisation shares the plan and ends its shares."""
+    return plan.owner_organisation_id == user.organisation_id
+
+
+def require_owner(session: Session, user: User, plan: Plan, action: str) -> None:
+    """NotOwner, after an audit row of the refused attempt, unless the user's organisation owns
+    the plan (called first, so that the answer does not depend on what else was asked)."""
+    if not may_share(user, plan):
+        plan_id = plan.id
+        keep(
+            session,
+            lambda kept: audit.record(
+                kept, action, "refused", user=user, role=ROLE, object_type="plan", object_id=plan_id
+            ),
+        )
+        raise NotOwner
+
+
 def share_plan(session: Session, user: User, plan: Plan, organisation: Organisation) -> None:
+    require_owner(session, user, plan, "plan_share")
     if organisation.id != plan.owner_organisation_id and all(
         share.organisation_id != organisation.id for share in plan.shares
     ):
@@ -281,6 +312,7 @@ def share_plan(session: Session, user: User, plan: Plan, organisation: Organisat
 
 
 def unshare_plan(session: Session, user: User, plan: Plan, organisation_id: int) -> None:
+    require_owner(session, user, plan, "plan_unshare")
     plan.shares = [share for share in plan.shares if share.organisation_id != organisation_id]
     session.flush()
     audit.record(

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from werkzeug.exceptions import Forbidden
 
 from registry import audit
 from registry.auth import web
@@ -24,6 +25,15 @@ STATUS_TABS = (
     (PlanStatus.WITHDRAWN, PlanStatus.WITHDRAWN.label),
     ("", "Alle"),
 )
+
+
+def _refused_unless_owner(plan: Plan, action: str) -> Any | None:
+    """The 403 page for an organisation the plan is shared with: sharing is the owner's (logged)."""
+    try:
+        operations.require_owner(db.session, web.current(), plan, action)
+    except operations.NotOwner as exc:
+        return render_template("errors/http.html", error=Forbidden(), reason=str(exc)), 403
+    return None
 
 
 def _plan_or_404(plan_id: str, action: str) -> Plan:
@@ -160,6 +170,7 @@ def show(plan_id: str) -> Any:
         plan=plan,
         versions=operations.versions_newest_first(db.session, plan),
         organisations=operations.share_candidates(db.session, plan),
+        may_share=operations.may_share(user, plan),
         counts=counts,
         warnings=operations.warnings_for({"contacts": shown.version.contacts}),
     )
@@ -183,6 +194,8 @@ def withdraw(plan_id: str) -> Any:
 @web.role_required(operations.ROLE)
 def share(plan_id: str) -> Any:
     plan = _plan_or_404(plan_id, "plan_share")
+    if (refused := _refused_unless_owner(plan, "plan_share")) is not None:
+        return refused
     try:
         organisation_id = int(request.form.get("organisation_id", ""))
     except ValueError:
@@ -202,6 +215,8 @@ def share(plan_id: str) -> Any:
 @web.role_required(operations.ROLE)
 def unshare(plan_id: str, organisation_id: int) -> Any:
     plan = _plan_or_404(plan_id, "plan_unshare")
+    if (refused := _refused_unless_owner(plan, "plan_unshare")) is not None:
+        return refused
     operations.unshare_plan(db.session, web.current(), plan, organisation_id)
     flash("Het delen is beëindigd.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))

@@ -10,15 +10,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, SelectMultipleField, StringField, widgets
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from registry import audit
-from registry.auth import accounts, web
+from registry.auth import accounts, roles, web
 from registry.db import db
 from registry.models import MAX_ID, User
 from registry.vocabulary import Role
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
+
+
+def _granted_by_coordinator(_form: FlaskForm, field: SelectMultipleField) -> None:
+    asked = set(field.data or [])
+    if Role.RESPONDER in asked:
+        raise ValidationError(
+            "De rol Meldkamer / CIT (raadplegen) kent alleen een beheerder toe, "
+            "en alleen aan medewerkers van politie, CIT of Veilig Thuis."
+        )
+    if not asked <= set(roles.GRANTED_BY_COORDINATOR):
+        raise ValidationError("Kies rollen uit de lijst.")
 
 
 class NewUserForm(FlaskForm):
@@ -38,10 +49,13 @@ class NewUserForm(FlaskForm):
     roles = SelectMultipleField(
         "Rollen",
         # SelectChoice, not (value, label) tuples: wtforms 3.3 deprecates the tuples
-        choices=[SelectChoice(value, label) for value, label in Role.labels().items()],
+        # only what a coordinator may hand out: the lookup role is granted by an administrator
+        choices=[SelectChoice(value, value.label) for value in roles.GRANTED_BY_COORDINATOR],
+        # the check below answers in Dutch (wtforms' own is English)
+        validate_choice=False,
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired("Kies minstens één rol.")],
+        validators=[DataRequired("Kies minstens één rol."), _granted_by_coordinator],
     )
 
 
@@ -111,6 +125,11 @@ def index() -> Any:
             object_id=user.id,
         )
         return _page(NewUserForm(formdata=None), link=link, status=201)
+    if request.method == "POST" and Role.RESPONDER in (form.roles.data or []):
+        # an attempt to hand out the lookup role past the form: refused above, kept in the log
+        accounts.record_refused_roles(
+            db.session, web.current(), form.username.data or "", form.roles.data or []
+        )
     return _page(form, status=422 if request.method == "POST" else 200)
 
 

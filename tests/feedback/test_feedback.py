@@ -142,7 +142,8 @@ def test_only_registrants_read_feedback(
 ) -> None:
     _plan, report = friday_report
     for role in ("responder", "coordinator", "auditor"):
-        someone = make_user(roles=(role,), org=people.owner_org)
+        # a responder only in a responder organisation (registry/auth/roles.py)
+        someone = make_user(roles=(role,), org=people.police_org if role == "responder" else people.owner_org)
         assert client.get(API, headers=auth_headers(someone)).status_code == 403, role
         response = client.post(f"{API}/{report['id']}/acknowledge", json={}, headers=auth_headers(someone))
         assert response.status_code == 403, role

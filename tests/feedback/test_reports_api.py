@@ -289,7 +289,8 @@ def test_a_lookup_that_did_not_show_the_plan_is_refused(
     other = create_plan(title="Gezin Anders")
     body = report_body(lookup, plan_id=other["id"], agreements=[])
     error = assert_error(post_report(body), 422, "invalid_input")
-    assert list(error["fields"]) == ["lookup_id"]
+    # the plan is named, as for a plan that does not exist (test_a_plan_not_shown_is_refused_...)
+    assert list(error["fields"]) == ["plan_id"]
 
 
 def test_an_unknown_plan_is_refused(
@@ -298,6 +299,79 @@ def test_an_unknown_plan_is_refused(
     body = report_body(look_up(create_plan()), plan_id=str(uuid.uuid4()))
     error = assert_error(post_report(body), 422, "invalid_input")
     assert list(error["fields"]) == ["plan_id"]
+
+
+def test_a_plan_not_shown_is_refused_as_if_it_did_not_exist(
+    app: Flask,
+    create_plan: Callable[..., dict[str, Any]],
+    look_up: Callable[..., Any],
+    post_report: Callable[..., Any],
+) -> None:
+    # Given an active plan nobody of our control room looked up, and our lookup of another plan
+    lookup = look_up(create_plan())
+    not_shown = create_plan(title="Gezin Nooit Geraadpleegd")
+    nowhere = str(uuid.uuid4())
+    before = stored(app)
+
+    for with_lookup in (False, True):
+        # When the responder reports on the plan not shown, and on a plan id that exists nowhere
+        body = report_body(lookup, plan_id=not_shown["id"], agreements=[])
+        if not with_lookup:
+            del body["lookup_id"]
+        refused = post_report(body)
+        missing = post_report({**body, "plan_id": nowhere})
+
+        # Then both are refused naming plan_id, with the very same answer: existence does not leak
+        error = assert_error(refused, 422, "invalid_input")
+        assert list(error["fields"]) == ["plan_id"], with_lookup
+        assert (refused.status_code, refused.get_json()) == (missing.status_code, missing.get_json())
+        assert "Gezin Nooit Geraadpleegd" not in refused.get_data(as_text=True)
+    # and nothing is stored
+    assert stored(app) == before
+
+
+def test_without_a_lookup_id_the_organisation_must_have_been_shown_the_plan_within_12_hours(
+    app: Flask,
+    people: People,
+    make_user: Callable[..., User],
+    create_plan: Callable[..., dict[str, Any]],
+    look_up: Callable[..., Any],
+    post_report: Callable[..., Any],
+) -> None:
+    # Given a plan a colleague of our control room looked up at 22.00, and one only the other
+    # control room looked up
+    looked_up_at = amsterdam(2026, 3, 16, 22, 0)
+    with clock_at(looked_up_at):
+        ours = create_plan()
+        colleague = make_user(roles=("responder",), org=people.police_org)
+        lookup = look_up(ours, responder=colleague)
+        theirs = create_plan(title="Gezin Anders")
+        their_lookup = look_up(theirs, responder=people.other_responder)
+        body = report_body(lookup)
+        del body["lookup_id"]
+        # When our responder reports on the other control room's find, without a lookup id
+        foreign = post_report({**report_body(their_lookup), "lookup_id": None})
+        # Then it is refused, naming the plan
+        assert list(assert_error(foreign, 422, "invalid_input")["fields"]) == ["plan_id"]
+
+    # When our responder reports on our plan without a lookup id, 11 hours 59 minutes later
+    with clock_at(looked_up_at + timedelta(hours=11, minutes=59)):
+        in_time = post_report(body)
+    # Then it is stored, on the version the lookup showed
+    assert in_time.status_code == 201, in_time.get_data(as_text=True)
+    assert in_time.get_json()["plan_id"] == ours["id"]
+
+    # When they do so again 12 hours 1 minute after the lookup
+    with clock_at(looked_up_at + timedelta(hours=12, minutes=1)):
+        before = stored(app)
+        late = post_report(body)
+        # (with the lookup named, a late report stays possible: the owners wait for it)
+        named = post_report({**body, "lookup_id": lookup["lookup_id"]})
+
+    # Then it is refused, naming the plan, and nothing more is stored than the named report
+    assert list(assert_error(late, 422, "invalid_input")["fields"]) == ["plan_id"]
+    assert named.status_code == 201, named.get_data(as_text=True)
+    assert stored(app)["Report"] == before["Report"] + 1
 
 
 def test_only_a_responder_may_report(

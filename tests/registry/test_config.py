@@ -224,9 +224,12 @@ def test_database_and_index_are_readable_by_the_owner_only(tmp_path, umask_022):
         runner = app.test_cli_runner()
         assert runner.invoke(init).exit_code == 0
         with app.app_context():
-            org = accounts.create_organisation(database.session, "Wijkteam Bestand", "social_team")
-            user = accounts.create_user(database.session, "bestand", org, ["registrant", "responder"])
-            raw, _token = accounts.issue_api_token(database.session, user)
+            team = accounts.create_organisation(database.session, "Wijkteam Bestand", "social_team")
+            police = accounts.create_organisation(database.session, "Meldkamer Bestand", "police")
+            registrant = accounts.create_user(database.session, "bestand", team, ["registrant"])
+            responder = accounts.create_user(database.session, "meldkamer", police, ["responder"])
+            raw, _token = accounts.issue_api_token(database.session, registrant)
+            raw_responder, _token = accounts.issue_api_token(database.session, responder)
             database.commit()
         client = app.test_client()
         headers = {"Authorization": f"Bearer {raw}"}
@@ -234,7 +237,7 @@ def test_database_and_index_are_readable_by_the_owner_only(tmp_path, umask_022):
         found = client.post(
             "/api/v1/lookups",
             json={"incident_ref": "BESTAND-1", "person": {"name": "Noor Testveen"}},
-            headers=headers,
+            headers={"Authorization": f"Bearer {raw_responder}"},
         )
         assert found.status_code == 200, found.get_json()
         assert found.get_json()["matches"]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from registry.db import db as database
 from registry.models import AuditEntry, Organisation, User
+from tests.conftest import csrf_from
 from tests.registry.plan_data import API, PLAN_ENDPOINTS, plan_body, requests_on_plan, stored_rows
 
 # what each refused attempt is logged as
@@ -189,3 +190,102 @@ def test_sharing_with_one_organisation_opens_the_plan_to_that_one_only(
 
     # Then C sees it and B still does not
     assert_not_found_and_silent(response)
+
+
+# --- sharing is the owner's ---------------------------------------------------------------------
+
+
+def shares_of(client: FlaskClient, world: World) -> list[str]:
+    response = client.get(f"{API}/{world.plan['id']}/shares", headers=world.owner_headers)
+    assert response.status_code == 200
+    return sorted(item["organisation"] for item in response.get_json()["items"])
+
+
+def test_an_organisation_the_plan_is_shared_with_neither_shares_it_onward_nor_ends_shares(
+    app, client, world, make_org, make_user, auth_headers
+):
+    # Given A's plan, shared by A with C and with D, and a registrant of C
+    shares = f"{API}/{world.plan['id']}/shares"
+    other_partner = make_org(name="Jeugdbescherming D")
+    added = client.post(shares, json={"organisation": other_partner.name}, headers=world.owner_headers)
+    assert added.status_code == 201
+    partner = make_user(roles=("registrant",), org=organisation(app, world.partner_name))
+    partner_headers = auth_headers(partner)
+    before = shares_of(client, world)
+    attempts = {
+        "share onward with B": ("POST", shares, {"organisation": "Wijkteam B"}),
+        "share with an unknown organisation": ("POST", shares, {"organisation": "Bestaat Niet"}),
+        "end A's share with D": ("DELETE", f"{shares}/{other_partner.name}", None),
+        "end its own share": ("DELETE", f"{shares}/{world.partner_name}", None),
+        "end a share that does not exist": ("DELETE", f"{shares}/Wijkteam B", None),
+    }
+
+    for why, (method, path, body) in attempts.items():
+        # When C's registrant tries it
+        response = client.open(path, method=method, json=body, headers=partner_headers)
+
+        # Then it is 403 in the contract's error body, saying in Dutch that sharing is the owner's
+        assert response.status_code == 403, (why, response.get_data(as_text=True))
+        error = response.get_json()["error"]
+        assert (error["code"], error["fields"]) == ("forbidden", {}), why
+        assert "Alleen de regiehouder" in error["message"], why
+
+    # and the shares are what A made them, each attempt is in the audit log as refused
+    assert shares_of(client, world) == before == sorted([world.partner_name, other_partner.name])
+    assert [(row.action, row.outcome) for row in refusals(app, partner, world.plan["id"])] == [
+        ("plan_share", "refused"),
+        ("plan_share", "refused"),
+        ("plan_unshare", "refused"),
+        ("plan_unshare", "refused"),
+        ("plan_unshare", "refused"),
+    ]
+    # and C still reads the plan, and A still shares and ends shares
+    assert client.get(f"{API}/{world.plan['id']}", headers=partner_headers).status_code == 200
+    ended = client.delete(f"{shares}/{other_partner.name}", headers=world.owner_headers)
+    assert ended.status_code == 204
+    assert shares_of(client, world) == [world.partner_name]
+
+
+def test_the_plan_page_offers_sharing_to_the_owner_only(app, client, world, make_user, web_login):
+    # Given a registrant of A, the owner, and one of C, with whom A shared the plan
+    page_path = f"/plans/{world.plan['id']}"
+    share_action = f'action="{page_path}/share"'
+    partner_org = organisation(app, world.partner_name)
+    owner = make_user(roles=("registrant",), org=organisation(app, "Jeugdbescherming A"))
+    partner = make_user(roles=("registrant",), org=partner_org)
+    owner_browser, partner_browser = app.test_client(), app.test_client()
+    web_login(owner_browser, owner)
+    web_login(partner_browser, partner)
+
+    # When each opens the plan's page
+    owners_page = owner_browser.get(page_path).get_data(as_text=True)
+    partners_page = partner_browser.get(page_path)
+
+    # Then the owner is offered to share and to end the share, and C neither, though C sees with whom
+    assert share_action in owners_page
+    assert f"{page_path}/unshare/" in owners_page
+    text = partners_page.get_data(as_text=True)
+    assert partners_page.status_code == 200
+    assert share_action not in text
+    assert f"{page_path}/unshare/" not in text
+    assert world.partner_name in text
+    assert "Delen en het delen beëindigen doet de regiehouder" in text
+
+    # When C sends the share and unshare forms anyway
+    token = csrf_from(text)
+    stranger = organisation(app, "Wijkteam B")
+    shared = partner_browser.post(
+        f"{page_path}/share", data={"organisation_id": stranger.id, "csrf_token": token}
+    )
+    ended = partner_browser.post(f"{page_path}/unshare/{partner_org.id}", data={"csrf_token": token})
+
+    # Then both are refused with the reason in Dutch, nothing changed, and both are logged as refused
+    for response in (shared, ended):
+        assert response.status_code == 403
+        assert "Alleen de regiehouder" in response.get_data(as_text=True)
+    assert [
+        (row.action, row.outcome)
+        for row in refusals(app, partner, world.plan["id"])
+        if row.outcome != "success"
+    ] == [("plan_share", "refused"), ("plan_unshare", "refused")]
+    assert shares_of(client, world) == [world.partner_name]

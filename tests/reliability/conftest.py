@@ -486,6 +486,16 @@ def seed_plans(http: Http, count: int) -> list[SeededPlan]:
     return seeded
 
 
+def show_to_control_room(http: Http, plans: list[SeededPlan]) -> None:
+    """A lookup of each plan by its address, as the control room does before it reports: a
+    report without a lookup id needs a lookup of the plan by the organisation in the last 12 hours."""
+    for plan in plans:
+        query = {"postcode": plan.postcode, "house_number": plan.house_number}
+        answer = http.request("POST", "/api/v1/lookups", {"incident_ref": "SEED", "address": query})
+        assert answer.status == 200, answer.body
+        assert plan.id in [match["plan"]["id"] for match in answer.body["matches"]]
+
+
 def report_body(plan: SeededPlan, incident_ref: str) -> dict[str, Any]:
     return {
         "plan_id": plan.id,

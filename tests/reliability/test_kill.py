@@ -26,6 +26,7 @@ from tests.reliability.conftest import (
     report_body,
     rows,
     seed_plans,
+    show_to_control_room,
 )
 
 REPORT_WRITERS = 3
@@ -207,6 +208,7 @@ def test_sigkill_during_sustained_writes_loses_no_acknowledged_write(
     token = live_server.token()
     with live_server.client(token) as setup:
         plans = seed_plans(setup, 3)
+        show_to_control_room(setup, plans)
     checks: list[str] = []
     downtime: list[float] = []
     started = time.monotonic()

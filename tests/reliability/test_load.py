@@ -28,6 +28,7 @@ from tests.reliability.conftest import (
     run_threads,
     scalar,
     seed_plans,
+    show_to_control_room,
 )
 
 LOOKUP_CLIENTS = 50
@@ -182,6 +183,7 @@ def test_twenty_concurrent_writers_store_exactly_what_was_acknowledged(live_serv
     token = live_server.token()
     with live_server.client(token) as setup:
         plans = seed_plans(setup, 5)
+        show_to_control_room(setup, plans)
     lock = threading.Lock()
     acknowledged: dict[str, str] = {}  # key -> report id
     problems: list[str] = []
@@ -289,6 +291,7 @@ def test_one_idempotency_key_sent_ten_times_at_once_stores_one_report(live_serve
     token = live_server.token()
     with live_server.client(token) as setup:
         plans = seed_plans(setup, 1)
+        show_to_control_room(setup, plans)
     clients = [live_server.client(token) for _ in range(PARALLEL_RETRIES)]
     try:
         for http in clients:
