@@ -46,9 +46,8 @@ def seed_open_reports(
     on them), those in `avoid` (it looks them up) only when there are not enough others."""
     from sqlalchemy import exists, insert, select, update
 
-    from registry.db import engine_for
-    from registry.feedback.working_days import feedback_due
-    from registry.models import (
+    from registry.core.db import engine_for
+    from registry.core.models import (
         Agreement,
         ClosedDay,
         LookupResult,
@@ -60,7 +59,8 @@ def seed_open_reports(
         ReportAgreement,
         User,
     )
-    from registry.vocabulary import PlanStatus
+    from registry.core.vocabulary import PlanStatus
+    from registry.feedback.working_days import feedback_due
 
     started = time.perf_counter()
     rng = random.Random(seed)

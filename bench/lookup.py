@@ -4,7 +4,7 @@
     python -m bench.lookup --large              # 1 000 000 persons
     python -m bench.lookup --persons 20000 --seconds 5 --concurrency 4 --dir /tmp/b
 
-1. Creates a fresh SQLite database through the migrations (registry.schema.upgrade), inserts the
+1. Creates a fresh SQLite database through the migrations (registry.ops.schema.upgrade), inserts the
    synthetic households with SQLAlchemy Core (bench/synthetic.py) and builds the whoosh index
    with lookup.search.SearchIndex.rebuild, which records the change-feed position. Both timed.
    A reused database's index is compacted first (`samenop index compact`, cron in production).
@@ -358,7 +358,7 @@ def main(
     }
     try:
         if reuse:
-            from registry import schema
+            from registry.ops import schema
 
             click.echo(f"reusing {database} (schema upgraded to the newest migration)")
             schema.upgrade(url)
@@ -627,7 +627,7 @@ def _index_lag(url: str, index_dir: Path) -> float | None:
     from sqlalchemy.orm import Session
 
     from lookup.search import SearchIndex, latest_change
-    from registry.db import engine_for
+    from registry.core.db import engine_for
 
     started = time.perf_counter()
     engine = engine_for(url)
@@ -648,7 +648,7 @@ def _index_lag(url: str, index_dir: Path) -> float | None:
 
 
 def _analyze(url: str) -> None:
-    from registry.db import engine_for
+    from registry.core.db import engine_for
 
     engine = engine_for(url)
     started = time.perf_counter()
@@ -667,7 +667,7 @@ def _generate_and_index(
     report: dict[str, Any],
 ) -> None:
     from bench import synthetic
-    from registry import schema
+    from registry.ops import schema
 
     click.echo(f"creating the schema (migrations) in {url}")
     schema.upgrade(url)
@@ -706,7 +706,7 @@ def _index(url: str, index_dir: Path, report: dict[str, Any]) -> None:
     from sqlalchemy.orm import Session
 
     from lookup.search import SearchIndex, document_count, latest_change
-    from registry.db import engine_for
+    from registry.core.db import engine_for
 
     engine = engine_for(url)
     started = time.perf_counter()

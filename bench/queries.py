@@ -37,9 +37,9 @@ def sample_households(url: str, count: int, seed: int) -> tuple[int, int, list[H
     straight from the database, with address and persons."""
     from sqlalchemy import func, select
 
-    from registry.db import engine_for
-    from registry.models import Address, Person, Plan, PlanVersion
-    from registry.vocabulary import PlanStatus
+    from registry.core.db import engine_for
+    from registry.core.models import Address, Person, Plan, PlanVersion
+    from registry.core.vocabulary import PlanStatus
 
     engine = engine_for(url)
     rng = random.Random(seed)

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
 
-from registry.vocabulary import FamilyProfile, PlanStatus, RiskSignal
+from registry.core.vocabulary import FamilyProfile, PlanStatus, RiskSignal
 
 # --- names ----------------------------------------------------------------------------------------
 
@@ -290,8 +290,8 @@ def generate(
         raise ValueError("give households or persons")
     from sqlalchemy import insert, select
 
-    from registry.db import engine_for
-    from registry.models import (
+    from registry.core.db import engine_for
+    from registry.core.models import (
         Address,
         Agreement,
         Contact,
@@ -301,7 +301,7 @@ def generate(
         PlanChange,
         PlanVersion,
     )
-    from registry.timeutil import local_today, utcnow
+    from registry.core.timeutil import local_today, utcnow
 
     started = time.perf_counter()
     rng = random.Random(seed)

@@ -23,7 +23,7 @@ import click
 from bench import synthetic
 from bench.load import Request, Workload, call
 from bench.queries import Query, judge_lookup, lookup_request, name_with_typo
-from registry.vocabulary import CareInvolvement, MentalHealthService, ReportMode
+from registry.core.vocabulary import CareInvolvement, MentalHealthService, ReportMode
 
 PLANS = "/api/v1/plans"
 REPORTS = "/api/v1/reports"

@@ -9,15 +9,15 @@ from flask import Blueprint, request
 
 from lookup import operations
 from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema
-from registry import audit
-from registry.api import ApiError, api_caller, api_user, json_body, parse, require_token
-from registry.db import db
+from registry.core import audit
+from registry.core.db import db
 from registry.feedback import operations as feedback
 from registry.feedback.schemas import AmendmentArgs, ReportArgs, ReportSchema
-from registry.openapi import describe
 from registry.plans import operations as plans
-from registry.ratelimit import lookup_limit
-from registry.schemas import Choice, Text
+from registry.web.api import ApiError, api_caller, api_user, json_body, parse, require_token
+from registry.web.openapi import describe
+from registry.web.ratelimit import lookup_limit
+from registry.web.schemas import Choice, Text
 
 bp = Blueprint("lookup_api", __name__, url_prefix="/api/v1")
 

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from lookup.search import document_count, index_for
-from registry.db import db
+from registry.core.db import db
 
 
 @click.group("index")

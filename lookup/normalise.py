@@ -1,6 +1,6 @@
 """Normal forms for searching: what the caller says, folded the way the index stores it.
 
-Pure functions. Stored values (postcode, suffix, phone) are normalised by registry.normalise;
+Pure functions. Stored values (postcode, suffix, phone) are normalised by registry.core.normalise;
 this module builds on it so that query and store can never disagree.
 """
 
@@ -11,8 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from registry import normalise as stored
-from registry.vocabulary import QueryKind
+from registry.core import normalise as stored
+from registry.core.vocabulary import QueryKind
 
 postcode = stored.postcode
 house_number_suffix = stored.house_number_suffix

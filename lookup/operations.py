@@ -18,10 +18,9 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from lookup import normalise, search
-from registry import audit, rules
-from registry.db import db, keep
-from registry.feedback.operations import LOOKUP_GRACE
-from registry.models import (
+from registry.core import audit, rules
+from registry.core.db import db, keep
+from registry.core.models import (
     Address,
     Agreement,
     Contact,
@@ -33,8 +32,9 @@ from registry.models import (
     PlanVersion,
     User,
 )
-from registry.timeutil import aware, local_today, utcnow
-from registry.vocabulary import MatchQuality, QueryKind, Role
+from registry.core.timeutil import aware, local_today, utcnow
+from registry.core.vocabulary import MatchQuality, QueryKind, Role
+from registry.feedback.operations import LOOKUP_GRACE
 
 ROLE = Role.RESPONDER
 MAX_MATCHES = 10

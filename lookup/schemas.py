@@ -7,9 +7,9 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lookup import normalise
+from registry.core.vocabulary import QueryKind
 from registry.plans.schemas import Suffix
-from registry.schemas import DutchSchema, Phone, Postcode, Text
-from registry.vocabulary import QueryKind
+from registry.web.schemas import DutchSchema, Phone, Postcode, Text
 
 # one field per kind of query: the field given is the lookup's query kind
 QUERY_FIELDS = QueryKind.codes()
@@ -45,7 +45,7 @@ class LookupArgs(DutchSchema):
     person = fields.Nested(PersonQueryArgs)
     phone = Phone()
 
-    # the rule below as JSON Schema, for the API's OpenAPI description (registry/openapi.py)
+    # the rule below as JSON Schema, for the API's OpenAPI description (registry/web/openapi.py)
     json_schema_extra = {"oneOf": [{"required": [name]} for name in QUERY_FIELDS]}
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)

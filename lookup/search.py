@@ -2,7 +2,7 @@
 
 The index holds one document per address and per person of every active plan's current
 version, with names and streets folded by lookup.normalise. It follows the database through
-the change feed (registry.models.PlanChange): whoever holds whoosh's writer lock applies the
+the change feed (registry.core.models.PlanChange): whoever holds whoosh's writer lock applies the
 changes after the last one applied, in order, so several gunicorn workers (or app servers)
 never lose an update and never show users a lock error. The index is only a way to find
 candidates: every hit is checked against the database before anyone sees it.
@@ -54,9 +54,9 @@ from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
 from lookup import normalise
-from registry import rules
-from registry.config import PRIVATE_DIRECTORY, PRIVATE_FILE, private_directory, tighten
-from registry.models import Address, Person, Plan, PlanChange, PlanVersion
+from registry.core import rules
+from registry.core.config import PRIVATE_DIRECTORY, PRIVATE_FILE, private_directory, tighten
+from registry.core.models import Address, Person, Plan, PlanChange, PlanVersion
 
 log = logging.getLogger(__name__)
 
@@ -838,7 +838,7 @@ class Follower:
 def apply_feed(app: Any) -> bool:
     """Apply the change feed to the process's index; whether it is still behind after (the
     writer lock was busy, or the feed could not be read)."""
-    from registry.db import db
+    from registry.core.db import db
 
     try:
         # a read-only transaction: on SQLite it must not hold the write lock that every lookup's
@@ -879,7 +879,7 @@ def follow_registry(app: Any) -> None:
     ends when the command does) before going on."""
     from flask import has_request_context
 
-    from registry import signals
+    from registry.core import signals
 
     def _apply(sender: Any, **_extra: Any) -> None:
         if sender is not app:

@@ -23,14 +23,14 @@ from marshmallow import ValidationError
 
 from lookup import normalise, operations
 from lookup.schemas import LookupArgs
-from registry.api import flatten_messages
 from registry.auth import web
-from registry.db import db
+from registry.core.db import db
+from registry.core.timeutil import nl_date
+from registry.core.vocabulary import QueryKind
 from registry.feedback import operations as feedback
 from registry.feedback.schemas import ReportArgs
-from registry.ratelimit import seconds_until_reset, web_lookup_limit
-from registry.timeutil import nl_date
-from registry.vocabulary import QueryKind
+from registry.web.api import flatten_messages
+from registry.web.ratelimit import seconds_until_reset, web_lookup_limit
 
 bp = Blueprint("lookup", __name__, url_prefix="/raadplegen")
 

@@ -1,11 +1,11 @@
-"""Alembic environment: the URL comes from registry.schema (or SAMENOP_DATABASE_URL)."""
+"""Alembic environment: the URL comes from registry.ops.schema (or SAMENOP_DATABASE_URL)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from registry import models  # noqa: F401  (registers every table on the metadata)
-from registry.db import Base, engine_for
+from registry.core import models  # noqa: F401  (registers every table on the metadata)
+from registry.core.db import Base, engine_for
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,7 +15,7 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from registry.config import load
+    from registry.core.config import load
 
     return str(load()["DATABASE_URL"])
 

@@ -9,16 +9,16 @@ from zoneinfo import ZoneInfo
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 
-from registry import config as config_module
-from registry import ratelimit
-from registry.api import API_PREFIX, register_error_handlers
 from registry.auth import web
-from registry.config import PROJECT_ROOT
-from registry.db import db
-from registry.normalise import phone_display
-from registry.timeutil import aware
-from registry.timeutil import nl_date as format_nl_date
-from registry.vocabulary import Vocabulary
+from registry.core import config as config_module
+from registry.core.config import PROJECT_ROOT
+from registry.core.db import db
+from registry.core.normalise import phone_display
+from registry.core.timeutil import aware
+from registry.core.timeutil import nl_date as format_nl_date
+from registry.core.vocabulary import Vocabulary
+from registry.web import ratelimit
+from registry.web.api import API_PREFIX, register_error_handlers
 
 csrf = CSRFProtect()
 
@@ -49,7 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     app.after_request(_security_headers)
 
-    from registry.cli import register_commands
+    from registry.ops.cli import register_commands
 
     register_commands(app)
     return app
@@ -60,12 +60,12 @@ def _register_blueprints(app: Flask) -> None:
     from registry.auth.views import bp as auth_views
     from registry.feedback.api import bp as feedback_api
     from registry.feedback.views import bp as feedback_views
-    from registry.home import bp as home
     from registry.plans.api import bp as plans_api
     from registry.plans.views import bp as plans_views
     from registry.statistics.api import bp as statistics_api
     from registry.statistics.views import bp as statistics_views
     from registry.users.views import bp as users
+    from registry.web.home import bp as home
 
     for blueprint in (auth_views, home, users, plans_views, feedback_views, statistics_views):
         app.register_blueprint(blueprint)
@@ -78,7 +78,7 @@ def _register_blueprints(app: Flask) -> None:
 
     lookup.init_app(app, csrf)
     # GET /api/v1/openapi.json: the API's description, built from the routes registered above
-    from registry.openapi import bp as openapi
+    from registry.web.openapi import bp as openapi
 
     csrf.exempt(openapi)
     app.register_blueprint(openapi)
@@ -128,7 +128,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        from registry import vocabulary
+        from registry.core import vocabulary
 
         return {
             "vocab": vocabulary,

@@ -18,11 +18,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from lookup import search
-from registry import schema
 from registry.app import create_app
 from registry.auth import accounts, two_factor
-from registry.db import db as database
-from registry.models import Organisation, User
+from registry.core.db import db as database
+from registry.core.models import Organisation, User
+from registry.ops import schema
 
 # fixtures shared by several folders: a real SMTP server on loopback (`mailbox`)
 pytest_plugins = ["tests.smtp"]
@@ -249,7 +249,7 @@ def make_org(app: Flask) -> Callable[..., Organisation]:
 def make_user(app: Flask, make_org: Callable[..., Organisation]) -> Callable[..., User]:
     """An enrolled user with PASSWORD and a TOTP secret (both on the returned object). Without
     `org`, the user gets an organisation of their own: a control room (police) for a responder,
-    who may only be one there (registry/auth/roles.py), a social team otherwise."""
+    who may only be one there (registry/core/roles.py), a social team otherwise."""
     names = itertools.count(1)
 
     def make(

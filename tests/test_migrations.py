@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from registry import schema
-from registry.db import Base, engine_for
+from registry.core.db import Base, engine_for
+from registry.ops import schema
 
 
 def differences(url: str) -> list[Any]:

@@ -15,11 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from registry import audit
 from registry.auth import passwords, two_factor
-from registry.auth import roles as role_rules
-from registry.db import Base, keep
-from registry.models import (
+from registry.core import audit
+from registry.core import roles as role_rules
+from registry.core.db import Base, keep
+from registry.core.models import (
     ApiToken,
     LoginSourceThrottle,
     LoginThrottle,
@@ -28,8 +28,8 @@ from registry.models import (
     UserRole,
     WebSession,
 )
-from registry.timeutil import aware, utcnow
-from registry.vocabulary import Role
+from registry.core.timeutil import aware, utcnow
+from registry.core.vocabulary import Role
 
 # Failed logins count per username and source address (the request's remote address): after
 # FREE_FAILURES consecutive ones, that address waits before its next try, BACKOFF_FIRST after the
@@ -381,7 +381,7 @@ def authenticate(
     source: str | None = None,
 ) -> User:
     """Check both factors. Raises LoginLocked or LoginFailed; the failure counts and the audit
-    row are kept (registry.db.keep) however the request ends. The web login checks the password
+    row are kept (registry.core.db.keep) however the request ends. The web login checks the password
     one step earlier and passes `password_ok` instead of the password. `source` is the address
     the login comes from (default: the request's remote address)."""
     name = normalise_username(username)
@@ -475,7 +475,7 @@ class ApiCaller:
     organisation_id: int
     organisation_name: str
     organisation_kind: str
-    roles: frozenset[str]  # the roles that count (registry.auth.roles.held)
+    roles: frozenset[str]  # the roles that count (registry.core.roles.held)
     last_used_at: datetime
 
     @property

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint
 from marshmallow import Schema, fields, validate
 
-from registry import audit
-from registry.api import ApiError, api_caller, api_user, parse, require_token
 from registry.auth import accounts
-from registry.db import db
-from registry.openapi import describe
-from registry.ratelimit import token_limit
-from registry.schemas import refuse_unstorable
+from registry.core import audit
+from registry.core.db import db
+from registry.web.api import ApiError, api_caller, api_user, parse, require_token
+from registry.web.openapi import describe
+from registry.web.ratelimit import token_limit
+from registry.web.schemas import refuse_unstorable
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")
 

@@ -15,7 +15,7 @@ import segno
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from registry.models import User
+from registry.core.models import User
 
 STEP_SECONDS = 30
 _CODE = re.compile(r"[0-9]{6}", re.ASCII)

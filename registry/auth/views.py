@@ -15,11 +15,11 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from registry import audit
 from registry.auth import accounts, passwords, two_factor, web
-from registry.db import db
-from registry.models import User
-from registry.ratelimit import login_limit
+from registry.core import audit
+from registry.core.db import db
+from registry.core.models import User
+from registry.web.ratelimit import login_limit
 
 bp = Blueprint("auth", __name__)
 

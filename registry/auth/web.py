@@ -10,8 +10,8 @@ from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from registry.auth import accounts
-from registry.db import db
-from registry.models import User
+from registry.core.db import db
+from registry.core.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 

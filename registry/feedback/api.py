@@ -9,12 +9,12 @@ from typing import Any
 from flask import Blueprint, request
 from marshmallow import fields
 
-from registry import audit
-from registry.api import ApiError, api_user, parse, require_token
-from registry.db import db
+from registry.core import audit
+from registry.core.db import db
 from registry.feedback import operations
 from registry.feedback.schemas import AcknowledgeArgs, AcknowledgementSchema, FeedbackListSchema
-from registry.openapi import describe
+from registry.web.api import ApiError, api_user, parse, require_token
+from registry.web.openapi import describe
 
 bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1/feedback")
 

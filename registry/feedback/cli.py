@@ -9,11 +9,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from registry import audit, mail
-from registry.db import db
+from registry.core import audit
+from registry.core.db import db
+from registry.core.models import ClosedDay
+from registry.core.timeutil import local_today
 from registry.feedback import digest
-from registry.models import ClosedDay
-from registry.timeutil import local_today
+from registry.ops import mail
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

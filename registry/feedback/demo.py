@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import rules
-from registry.feedback import operations
-from registry.models import FeedbackAcknowledgement, Lookup, LookupResult, Plan, PlanVersion, User
-from registry.vocabulary import (
+from registry.core import rules
+from registry.core.models import FeedbackAcknowledgement, Lookup, LookupResult, Plan, PlanVersion, User
+from registry.core.vocabulary import (
     Action,
     AgreementOutcome,
     CareInvolvement,
@@ -29,6 +28,7 @@ from registry.vocabulary import (
     Role,
     ViolenceType,
 )
+from registry.feedback import operations
 
 _HOURS = [0, 1, 2, 3, 7, 10, 13, 15, 17, 18, 19, 20, 21, 22, 23, 23, 22, 21, 20, 19, 2, 1]
 _NARRATIVES = [

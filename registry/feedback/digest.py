@@ -13,11 +13,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import mail
+from registry.core.models import Organisation, User, UserRole
+from registry.core.timeutil import nl_date
+from registry.core.vocabulary import Role
 from registry.feedback import operations
-from registry.models import Organisation, User, UserRole
-from registry.timeutil import nl_date
-from registry.vocabulary import Role
+from registry.ops import mail
 
 
 @dataclass

@@ -14,10 +14,9 @@ from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registry import audit, rules
-from registry.db import keep
-from registry.feedback import working_days
-from registry.models import (
+from registry.core import audit, rules
+from registry.core.db import keep
+from registry.core.models import (
     Agreement,
     ClosedDay,
     FeedbackAcknowledgement,
@@ -31,8 +30,9 @@ from registry.models import (
     ReportAmendment,
     User,
 )
-from registry.timeutil import aware, utcnow
-from registry.vocabulary import Role
+from registry.core.timeutil import aware, utcnow
+from registry.core.vocabulary import Role
+from registry.feedback import working_days
 
 RESPONDER = Role.RESPONDER
 REGISTRANT = Role.REGISTRANT

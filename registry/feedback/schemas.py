@@ -7,9 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from registry.schemas import Choice, DutchSchema, Phone, Text
-from registry.timeutil import utcnow
-from registry.vocabulary import (
+from registry.core.timeutil import utcnow
+from registry.core.vocabulary import (
     Action,
     AgreementOutcome,
     CareInvolvement,
@@ -19,6 +18,7 @@ from registry.vocabulary import (
     Responder,
     ViolenceType,
 )
+from registry.web.schemas import Choice, DutchSchema, Phone, Text
 
 MAX_AGE_DAYS = 60
 

@@ -8,12 +8,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from registry import audit
 from registry.auth import web
-from registry.db import db
+from registry.core import audit
+from registry.core.db import db
+from registry.core.vocabulary import Role
 from registry.feedback import operations
 from registry.feedback.schemas import AcknowledgeArgs
-from registry.vocabulary import Role
 
 bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
 

@@ -7,11 +7,10 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from registry import audit
-from registry.api import ApiError, api_user, parse, require_token
-from registry.db import db
-from registry.models import Plan
-from registry.openapi import describe
+from registry.core import audit
+from registry.core.db import db
+from registry.core.models import Plan
+from registry.core.vocabulary import PlanStatus
 from registry.plans import operations
 from registry.plans.schemas import (
     PlanArgs,
@@ -23,8 +22,9 @@ from registry.plans.schemas import (
     WithdrawArgs,
     WrittenPlanSchema,
 )
-from registry.schemas import Choice
-from registry.vocabulary import PlanStatus
+from registry.web.api import ApiError, api_user, parse, require_token
+from registry.web.openapi import describe
+from registry.web.schemas import Choice
 
 bp = Blueprint("plans_api", __name__, url_prefix="/api/v1/plans")
 

@@ -9,12 +9,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from registry import mail
-from registry.db import db
-from registry.models import User, UserRole
+from registry.core.db import db
+from registry.core.models import User, UserRole
+from registry.core.timeutil import local_today
+from registry.core.vocabulary import Role
+from registry.ops import mail
 from registry.plans import operations
-from registry.timeutil import local_today
-from registry.vocabulary import Role
 
 
 @click.group("plans")

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from registry.models import User
+from registry.core.models import User
+from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
 from registry.plans import operations
 from registry.plans.schemas import PlanArgs, today
-from registry.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
 
 _SURNAMES = [
     ("", "Jansen"),

@@ -13,7 +13,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from registry.normalise import phone_display, postcode_display
+from registry.core.normalise import phone_display, postcode_display
 
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
     "addresses": ("postcode", "house_number", "house_number_suffix", "street", "city", "role"),

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
-from registry import audit, rules
-from registry.db import keep
-from registry.models import (
+from registry.core import audit, rules
+from registry.core.db import keep
+from registry.core.models import (
     Address,
     Agreement,
     Contact,
@@ -23,9 +23,9 @@ from registry.models import (
     PlanVersion,
     User,
 )
-from registry.signals import mark_plan_changed
-from registry.timeutil import utcnow
-from registry.vocabulary import PlanStatus, Role
+from registry.core.signals import mark_plan_changed
+from registry.core.timeutil import utcnow
+from registry.core.vocabulary import PlanStatus, Role
 
 ROLE = Role.REGISTRANT
 REMINDER_DAYS = (14, 3)
@@ -422,7 +422,7 @@ def plan_counts(
     not acknowledged yet (what the list shows next to each plan)."""
     from sqlalchemy import func
 
-    from registry.models import FeedbackAcknowledgement, LookupResult, Report
+    from registry.core.models import FeedbackAcknowledgement, LookupResult, Report
 
     counts: dict[uuid.UUID, dict[str, int]] = {pid: {"lookups": 0, "open_feedback": 0} for pid in plan_ids}
     if not plan_ids:

@@ -9,10 +9,10 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, has_app_context
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from registry.normalise import house_number_suffix
-from registry.schemas import Choice, DutchSchema, Phone, Postcode, Text, refuse_unstorable
-from registry.timeutil import local_today
-from registry.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
+from registry.core.normalise import house_number_suffix
+from registry.core.timeutil import local_today
+from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
+from registry.web.schemas import Choice, DutchSchema, Phone, Postcode, Text, refuse_unstorable
 
 MAX_ROWS = {"addresses": 10, "persons": 20, "agreements": 30, "contacts": 20}
 VALID_MONTHS = 6

@@ -9,13 +9,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from marshmallow import ValidationError
 from werkzeug.exceptions import Forbidden
 
-from registry import audit
 from registry.auth import web
-from registry.db import db
-from registry.models import MAX_ID, Organisation, Plan
+from registry.core import audit
+from registry.core.db import db
+from registry.core.models import MAX_ID, Organisation, Plan
+from registry.core.vocabulary import PlanStatus
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
-from registry.vocabulary import PlanStatus
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 

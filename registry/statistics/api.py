@@ -7,14 +7,14 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from marshmallow import fields
 
-from registry import audit
-from registry.api import ApiError, api_user, require_token
-from registry.db import db
-from registry.openapi import describe
+from registry.core import audit
+from registry.core.db import db
+from registry.core.vocabulary import Role
 from registry.statistics import operations
 from registry.statistics.period import PeriodError, parse_period
 from registry.statistics.schemas import StatisticsSchema
-from registry.vocabulary import Role
+from registry.web.api import ApiError, api_user, require_token
+from registry.web.openapi import describe
 
 bp = Blueprint("statistics_api", __name__, url_prefix="/api/v1/statistics")
 ROLE = Role.COORDINATOR

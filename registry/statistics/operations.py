@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from registry.feedback import working_days
-from registry.models import (
+from registry.core.models import (
     ClosedDay,
     FeedbackAcknowledgement,
     Lookup,
@@ -26,15 +25,16 @@ from registry.models import (
     Report,
     ReportAgreement,
 )
-from registry.rules import visible_plan_ids
-from registry.timeutil import aware
-from registry.vocabulary import (
+from registry.core.rules import visible_plan_ids
+from registry.core.timeutil import aware
+from registry.core.vocabulary import (
     AgreementOutcome,
     CareInvolvement,
     HouseholdType,
     MentalHealthService,
     ViolenceType,
 )
+from registry.feedback import working_days
 
 TIME_OF_DAY = ("day_weekday", "day_weekend", "evening", "night")
 CATEGORY_TABLES = {

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
+from registry.core.timeutil import local_today
 from registry.statistics.operations import Period
-from registry.timeutil import local_today
 
 MAX_DAYS = 3 * 366
 # wide enough for anything the registry holds; outside it the default start (end minus five

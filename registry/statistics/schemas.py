@@ -6,9 +6,9 @@ from typing import cast
 
 from marshmallow import fields
 
-from registry.schemas import DutchSchema
+from registry.core.vocabulary import AgreementOutcome
 from registry.statistics.operations import CATEGORY_TABLES, TIME_OF_DAY, UNREGISTERED
-from registry.vocabulary import AgreementOutcome
+from registry.web.schemas import DutchSchema
 
 
 def _counts(name: str, keys: tuple[str, ...], **more: fields.Field) -> type[DutchSchema]:

@@ -7,8 +7,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from registry import vocabulary as nl
-from registry.timeutil import nl_date
+from registry.core import vocabulary as nl
+from registry.core.timeutil import nl_date
 
 TIME_OF_DAY_LABELS = {
     "day_weekday": "Overdag, maandag t/m vrijdag (09.00–17.00)",

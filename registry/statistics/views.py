@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from registry import audit
 from registry.auth import web
-from registry.db import db
+from registry.core import audit
+from registry.core.db import db
+from registry.core.vocabulary import Role
 from registry.statistics import charts, operations
 from registry.statistics.period import PeriodError, parse_period
 from registry.statistics.tables import Table, period_label, tables, to_csv
-from registry.vocabulary import Role
 
 bp = Blueprint("statistics", __name__, url_prefix="/monitoring")
 ROLE = Role.COORDINATOR

@@ -12,11 +12,11 @@ from wtforms import EmailField, SelectMultipleField, StringField, widgets
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from registry import audit
-from registry.auth import accounts, roles, web
-from registry.db import db
-from registry.models import MAX_ID, User
-from registry.vocabulary import Role
+from registry.auth import accounts, web
+from registry.core import audit, roles
+from registry.core.db import db
+from registry.core.models import MAX_ID, User
+from registry.core.vocabulary import Role
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
 

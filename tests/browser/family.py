@@ -12,9 +12,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry import normalise
-from registry.db import db as database
-from registry.models import Organisation, User
+from registry.core import normalise
+from registry.core.db import db as database
+from registry.core.models import Organisation, User
 from tests.registry.plan_data import address, plan_body
 
 Headers = Callable[[User], dict[str, str]]

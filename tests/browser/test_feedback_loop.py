@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
+from registry.core.timeutil import nl_date
 from registry.feedback.working_days import next_working_day
-from registry.timeutil import nl_date
 from tests.browser.family import create_plan, network
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

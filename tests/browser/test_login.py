@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from registry.auth import two_factor
-from registry.db import db as database
-from registry.models import User
+from registry.core.db import db as database
+from registry.core.models import User
 
 CODE_LABEL = "Code uit de authenticator-app (6 cijfers)"
 NEW_PASSWORD = "paarse olifant fietst langs de gracht"

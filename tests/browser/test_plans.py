@@ -9,7 +9,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Locator, Page, expect
 
-from registry.timeutil import nl_date
+from registry.core.timeutil import nl_date
 from tests.browser.family import introduce
 from tests.registry.plan_data import today
 

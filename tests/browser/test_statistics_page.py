@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
-from registry.timeutil import nl_date
+from registry.core.timeutil import nl_date
 from tests.browser.family import create_plan, look_up, network, report
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

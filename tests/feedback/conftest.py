@@ -16,8 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from registry.db import db as database
-from registry.models import (
+from registry.core.db import db as database
+from registry.core.models import (
     AuditEntry,
     FeedbackAcknowledgement,
     Organisation,

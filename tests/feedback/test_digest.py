@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 
 from registry.app import create_app
-from registry.db import db as database
-from registry.models import Organisation, User
+from registry.core.db import db as database
+from registry.core.models import Organisation, User
 from tests.conftest import close_app
 from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at
 from tests.smtp import Mailbox

@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.models import Organisation, User
+from registry.core.models import Organisation, User
 from tests.conftest import csrf_from
 from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at, report_body, stored
 
@@ -142,7 +142,7 @@ def test_only_registrants_read_feedback(
 ) -> None:
     _plan, report = friday_report
     for role in ("responder", "coordinator", "auditor"):
-        # a responder only in a responder organisation (registry/auth/roles.py)
+        # a responder only in a responder organisation (registry/core/roles.py)
         someone = make_user(roles=(role,), org=people.police_org if role == "responder" else people.owner_org)
         assert client.get(API, headers=auth_headers(someone)).status_code == 403, role
         response = client.post(f"{API}/{report['id']}/acknowledge", json={}, headers=auth_headers(someone))

@@ -19,8 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from registry.db import db as database
-from registry.models import AuditEntry, Organisation, User
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, Organisation, User
 from tests.feedback.conftest import People, amsterdam, clock_at, report_body
 
 MONDAY_MORNING = amsterdam(2026, 3, 16, 10, 0)

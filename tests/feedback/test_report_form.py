@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
-from registry.db import db as database
-from registry.models import AuditEntry, Plan, User
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, Plan, User
 from tests.conftest import csrf_from
 from tests.feedback.conftest import People, amsterdam, clock_at, stored
 from tests.registry.plan_data import editable, today

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.models import User
+from registry.core.models import User
 from tests.feedback.conftest import AMSTERDAM, NARRATIVE, People, amsterdam, clock_at, report_body, stored
 from tests.registry.plan_data import agreement, editable, plan_body
 

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
 from lookup import normalise, search
-from registry.db import db as database
-from registry.models import AuditEntry, Lookup, LookupResult, Plan, PlanVersion
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, Lookup, LookupResult, Plan, PlanVersion
 from registry.plans.cli import expire
 from tests.registry.plan_data import address, agreement, editable, person, plan_body, today
 

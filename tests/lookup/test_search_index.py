@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 from lookup import normalise, search
 from lookup.cli import compact, rebuild
 from lookup.search import SearchIndex
-from registry.db import db as database
-from registry.models import Plan, PlanChange
+from registry.core.db import db as database
+from registry.core.models import Plan, PlanChange
 from tests.registry.plan_data import address, person, plan_body
 
 LOOKUPS = "/api/v1/lookups"

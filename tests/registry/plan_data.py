@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from registry.db import db as database
-from registry.models import Address, Agreement, AuditEntry, Contact, Person, Plan, PlanShare, PlanVersion
-from registry.timeutil import local_today
+from registry.core.db import db as database
+from registry.core.models import Address, Agreement, AuditEntry, Contact, Person, Plan, PlanShare, PlanVersion
+from registry.core.timeutil import local_today
 
 # the app's default SAMENOP_TIMEZONE: "today" for validity is the Dutch calendar day
 TIMEZONE = "Europe/Amsterdam"

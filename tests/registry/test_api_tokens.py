@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
 from registry.auth.accounts import hash_token
-from registry.db import db as database
-from registry.models import ApiToken, AuditEntry, User, UserRole
+from registry.core.db import db as database
+from registry.core.models import ApiToken, AuditEntry, User, UserRole
 from tests.registry.plan_data import plan_body
 
 PLANS_URL = "/api/v1/plans"  # read only, for registrants

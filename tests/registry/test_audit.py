@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from registry import audit
 from registry.auth import two_factor
-from registry.cli import audit_verify
-from registry.db import db as database
+from registry.core import audit
+from registry.core.db import db as database
+from registry.ops.cli import audit_verify
 from tests.conftest import close_app
 from tests.reliability import dba
 

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from registry.app import create_app
-from registry.cli import init, org_add, user_add
+from registry.ops.cli import init, org_add, user_add
 from tests.conftest import FAST_HASH, close_app, csrf_from
 
 PASSWORD = "nachtdienst zonder koffie gaat niet"

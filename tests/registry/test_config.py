@@ -14,12 +14,12 @@ import pytest
 from lookup.cli import compact as index_compact
 from lookup.cli import rebuild as index_rebuild
 from lookup.search import index_for
-from registry import config
 from registry.app import create_app
 from registry.auth import accounts
-from registry.cli import init
-from registry.config import ConfigError
-from registry.db import db as database
+from registry.core import config
+from registry.core.config import ConfigError
+from registry.core.db import db as database
+from registry.ops.cli import init
 from tests.conftest import FAST_HASH, close_app
 from tests.registry.plan_data import plan_body
 

@@ -19,9 +19,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from registry.auth import accounts, two_factor
-from registry.cli import user_unlock
-from registry.db import db as database
-from registry.models import ApiToken, AuditEntry, User
+from registry.core.db import db as database
+from registry.core.models import ApiToken, AuditEntry, User
+from registry.ops.cli import user_unlock
 from tests.conftest import csrf_from
 
 TOKEN_URL = "/api/v1/auth/token"

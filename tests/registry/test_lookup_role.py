@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from registry.db import db as database
-from registry.models import AuditEntry, Lookup, Organisation, User, UserRole
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, Lookup, Organisation, User, UserRole
 from tests.conftest import PASSWORD, csrf_from
 
 LOOKUPS = "/api/v1/lookups"

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from registry.db import db as database
-from registry.models import AuditEntry, PlanVersion
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, PlanVersion
 from registry.plans import operations
 from tests.registry.plan_data import (
     API,
@@ -386,7 +386,7 @@ def test_users_without_the_registrant_role_get_403_on_every_endpoint(
 
     for roles in (("responder",), ("coordinator",), ("responder", "coordinator"), ("auditor",)):
         # even colleagues in the owning organisation: the role decides (a responder is one of a
-        # control room: nobody else holds the role, registry/auth/roles.py)
+        # control room: nobody else holds the role, registry/core/roles.py)
         org = None if "responder" in roles else registrant.organisation
         outsider = auth_headers(make_user(roles=roles, org=org))
         for name, (method, path, body) in every_endpoint(created["id"]).items():

@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 
 from registry.app import create_app
-from registry.db import db as database
-from registry.models import Plan, User
+from registry.core.db import db as database
+from registry.core.models import Plan, User
 from tests.conftest import close_app
 from tests.registry.plan_data import plan_body, today
 from tests.smtp import Mailbox

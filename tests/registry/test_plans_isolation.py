@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from registry.db import db as database
-from registry.models import AuditEntry, Organisation, User
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, Organisation, User
 from tests.conftest import csrf_from
 from tests.registry.plan_data import API, PLAN_ENDPOINTS, plan_body, requests_on_plan, stored_rows
 

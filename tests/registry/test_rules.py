@@ -1,4 +1,4 @@
-"""The rules of registry/rules.py: their SQL form (queries over many plans) and their Python form
+"""The rules of registry/core/rules.py: their SQL form (queries over many plans) and their Python form
 (one loaded plan) give the same answer for every plan, and the answers are the ones the practice
 expects."""
 
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import rules
-from registry.models import Plan, PlanShare, PlanVersion
+from registry.core import rules
+from registry.core.models import Plan, PlanShare, PlanVersion
 
 TODAY = date(2026, 12, 7)
 

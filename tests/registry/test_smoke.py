@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyotp
 
-from registry.cli import org_add, user_add
+from registry.ops.cli import org_add, user_add
 
 
 def test_provision_then_token(app, client):

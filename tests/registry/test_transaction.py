@@ -1,4 +1,4 @@
-"""One commit per request (registry.db.Database.finish_request): a request that succeeds writes all
+"""One commit per request (registry.core.db.Database.finish_request): a request that succeeds writes all
 it did; one that fails (an exception, or an answer of 400 and up) writes only what it kept, such as
 the audit row of a refusal; nothing half-written either way."""
 
@@ -11,10 +11,10 @@ import pytest
 from flask import Flask, abort
 from sqlalchemy import func, select
 
-from registry import audit
-from registry.db import db as database
-from registry.db import keep
-from registry.models import AuditEntry, ClosedDay
+from registry.core import audit
+from registry.core.db import db as database
+from registry.core.db import keep
+from registry.core.models import AuditEntry, ClosedDay
 
 
 def _act(kind: str) -> Callable[[], Any]:

@@ -1,4 +1,4 @@
-"""Each vocabulary is one enum with its Dutch words (registry/vocabulary.py), and every choice that
+"""Each vocabulary is one enum with its Dutch words (registry/core/vocabulary.py), and every choice that
 the API, the forms and the command line offer is one of those enums: never a tuple typed by hand,
 which would drift from the enum the pages and the statistics use."""
 
@@ -23,10 +23,10 @@ from wtforms.fields.core import UnboundField
 
 import lookup
 import registry
-from registry.config import PROJECT_ROOT
-from registry.openapi import Operation
-from registry.schemas import Choice
-from registry.vocabulary import Responder, Vocabulary
+from registry.core.config import PROJECT_ROOT
+from registry.core.vocabulary import Responder, Vocabulary
+from registry.web.openapi import Operation
+from registry.web.schemas import Choice
 
 VOCABULARIES: list[type[Vocabulary]] = Vocabulary.__subclasses__()
 
@@ -168,7 +168,7 @@ def test_every_choice_of_the_api_is_a_vocabulary() -> None:
         for validator in field.validators:
             if isinstance(validator, validate.OneOf) and _vocabulary_with_codes(validator.choices) is None:
                 wrong.append(f"{path}: OneOf{tuple(validator.choices)!r}")
-    assert not wrong, "choices typed by hand; use Choice(<a Vocabulary of registry/vocabulary.py>)"
+    assert not wrong, "choices typed by hand; use Choice(<a Vocabulary of registry/core/vocabulary.py>)"
     # the walk found them (a walk that finds nothing would pass as well)
     assert used >= {
         "AddressRole", "PersonRole", "Actor", "FamilyProfile", "RiskSignal", "PlanStatus",

@@ -15,11 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from registry import config
 from registry.app import create_app
 from registry.auth import accounts, two_factor
-from registry.db import db as database
-from registry.models import User, WebSession
+from registry.core import config
+from registry.core.db import db as database
+from registry.core.models import User, WebSession
 from tests.conftest import close_app, csrf_from
 
 START = datetime(2026, 3, 2, 9, 0, 15, tzinfo=UTC)

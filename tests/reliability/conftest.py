@@ -36,7 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from registry.auth import two_factor
-from registry.db import engine_for
+from registry.core.db import engine_for
 from tests.conftest import PASSWORD
 from tests.registry.plan_data import address, person, plan_body
 

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from registry.db import db as database
+from registry.core.db import db as database
 
 PG_TRIGGER = "audit_entries_append_only"
 

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from registry import audit
-from registry.cli import audit_verify
-from registry.db import db as database
-from registry.models import AuditEntry, Lookup, User
+from registry.core import audit
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, Lookup, User
+from registry.ops.cli import audit_verify
 from tests.registry.plan_data import address, person, plan_body
 
 LOOKUPS = "/api/v1/lookups"

@@ -19,12 +19,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from registry import audit
 from registry.app import create_app
 from registry.auth import accounts
-from registry.cli import audit_verify, backup_command, restore_command
-from registry.db import db as database
-from registry.models import AuditEntry, Plan, User
+from registry.core import audit
+from registry.core.db import db as database
+from registry.core.models import AuditEntry, Plan, User
+from registry.ops.cli import audit_verify, backup_command, restore_command
 from tests.conftest import close_app
 from tests.registry.plan_data import address, person, plan_body
 

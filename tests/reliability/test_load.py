@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from registry import audit
+from registry.core import audit
 from tests.reliability.conftest import (
     Answer,
     Http,

@@ -33,9 +33,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from registry.api import API_PREFIX
-from registry.models import Organisation, User
-from registry.timeutil import utcnow
+from registry.core.models import Organisation, User
+from registry.core.timeutil import utcnow
+from registry.web.api import API_PREFIX
 from tests.conftest import PASSWORD, fresh_code
 from tests.registry.plan_data import plan_body, today
 

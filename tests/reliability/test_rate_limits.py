@@ -1,5 +1,5 @@
 """Rate limits of the token, web login and lookup endpoints and the web lookup page
-(registry.ratelimit), with low limits set through the app's configuration. In-process (the Flask
+(registry.web.ratelimit), with low limits set through the app's configuration. In-process (the Flask
 test client), a few seconds."""
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import time_machine
 from sqlalchemy import func, select
 
 from registry.app import create_app
-from registry.config import ConfigError
-from registry.db import db as database
-from registry.models import Lookup
-from registry.ratelimit import SweptMemoryStorage, limiter
+from registry.core.config import ConfigError
+from registry.core.db import db as database
+from registry.core.models import Lookup
+from registry.web.ratelimit import SweptMemoryStorage, limiter
 from tests.conftest import close_app, csrf_from
 
 TOKEN_URL = "/api/v1/auth/token"

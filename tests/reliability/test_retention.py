@@ -17,10 +17,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
-from registry import audit
-from registry.cli import audit_verify, purge
-from registry.db import db as database
-from registry.models import (
+from registry.core import audit
+from registry.core.db import db as database
+from registry.core.models import (
     Address,
     Agreement,
     AuditEntry,
@@ -36,9 +35,10 @@ from registry.models import (
     ReportAgreement,
     ReportAmendment,
 )
-from registry.retention import PURGED_TITLE
+from registry.core.timeutil import local_today, utcnow
+from registry.ops.cli import audit_verify, purge
+from registry.ops.retention import PURGED_TITLE
 from registry.statistics.operations import Period, compute
-from registry.timeutil import local_today, utcnow
 from tests.conftest import close_app
 from tests.registry.plan_data import address, contact, person, plan_body
 from tests.reliability.dba import tamper

@@ -1,5 +1,5 @@
 """On SQLite a served worker copies the write-ahead log into the database in a thread of its own
-(registry.db.Checkpointer, started by `samenop serve` in every worker), not in the commit of
+(registry.core.db.Checkpointer, started by `samenop serve` in every worker), not in the commit of
 whichever request takes the log past 1 000 pages."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry import db as registry_db
-from registry.db import FALLBACK_AUTOCHECKPOINT, start_checkpointer
+from registry.core import db as registry_db
+from registry.core.db import FALLBACK_AUTOCHECKPOINT, start_checkpointer
 
 
 def autocheckpoint(app: Flask) -> int:

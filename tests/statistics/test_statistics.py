@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from flask.testing import FlaskClient
 
-from registry.models import Organisation, User
+from registry.core.models import Organisation, User
 from tests.registry.plan_data import plan_body
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

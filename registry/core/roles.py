@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from registry.vocabulary import OrganisationKind, Role
+from registry.core.vocabulary import OrganisationKind, Role
 
 #: the organisations that act during an incident and may therefore look plans up: the control
 #: room (police), the crisis team (CIT) and Veilig Thuis. A social team or youth protection

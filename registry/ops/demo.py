@@ -7,13 +7,13 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from registry import audit
 from registry.auth import accounts
-from registry.db import db
+from registry.core import audit
+from registry.core.db import db
+from registry.core.models import Organisation, User
+from registry.core.vocabulary import OrganisationKind, Role
 from registry.feedback.demo import create_demo_reports
-from registry.models import Organisation, User
 from registry.plans.demo import create_demo_plans
-from registry.vocabulary import OrganisationKind, Role
 
 ORGANISATIONS = (
     ("Politie Meldkamer Noord", OrganisationKind.POLICE, "Noord"),

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import CompoundSelect, exists, select, union_all
 from sqlalchemy.sql import ColumnElement
 
-from registry.models import Plan, PlanShare, PlanVersion
-from registry.vocabulary import PlanStatus
+from registry.core.models import Plan, PlanShare, PlanVersion
+from registry.core.vocabulary import PlanStatus
 
 # --- the current version ------------------------------------------------------------------------
 

@@ -11,11 +11,12 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from registry import audit, schema, signals
 from registry.auth import accounts, passwords
-from registry.db import db
-from registry.models import Organisation
-from registry.vocabulary import OrganisationKind, Role
+from registry.core import audit, signals
+from registry.core.db import db
+from registry.core.models import Organisation
+from registry.core.vocabulary import OrganisationKind, Role
+from registry.ops import schema
 
 
 def _create_app(*_args: Any) -> Flask:
@@ -60,7 +61,7 @@ def init() -> None:
 @with_appcontext
 def demo() -> None:
     """init + synthetic demo organisations, users and plans; prints the logins."""
-    from registry import demo as demo_data
+    from registry.ops import demo as demo_data
 
     schema.upgrade(current_app.config["DATABASE_URL"])
     click.echo(demo_data.load_or_create())
@@ -74,7 +75,7 @@ def demo() -> None:
 @with_appcontext
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn."""
-    from registry.server import run
+    from registry.ops.server import run
 
     run(current_app._get_current_object(), host, port, workers, threads)  # type: ignore[attr-defined]
 
@@ -287,8 +288,8 @@ def audit_verify() -> None:
 @with_appcontext
 def purge(dry_run: bool) -> None:
     """Remove personal data past its retention period, and audit rows past theirs."""
-    from registry import retention
-    from registry.timeutil import utcnow
+    from registry.core.timeutil import utcnow
+    from registry.ops import retention
 
     result = retention.purge(
         db.session,
@@ -311,7 +312,7 @@ def purge(dry_run: bool) -> None:
 @with_appcontext
 def backup_command(path: Path) -> None:
     """Copy the SQLite database to PATH while the app runs, and check the copy."""
-    from registry import backup
+    from registry.ops import backup
 
     try:
         summary = backup.backup(current_app.config["DATABASE_URL"], path)
@@ -327,7 +328,7 @@ def backup_command(path: Path) -> None:
 @with_appcontext
 def restore_command(path: Path) -> None:
     """Replace the SQLite database with the backup at PATH (stop the app first)."""
-    from registry import backup
+    from registry.ops import backup
 
     # this process's own connections must not outlive the file they point to
     db.engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from registry.config import PROJECT_ROOT
+from registry.core.config import PROJECT_ROOT
 
 
 def alembic_config(database_url: str) -> Config:
@@ -27,7 +27,7 @@ def downgrade(database_url: str, revision: str) -> None:
 def analyze(database_url: str) -> None:
     """Refresh the query planner's statistics. Without them SQLite walks every plan for an
     'IN (...)' of matched persons (seconds at 100 000 plans instead of a fraction of a ms)."""
-    from registry.db import engine_for
+    from registry.core.db import engine_for
 
     engine = engine_for(database_url)
     try:

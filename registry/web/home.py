@@ -7,12 +7,12 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_login import current_user
 
-from registry import audit
 from registry.auth import web
-from registry.db import db
+from registry.core import audit
+from registry.core.db import db
+from registry.core.vocabulary import Role
 from registry.plans import operations
 from registry.plans.schemas import today
-from registry.vocabulary import Role
 
 bp = Blueprint("home", __name__)
 

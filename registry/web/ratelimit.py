@@ -37,9 +37,9 @@ from limits import parse_many
 from limits.errors import ConfigurationError
 from limits.storage import MemoryStorage
 
-from registry.api import API_PREFIX, error_response
-from registry.config import ConfigError
-from registry.db import db
+from registry.core.config import ConfigError
+from registry.core.db import db
+from registry.web.api import API_PREFIX, error_response
 
 MESSAGE = "Te veel aanvragen in korte tijd. Wacht even en probeer het dan opnieuw."
 

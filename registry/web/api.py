@@ -11,14 +11,14 @@ from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from registry.auth import accounts
-from registry.db import db
-from registry.models import User
+from registry.core.db import db
+from registry.core.models import User
 
 API_PREFIX = "/api/v1"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# set on a view by `require_token`: the roles it asks for (read by registry/openapi.py)
+# set on a view by `require_token`: the roles it asks for (read by registry/web/openapi.py)
 REQUIRED_ROLES = "api_required_roles"
 
 _CODES = {

@@ -22,8 +22,8 @@ _KEY = "samenop.changed_plans"
 
 def mark_plan_changed(session: Session, plan_id: uuid.UUID) -> None:
     """Record the change in the feed (same transaction) and announce it after commit."""
-    from registry.db import serialise_writes
-    from registry.models import PlanChange
+    from registry.core.db import serialise_writes
+    from registry.core.models import PlanChange
 
     serialise_writes(session)
     session.add(PlanChange(plan_id=plan_id))

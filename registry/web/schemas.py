@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-from registry import normalise
-from registry.vocabulary import Vocabulary
+from registry.core import normalise
+from registry.core.vocabulary import Vocabulary
 
 _MESSAGES: dict[type, dict[str, str]] = {
     fields.Field: {
@@ -78,7 +78,7 @@ class Text(fields.String):
 
 
 class Choice(fields.String):
-    """One code of a vocabulary (registry/vocabulary.py): `Choice(RiskSignal)`.
+    """One code of a vocabulary (registry/core/vocabulary.py): `Choice(RiskSignal)`.
 
     A tuple is for a fixed value that is no vocabulary of the contract (a header's "true")."""
 

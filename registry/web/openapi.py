@@ -21,10 +21,10 @@ from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Blueprint, Flask, current_app
 from marshmallow import Schema, fields
 
-from registry import normalise
-from registry.api import API_PREFIX, REQUIRED_ROLES, ErrorSchema
+from registry.core import normalise
 from registry.plans.schemas import Suffix
-from registry.schemas import Choice, Phone, Postcode, Text
+from registry.web.api import API_PREFIX, REQUIRED_ROLES, ErrorSchema
+from registry.web.schemas import Choice, Phone, Postcode, Text
 
 OPENAPI_VERSION = "3.0.3"
 _DESCRIPTION = "openapi_operation"  # the attribute `describe` sets on a view

@@ -18,7 +18,7 @@ from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from registry.config import PRIVATE_FILE, private_file, tighten
+from registry.core.config import PRIVATE_FILE, private_file, tighten
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class Database:
     """Holds the engine and hands out one Session per application context."""
 
     def init_app(self, app: Flask) -> None:
-        from registry import signals
+        from registry.core import signals
 
         engine = engine_for(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=engine, expire_on_commit=False)

@@ -20,8 +20,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from registry import audit, schema
-from registry.models import AuditEntry, Lookup, Plan, PlanVersion, Report, User
+from registry.core import audit
+from registry.core.models import AuditEntry, Lookup, Plan, PlanVersion, Report, User
+from registry.ops import schema
 
 POSTGRESQL_REFUSAL = (
     "this database is PostgreSQL: back it up with pg_dump -Fc and restore it with pg_restore, "

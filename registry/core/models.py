@@ -24,16 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.auth import roles as role_rules
-from registry.db import Base
-from registry.timeutil import utcnow
-from registry.vocabulary import PlanStatus
+from registry.core import roles as role_rules
+from registry.core.db import Base
+from registry.core.timeutil import utcnow
+from registry.core.vocabulary import PlanStatus
 
 # the largest id an Integer primary key holds (PostgreSQL's integer): a larger one names no row,
 # and asking the database for it fails (SQLite: too large for its integers)
 MAX_ID = 2**31 - 1
 
-# the vocabulary columns hold the codes of registry/vocabulary.py's enums, named beside them
+# the vocabulary columns hold the codes of registry/core/vocabulary.py's enums, named beside them
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -104,7 +104,7 @@ class User(Base):
         return {row.role for row in self.role_rows}
 
     def has_role(self, *roles: str) -> bool:
-        """Holds one of `roles`, as the organisation's kind allows (registry.auth.roles): a stored
+        """Holds one of `roles`, as the organisation's kind allows (registry.core.roles): a stored
         `responder` row outside a responder organisation gives no access."""
         return not role_rules.held(self.roles, self.organisation.kind).isdisjoint(roles)
 
@@ -196,12 +196,12 @@ class Plan(Base):
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_14_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reminded_3_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # when `samenop purge` removed its personal data (registry.retention); done once
+    # when `samenop purge` removed its personal data (registry.ops.retention); done once
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner_organisation: Mapped[Organisation] = relationship(lazy="joined")
     versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan", order_by="PlanVersion.version")
-    # the version shown today (registry.rules.is_current_version is the same join for queries)
+    # the version shown today (registry.core.rules.is_current_version is the same join for queries)
     current: Mapped[PlanVersion] = relationship(
         primaryjoin="and_(Plan.id == foreign(PlanVersion.plan_id), "
         "Plan.current_version == foreign(PlanVersion.version))",
@@ -422,7 +422,7 @@ class PlanChange(Base):
 
     Search indexes (one per app server) apply it in order, so none misses a change and a
     server that was down catches up; rows are written under the write lock of
-    registry.db.serialise_writes so that their ids follow the commit order.
+    registry.core.db.serialise_writes so that their ids follow the commit order.
     """
 
     __tablename__ = "plan_changes"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "ENROLMENT_VALID_HOURS": 72,
         # argon2id parameters; tests lower them, production keeps the library's defaults
         "PASSWORD_HASH_PARAMS": {},
-        # rate limits (registry.ratelimit): per client address, per address, per user
+        # rate limits (registry.web.ratelimit): per client address, per address, per user
         "TOKEN_RATE_LIMIT": env.get("SAMENOP_TOKEN_RATE_LIMIT") or "30 per minute",
         "LOGIN_RATE_LIMIT": env.get("SAMENOP_LOGIN_RATE_LIMIT") or "30 per minute",
         "LOOKUP_RATE_LIMIT": env.get("SAMENOP_LOOKUP_RATE_LIMIT") or "120 per minute",

@@ -29,8 +29,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from registry import audit
-from registry.models import (
+from registry.core import audit
+from registry.core.models import (
     Address,
     Agreement,
     Contact,
@@ -44,8 +44,8 @@ from registry.models import (
     ReportAgreement,
     ReportAmendment,
 )
-from registry.signals import mark_plan_changed
-from registry.vocabulary import PlanStatus
+from registry.core.signals import mark_plan_changed
+from registry.core.vocabulary import PlanStatus
 
 #: the title a purged plan carries everywhere it is shown (web pages, API, e-mails)
 PURGED_TITLE = "gegevens verwijderd (bewaartermijn)"

@@ -12,9 +12,9 @@ from flask import has_request_context, request
 from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from registry.db import serialise_writes
-from registry.models import AuditEntry, AuditHead
-from registry.timeutil import aware, utcnow
+from registry.core.db import serialise_writes
+from registry.core.models import AuditEntry, AuditHead
+from registry.core.timeutil import aware, utcnow
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1

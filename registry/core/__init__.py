@@ -1,0 +1,1 @@
+"""The core every feature shares: configuration, database, data model, vocabularies, rules, audit."""
