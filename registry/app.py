@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry.auth import web
 from registry.core import config as config_module
@@ -37,6 +38,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=settings["INSTANCE_DIR"],
     )
     app.config.update(settings)
+    if app.config["TRUSTED_PROXIES"]:
+        # behind N reverse proxies: the client's address is the Nth from the right in
+        # X-Forwarded-For (what the audit log, the rate limits and the login throttle see),
+        # the scheme from X-Forwarded-Proto; with 0 the headers are ignored (anyone can send them)
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # answers keep the order their schemas give (a responder's plan: risks and agreements first);
     # Flask would sort every key alphabetically, which also cost time on every answer
     app.json.sort_keys = False  # type: ignore[attr-defined]

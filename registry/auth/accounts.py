@@ -105,6 +105,26 @@ def create_organisation(session: Session, name: str, kind: str, region: str | No
     return org
 
 
+# names the audit log uses for what no user did (the command line, the system itself)
+RESERVED_USERNAMES = frozenset({"cli", "system"})
+USERNAME_TAKEN_HERE = "Deze gebruikersnaam bestaat al in uw organisatie. Kies een andere."
+# one answer for a name taken in another organisation and for a reserved one: a coordinator
+# does not learn which usernames other organisations have
+USERNAME_UNAVAILABLE = "Deze gebruikersnaam is niet beschikbaar. Kies een andere."
+
+
+def username_unavailable(session: Session, username: str, organisation_id: int) -> str | None:
+    """Why a coordinator of this organisation cannot create this username, or None. A name
+    taken in another organisation is answered like a reserved one, never as existing."""
+    name = normalise_username(username)
+    if name in RESERVED_USERNAMES:
+        return USERNAME_UNAVAILABLE
+    owner = session.scalar(select(User.organisation_id).where(User.username == name))
+    if owner is None:
+        return None
+    return USERNAME_TAKEN_HERE if owner == organisation_id else USERNAME_UNAVAILABLE
+
+
 def create_user(
     session: Session,
     username: str,

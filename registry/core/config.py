@@ -133,6 +133,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # every row and text at its maximum is 120 kB, 700 kB when every letter is accented and
         # JSON-escaped (\u00e9)
         "MAX_CONTENT_LENGTH": env.get("SAMENOP_MAX_REQUEST_BYTES") or str(1024 * 1024),
+        # reverse proxies in front that set X-Forwarded-For (and -Proto): 0 = none, the
+        # connecting peer is the client (registry.app applies werkzeug's ProxyFix)
+        "TRUSTED_PROXIES": env.get("SAMENOP_TRUSTED_PROXIES") or "0",
     }
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None
@@ -180,6 +183,7 @@ def validate(config: dict[str, Any]) -> None:
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
     _request_bytes(config)
+    _trusted_proxies(config)
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
     _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
@@ -223,6 +227,25 @@ def _request_bytes(config: dict[str, Any]) -> None:
             f"to {MAX_REQUEST_BYTES}, not {raw!r}"
         )
     config["MAX_CONTENT_LENGTH"] = limit
+
+
+MAX_TRUSTED_PROXIES = 10
+
+
+def _trusted_proxies(config: dict[str, Any]) -> None:
+    """TRUSTED_PROXIES: how many reverse proxies in front set X-Forwarded-For; an int, 0 = none.
+    One too many lets a client choose the address it is audited and limited under."""
+    raw = config.get("TRUSTED_PROXIES")
+    try:
+        hops = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        hops = None
+    if hops is None or not 0 <= hops <= MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"SAMENOP_TRUSTED_PROXIES must be the number of reverse proxies in front, "
+            f"0 to {MAX_TRUSTED_PROXIES}, not {raw!r}"
+        )
+    config["TRUSTED_PROXIES"] = hops
 
 
 def _check_sqlite_file(database: str | None, query: Any) -> None:

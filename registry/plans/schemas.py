@@ -12,7 +12,15 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 from registry.core.normalise import house_number_suffix
 from registry.core.timeutil import local_today
 from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
-from registry.web.schemas import Choice, DutchSchema, Phone, Postcode, Text, refuse_unstorable
+from registry.web.schemas import (
+    Choice,
+    DutchSchema,
+    Phone,
+    PlainText,
+    Postcode,
+    refuse_invisible,
+    refuse_unstorable,
+)
 
 MAX_ROWS = {"addresses": 10, "persons": 20, "agreements": 30, "contacts": 20}
 VALID_MONTHS = 6
@@ -35,7 +43,8 @@ class _Row(DutchSchema):
 
 class Suffix(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        suffix = house_number_suffix(refuse_unstorable(super()._deserialize(value, attr, data, **kwargs)))
+        text = refuse_invisible(refuse_unstorable(super()._deserialize(value, attr, data, **kwargs)))
+        suffix = house_number_suffix(text)
         if len(suffix) > 10:
             raise ValidationError("Gebruik hoogstens 10 tekens voor de toevoeging.")
         return suffix
@@ -59,8 +68,8 @@ class AddressArgs(_Row):
         validate=validate.Range(1, 99999, error="Vul een huisnummer in van 1 tot en met 99999."),
     )
     house_number_suffix = Suffix(load_default="", allow_none=True)
-    street = Text(required=True, min_length=1, max_length=200)
-    city = Text(required=True, min_length=1, max_length=100)
+    street = PlainText(required=True, min_length=1, max_length=200)
+    city = PlainText(required=True, min_length=1, max_length=100)
     role = Choice(AddressRole, required=True)
 
     @post_load
@@ -70,9 +79,9 @@ class AddressArgs(_Row):
 
 
 class PersonArgs(_Row):
-    first_name = Text(load_default="", max_length=100)
-    surname_prefix = Text(load_default="", max_length=30)
-    surname = Text(required=True, min_length=1, max_length=150)
+    first_name = PlainText(load_default="", max_length=100)
+    surname_prefix = PlainText(load_default="", max_length=30)
+    surname = PlainText(required=True, min_length=1, max_length=150)
     birth_date = fields.Date(load_default=None, allow_none=True)
     role = Choice(PersonRole, required=True)
     phone = Phone(load_default=None, allow_none=True)
@@ -89,20 +98,20 @@ class PersonArgs(_Row):
 
 
 class AgreementArgs(_Row):
-    trigger = Text(required=True, min_length=1, max_length=1000)
-    action = Text(required=True, min_length=1, max_length=2000)
+    trigger = PlainText(required=True, min_length=1, max_length=1000, multiline=True)
+    action = PlainText(required=True, min_length=1, max_length=2000, multiline=True)
     actor = Choice(Actor, required=True)
 
 
 class ContactArgs(_Row):
-    name = Text(required=True, min_length=1, max_length=200)
-    relation = Text(load_default="", max_length=200)
+    name = PlainText(required=True, min_length=1, max_length=200)
+    relation = PlainText(load_default="", max_length=200)
     phone = Phone(required=True)
-    available = Text(load_default="", max_length=200)
+    available = PlainText(load_default="", max_length=200)
 
 
 class OwnerArgs(_Row):
-    name = Text(required=True, min_length=1, max_length=200)
+    name = PlainText(required=True, min_length=1, max_length=200)
     phone = Phone(required=True)
 
 
@@ -115,8 +124,8 @@ def _rows(schema: type[DutchSchema], name: str) -> fields.List:
 
 
 class PlanArgs(_Row):
-    title = Text(required=True, min_length=1, max_length=200)
-    summary = Text(load_default="", max_length=4000)
+    title = PlainText(required=True, min_length=1, max_length=200)
+    summary = PlainText(load_default="", max_length=4000, multiline=True)
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_until = fields.Date(required=True)
     family_profile = Choice(FamilyProfile, load_default=None, allow_none=True)
@@ -170,11 +179,11 @@ class PlanUpdateArgs(PlanArgs):
 
 
 class WithdrawArgs(DutchSchema):
-    reason = Text(required=True, min_length=1, max_length=2000)
+    reason = PlainText(required=True, min_length=1, max_length=2000, multiline=True)
 
 
 class ShareArgs(DutchSchema):
-    organisation = Text(required=True, min_length=1, max_length=200)
+    organisation = PlainText(required=True, min_length=1, max_length=200)
 
 
 # --- output -----------------------------------------------------------------------------------

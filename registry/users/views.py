@@ -101,6 +101,10 @@ def index() -> Any:
     form = NewUserForm()
     if request.method == "POST" and form.validate_on_submit():
         me = web.current()
+        refused = accounts.username_unavailable(db.session, form.username.data or "", me.organisation_id)
+        if refused:
+            form.username.errors = [refused]
+            return _page(form, status=422)
         try:
             user = accounts.create_user(
                 db.session,
@@ -110,9 +114,9 @@ def index() -> Any:
                 display_name=form.display_name.data,
                 email=form.email.data or None,
             )
-        except IntegrityError:
+        except IntegrityError:  # taken meanwhile, by anyone: say nothing about where
             db.rollback()
-            form.username.errors = ["Deze gebruikersnaam bestaat al. Kies een andere."]
+            form.username.errors = [accounts.USERNAME_UNAVAILABLE]
             return _page(form, status=422)
         link = _enrolment_link(user)
         audit.record(

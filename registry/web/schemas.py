@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
@@ -56,6 +57,32 @@ def refuse_unstorable(text: str) -> str:
     return text
 
 
+# Characters that change how the text around them is shown, or are not shown themselves:
+# control characters (Cc), format characters (Cf: the bidirectional embeddings, overrides and
+# isolates U+202A-U+202E and U+2066-U+2069, the marks U+200E, U+200F and U+061C, zero-width
+# U+200B-U+200D, U+2060, U+FEFF, the soft hyphen) and the line and paragraph separators (Zl,
+# Zp). A right-to-left override shows "Jan\u202esen" as "Jannes": a control room would read
+# another name, street or phone than the one stored, and search would not find it.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# what a text of several lines may hold besides (a browser's textarea sends CR LF)
+_LINE_BREAKS = frozenset("\n\r\t")
+
+
+def refuse_invisible(text: str, *, multiline: bool = False) -> str:
+    """Refuse text with an invisible or direction-changing character, naming the first one;
+    `multiline` allows line breaks and tabs."""
+    if text.isprintable():  # the common case, at C speed (false for all of the above, and more)
+        return text
+    allowed = _LINE_BREAKS if multiline else frozenset()
+    for char in text:
+        if unicodedata.category(char) in _HIDDEN_CATEGORIES and char not in allowed:
+            raise ValidationError(
+                f"Deze tekst bevat een onzichtbaar teken of stuurteken (U+{ord(char):04X}). "
+                "Haal het weg; typ de tekst zo nodig opnieuw."
+            )
+    return text
+
+
 class Text(fields.String):
     """Trimmed text with a length bound."""
 
@@ -75,6 +102,18 @@ class Text(fields.String):
         if len(text) > self.max_length:
             raise ValidationError(f"Gebruik hoogstens {self.max_length} tekens.")
         return text
+
+
+class PlainText(Text):
+    """Text that shows what it holds: no invisible or direction-changing characters
+    (refuse_invisible); `multiline` for a text of several lines (line breaks and tabs)."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return refuse_invisible(super()._deserialize(value, attr, data, **kwargs), multiline=self.multiline)
 
 
 class Choice(fields.String):

@@ -157,6 +157,20 @@ def test_bad_request_size_limit_refused(base, monkeypatch, limit):
         config.load(base)
 
 
+def test_trusted_proxies_from_environment(base, monkeypatch):
+    # off by default; the number of reverse proxies in front, when the administrator says so
+    assert config.load(base)["TRUSTED_PROXIES"] == 0
+    monkeypatch.setenv("SAMENOP_TRUSTED_PROXIES", "2")
+    assert config.load(base)["TRUSTED_PROXIES"] == 2
+
+
+@pytest.mark.parametrize("proxies", ["ja", "-1", "1.5", "11"])
+def test_bad_trusted_proxies_refused(base, monkeypatch, proxies):
+    monkeypatch.setenv("SAMENOP_TRUSTED_PROXIES", proxies)
+    with pytest.raises(ConfigError, match="SAMENOP_TRUSTED_PROXIES"):
+        config.load(base)
+
+
 def test_secret_key_generated_into_instance_owner_only(base):
     # Given no secret key anywhere
     del base["SECRET_KEY"]

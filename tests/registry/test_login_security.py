@@ -18,11 +18,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from registry.app import create_app
 from registry.auth import accounts, two_factor
 from registry.core.db import db as database
 from registry.core.models import ApiToken, AuditEntry, User
 from registry.ops.cli import user_unlock
-from tests.conftest import csrf_from
+from tests.conftest import PASSWORD, close_app, csrf_from
 
 TOKEN_URL = "/api/v1/auth/token"
 # the middle of a TOTP step, so that "the current step" is unambiguous under a frozen clock
@@ -308,6 +309,40 @@ def test_failures_from_other_addresses_never_keep_the_right_login_out(app, clien
     # Then
     assert response.status_code == 201, response.get_json()
     assert fail(client, operator, ATTACKER).status_code == 423
+
+
+def test_behind_a_trusted_proxy_each_client_address_waits_on_its_own(app_config, clock):
+    """Given the app behind one reverse proxy (SAMENOP_TRUSTED_PROXIES=1), an operator, and an
+    attacker whose failures for the operator's name come through the same proxy
+    When the attacker's address must wait, and the operator logs in through the proxy
+    Then the operator gets a token: the wait is the attacker's address's, not the proxy's."""
+    app = create_app({**app_config, "TRUSTED_PROXIES": 1})
+    try:
+        with app.app_context():
+            org = accounts.create_organisation(database.session, "Meldkamer Achter Proxy", "police")
+            user = accounts.create_user(database.session, "achter.proxy", org, ["responder"])
+            accounts.set_password(database.session, user, PASSWORD)
+            secret = accounts.provision_totp(user)
+            user.enrolled_at = user.password_changed_at
+            database.commit()
+        operator = SimpleNamespace(username="achter.proxy", password=PASSWORD, totp_secret=secret)
+        client = app.test_client()
+
+        def through_proxy(client_address: str, otp: str, password: str) -> Any:
+            return client.post(
+                TOKEN_URL,
+                json={"username": operator.username, "password": password, "otp": otp},
+                environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                headers={"X-Forwarded-For": client_address},
+            )
+
+        for _ in range(accounts.FREE_FAILURES):
+            assert through_proxy(ATTACKER, "000000", WRONG_PASSWORD).status_code == 401
+        assert through_proxy(ATTACKER, "000000", WRONG_PASSWORD).status_code == 423
+        response = through_proxy(CONTROL_ROOM, code_at(operator, step_now()), PASSWORD)
+        assert response.status_code == 201, response.get_json()
+    finally:
+        close_app(app)
 
 
 def test_an_address_waits_longer_after_every_failure_up_to_a_cap(app, client, make_user, clock):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -228,6 +229,65 @@ CASES: dict[str, list[Case]] = {
         ("summary with a lone surrogate", lambda: raw_with("summary", '"tekst \\ud800"'), "summary"),
         ("surname with NUL", lambda: rows("persons", surname="Test\x00"), "persons.0.surname"),
     ],
+    # characters that change how the text around them is shown, or are not shown at all: a
+    # right-to-left override makes a control room read another name or number than was stored
+    "invisible characters": [
+        ("RLO in a surname", lambda: rows("persons", surname="Jan\u202esen"), "persons.0.surname"),
+        ("LRO in a street", lambda: rows("addresses", street="Dorps\u202dstraat"), "addresses.0.street"),
+        ("LRE in a city", lambda: rows("addresses", city="Test\u202adorp"), "addresses.0.city"),
+        ("RLE in the title", lambda: plan_body(title="Gezin \u202bVoorbeeld"), "title"),
+        ("PDF in a first name", lambda: rows("persons", first_name="Noor\u202c"), "persons.0.first_name"),
+        ("RLI in the summary", lambda: plan_body(summary="Let op \u2067wapen\u2069"), "summary"),
+        ("LRI in a trigger", lambda: rows("agreements", trigger="\u2066Melding"), "agreements.0.trigger"),
+        ("FSI in an action", lambda: rows("agreements", action="Bel \u2068112"), "agreements.0.action"),
+        ("RLM in a contact", lambda: rows("contacts", name="Tante\u200f Fictief"), "contacts.0.name"),
+        ("LRM in a relation", lambda: rows("contacts", relation="tante\u200e"), "contacts.0.relation"),
+        ("ALM in availability", lambda: rows("contacts", available="\u061cdag"), "contacts.0.available"),
+        (
+            "zero-width space in a surname",
+            lambda: rows("persons", surname="Test\u200bveen"),
+            "persons.0.surname",
+        ),
+        (
+            "zero-width joiner in a prefix",
+            lambda: rows("persons", surname_prefix="van\u200d"),
+            "persons.0.surname_prefix",
+        ),
+        (
+            "zero-width non-joiner in a street",
+            lambda: rows("addresses", street="A\u200cstraat"),
+            "addresses.0.street",
+        ),
+        (
+            "word joiner in the owner",
+            lambda: plan_body(owner={"name": "J.\u2060B.", "phone": "088-1234567"}),
+            "owner.name",
+        ),
+        ("BOM in the title", lambda: plan_body(title="\ufeffGezin"), "title"),
+        ("soft hyphen in a city", lambda: rows("addresses", city="Test\u00addorp"), "addresses.0.city"),
+        (
+            "zero-width space in a suffix",
+            lambda: rows("addresses", house_number_suffix="A\u200b"),
+            "addresses.0.house_number_suffix",
+        ),
+        ("bell in a surname", lambda: rows("persons", surname="Test\x07"), "persons.0.surname"),
+        ("escape in the title", lambda: plan_body(title="Gezin\x1b[2J"), "title"),
+        ("DEL in a street", lambda: rows("addresses", street="Straat\x7f"), "addresses.0.street"),
+        ("C1 next line in a city", lambda: rows("addresses", city="Test\x85dorp"), "addresses.0.city"),
+        ("newline in a surname", lambda: rows("persons", surname="Test\nveen"), "persons.0.surname"),
+        ("tab in the title", lambda: plan_body(title="Gezin\tVoorbeeld"), "title"),
+        ("vertical tab in the summary", lambda: plan_body(summary="regel\x0bregel"), "summary"),
+        (
+            "line separator in an action",
+            lambda: rows("agreements", action="Bel\u2028112"),
+            "agreements.0.action",
+        ),
+        (
+            "paragraph separator in a trigger",
+            lambda: rows("agreements", trigger="Melding\u2029op het adres"),
+            "agreements.0.trigger",
+        ),
+    ],
     "unknown fields": [
         ("top level", lambda: plan_body(priority="hoog"), "priority"),
         ("address", lambda: unknown_in("addresses", "floor"), "addresses.0.floor"),
@@ -400,6 +460,30 @@ def test_the_bounds_themselves_are_accepted(client, headers):
     )  # fmt: skip
     assert plan["valid_until"] == body["valid_until"]
     assert plan["addresses"][0]["house_number"] == 1
+
+
+def test_text_as_people_write_it_is_accepted(client, headers):
+    # line breaks and tabs in the texts of several lines, names in other scripts and with
+    # diacritics, a no-break space: all stored as they came
+    body = plan_body(
+        title="Gezin D\u2019Artagnan-Øster\u00a0(2e)",
+        summary="Eerste regel.\r\nTweede regel:\n\t- wapen in huis",
+        persons=[person(first_name="محمد", surname_prefix="el", surname="Amrani"), person(surname="Çelik")],
+        agreements=[agreement(trigger="Melding\nop het adres", action="1. Bel 112\r\n2.\tBel regiehouder")],
+    )
+    response = client.post(API, json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    plan = response.get_json()
+    assert plan["summary"] == body["summary"]
+    assert plan["agreements"][0]["action"] == body["agreements"][0]["action"]
+    assert plan["persons"][0]["first_name"] == "محمد"
+
+
+def test_a_withdrawal_reason_with_a_right_to_left_override_is_refused(client, headers, plan_id):
+    response = client.post(
+        f"{API}/{plan_id}/withdraw", json={"reason": "Gezin \u202everhuisd"}, headers=headers
+    )
+    assert_refused(response, 422, "reason")
 
 
 def test_the_largest_plan_fits_the_request_size_limit(app, client, headers):
@@ -634,3 +718,17 @@ def test_sharing_with_an_organisation_id_past_any_column_answers_4xx(
     huge = "99999999999999999999999"
     assert post_page(browser, page, f"{page}/share", {"organisation_id": huge}).status_code == 400
     assert post_page(browser, page, f"{page}/unshare/{huge}", {}).status_code == 404
+
+
+def test_the_form_names_the_field_with_an_invisible_character(app, browser):
+    """Given a registrant's plan form
+    When the surname carries a right-to-left override
+    Then the form comes back (422) with the error next to that field, nothing stored; it was
+    stored as typed."""
+    response = post_page(
+        browser, "/plans/new", "/plans/new", form_fields(**{"persons-0-surname": "For\u202emulier"})
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r'<p class="error" id="persons-0-surname-error">[^<]*U\+202E', html), html
+    assert stored_rows(app)["Plan"] == 0

@@ -459,3 +459,37 @@ def test_an_account_id_past_any_column_answers_404(app, make_user, web_login):
         for user_id in ("99999999999999999999999", "9" * 5000, str(2**31)):
             response = office.post(f"/accounts/{user_id}/{action}", data={"csrf_token": token})
             assert response.status_code == 404, (action, user_id[:30])
+
+
+def test_a_coordinator_does_not_learn_the_usernames_of_other_organisations(app, make_user, web_login):
+    """Given a coordinator, a colleague in their organisation and a user of another organisation
+    When the coordinator creates an account under the other organisation's username
+    Then the answer is the one for a name nobody may take (`system`, which the audit log uses)
+    and says nothing about it existing; no account is made. The colleague's name may be
+    reported as existing in the coordinator's own organisation."""
+    coordinator = make_user(roles=("coordinator",))
+    colleague = make_user(org=coordinator.organisation)
+    stranger = make_user()
+    office = app.test_client()
+    web_login(office, coordinator)
+
+    def create(username: str) -> Any:
+        token = csrf_from(office.get("/accounts").get_data(as_text=True))
+        return office.post(
+            "/accounts",
+            data={
+                "username": username,
+                "display_name": "Iemand",
+                "roles": ["registrant"],
+                "csrf_token": token,
+            },
+        )
+
+    elsewhere, reserved, own = create(stranger.username), create("system"), create(colleague.username)
+    message = field_error(elsewhere.get_data(as_text=True), "username")
+    assert "bestaat" not in message
+    assert (elsewhere.status_code, reserved.status_code, own.status_code) == (422, 422, 422)
+    assert message == field_error(reserved.get_data(as_text=True), "username")
+    assert "bestaat al in uw organisatie" in field_error(own.get_data(as_text=True), "username")
+    with app.app_context():
+        assert database.session.scalar(select(User).where(User.username == "system")) is None

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from registry.app import create_app
 from registry.core.config import ConfigError
 from registry.core.db import db as database
-from registry.core.models import Lookup
+from registry.core.models import AuditEntry, Lookup
 from registry.web.ratelimit import SweptMemoryStorage, limiter
 from tests.conftest import close_app, csrf_from
 
@@ -329,3 +329,59 @@ def test_many_threads_counting_at_once_count_exactly_and_start_no_threads(app, m
     time.sleep(0.01)
     storage.incr("lang:0", 60)  # a hit sweeps what expired
     assert not any(key.startswith("kort:") for key in storage.storage)
+
+
+# --- behind a reverse proxy ----------------------------------------------------------------------
+
+PROXY = "10.0.0.1"
+
+
+def via_proxy(client: Any, forwarded_for: str) -> Any:
+    """A wrong token request that reached the app through the proxy, with its X-Forwarded-For."""
+    return client.post(
+        TOKEN_URL,
+        json={"username": f"niemand{next(_names)}", "password": "fout wachtwoord", "otp": "123456"},
+        environ_base={"REMOTE_ADDR": PROXY},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+def audited_addresses(app: Any) -> list[str]:
+    with app.app_context():
+        return list(database.session.scalars(select(AuditEntry.remote_addr).order_by(AuditEntry.id)))
+
+
+def test_behind_one_trusted_proxy_the_client_address_counts(app_config, clock):
+    """Given SAMENOP_TRUSTED_PROXIES=1: every request arrives from the proxy, which adds the
+    client's address to X-Forwarded-For (after whatever the client sent there itself)
+    When one client uses up its token requests
+    Then another client behind the same proxy is not limited, and the audit rows hold the
+    clients' addresses, not the proxy's; a forged X-Forwarded-For entry changes nothing."""
+    app = create_app({**app_config, "TRUSTED_PROXIES": "1"})
+    try:
+        client = app.test_client()
+        for n in range(10):
+            forged = f"198.51.100.{n}, " if n % 2 else ""  # the client's own header, then the proxy's
+            assert via_proxy(client, f"{forged}192.0.2.10").status_code == 401
+        assert_rate_limited(via_proxy(client, "203.0.113.1, 192.0.2.10"))
+        assert via_proxy(client, "192.0.2.20").status_code == 401
+        assert set(audited_addresses(app)) == {"192.0.2.10", "192.0.2.20"}
+    finally:
+        close_app(app)
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(app_config, clock):
+    """Given the default, SAMENOP_TRUSTED_PROXIES=0
+    When requests carry X-Forwarded-For (anyone can send one)
+    Then the connecting address counts and is audited: a forged header neither dodges the
+    limit nor puts another address in the audit log."""
+    app = create_app(app_config)
+    assert app.config["TRUSTED_PROXIES"] == 0
+    try:
+        client = app.test_client()
+        for n in range(10):
+            assert via_proxy(client, f"192.0.2.{n}").status_code == 401
+        assert_rate_limited(via_proxy(client, "192.0.2.99"))
+        assert set(audited_addresses(app)) == {PROXY}
+    finally:
+        close_app(app)
