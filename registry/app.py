@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,16 +13,22 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from registry.auth import web
 from registry.core import config as config_module
+from registry.core import signals
 from registry.core.config import PROJECT_ROOT
 from registry.core.db import db
 from registry.core.normalise import phone_display
 from registry.core.timeutil import aware
 from registry.core.timeutil import nl_date as format_nl_date
 from registry.core.vocabulary import Vocabulary
+from registry.ops.cli import register_commands
 from registry.web import ratelimit
 from registry.web.api import API_PREFIX, register_error_handlers
 
 csrf = CSRFProtect()
+
+#: the packages that plug into the registry's app, each with `init_app(app, csrf)`: known here by
+#: name only, so that registry's code never imports them (they import registry)
+PACKAGES = ("lookup",)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -48,6 +55,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Flask would sort every key alphabetically, which also cost time on every answer
     app.json.sort_keys = False  # type: ignore[attr-defined]
     db.init_app(app)
+    # plan changes reach the search index only once committed (registry.core.signals)
+    signals.install(db.session_factory(app), app)
     web.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
@@ -55,8 +64,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
     app.after_request(_security_headers)
-
-    from registry.ops.cli import register_commands
 
     register_commands(app)
     return app
@@ -80,10 +87,9 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (auth_api, plans_api, feedback_api, statistics_api):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    # the control-room side: lookup depends on registry, never the other way round
-    import lookup
-
-    lookup.init_app(app, csrf)
+    # the control-room side plugs in: it depends on registry, never the other way round
+    for name in PACKAGES:
+        importlib.import_module(name).init_app(app, csrf)
     # GET /api/v1/openapi.json: the API's description, built from the routes registered above
     from registry.web.openapi import bp as openapi
 

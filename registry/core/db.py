@@ -200,11 +200,8 @@ class Database:
     """Holds the engine and hands out one Session per application context."""
 
     def init_app(self, app: Flask) -> None:
-        from registry.core import signals
-
         engine = engine_for(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=engine, expire_on_commit=False)
-        signals.install(factory, app)
         app.extensions["samenop.db"] = factory
         app.extensions["samenop.engine"] = engine
         app.after_request(self._end_request)
@@ -215,6 +212,11 @@ class Database:
         # error handler's, or a form shown again with its errors) writes nothing but what was kept
         self.finish_request(succeeded=response.status_code < 400)
         return response
+
+    @staticmethod
+    def session_factory(app: Flask) -> sessionmaker[Session]:
+        factory: sessionmaker[Session] = app.extensions["samenop.db"]
+        return factory
 
     @property
     def engine(self) -> Engine:

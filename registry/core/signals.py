@@ -17,6 +17,9 @@ plans_changed = _signals.signal("plans-changed")
 #: sent by `samenop init` / `samenop demo` once the schema is at head
 database_ready = _signals.signal("database-ready")
 
+#: sent in a served worker before its first request: open what the first request should not wait for
+worker_started = _signals.signal("worker-started")
+
 _KEY = "samenop.changed_plans"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from registry.auth import accounts, passwords
@@ -17,24 +17,6 @@ from registry.core.db import db
 from registry.core.models import Organisation
 from registry.core.vocabulary import OrganisationKind, Role
 from registry.ops import schema
-
-
-def _create_app(*_args: Any) -> Flask:
-    from registry.app import create_app
-
-    return create_app()
-
-
-def main() -> None:
-    cli = FlaskGroup(
-        name="samenop",
-        help="Samen Op: handelingskaders, raadplegen en terugkoppeling.",
-        create_app=_create_app,
-        add_default_commands=False,
-        load_dotenv=False,
-        set_debug_flag=False,
-    )
-    cli.main(prog_name="samenop")
 
 
 def register_commands(app: Flask) -> None:

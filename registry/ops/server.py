@@ -63,17 +63,14 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
 
 def _settle(app: Flask) -> None:
     """Before a worker's first request: on SQLite start checkpointing in the background (see
-    registry.core.db.start_checkpointer), open the search index (its readers and vocabulary), then
+    registry.core.db.start_checkpointer), let the packages open what they keep open (lookup: the
+    search index's readers and vocabulary), then
     move everything alive to the collector's permanent generation (gc.freeze). A full collection
     otherwise walks all of it, under load every few hundred requests: 50-80 ms with the GIL held,
     which every thread of the worker waits for (measured at 1 000 000 persons)."""
-    from lookup import search
+    from registry.core import signals
     from registry.core.db import start_checkpointer
 
     start_checkpointer(app.extensions["samenop.engine"])
-
-    try:
-        search.index_for(app.config["INDEX_DIR"]).searcher()
-    except Exception:
-        log.exception("search index not opened ahead of the first lookup")
+    signals.worker_started.send(app)  # lookup opens its search index
     gc.freeze()
