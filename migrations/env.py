@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 
 from registry import models  # noqa: F401  (registers every table on the metadata)
 from registry.db import Base, engine_for
@@ -37,15 +38,45 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=True,  # SQLite alters tables by copying them
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, "OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,  # SQLite alters tables by copying them
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                _refuse_dangling_references(connection)
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection: Connection, state: str) -> None:
+    """Batch mode copies a table, drops the original and renames the copy. With foreign keys
+    enforced, that DROP deletes every row first: refused while other tables refer to them
+    (plan_versions to plans), and ON DELETE CASCADE would empty plan_shares unnoticed. SQLite
+    ignores the pragma inside a transaction, so it goes to the driver before Alembic begins one."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    if not raw.in_transaction:
+        raw.execute(f"PRAGMA foreign_keys={state}")
+
+
+def _refuse_dangling_references(connection: Connection) -> None:
+    """What enforcement would have refused, checked once at the end, before the commit."""
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        raise RuntimeError(
+            f"the migration leaves rows that refer to rows that do not exist: {dangling[:5]}"
+            " (table, rowid, referred table, foreign key)"
+        )
 
 
 if context.is_offline_mode():

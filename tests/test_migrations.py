@@ -1,16 +1,26 @@
-"""Migrations on an empty database: `upgrade head` equals the models, every revision goes down and up."""
+"""Migrations: `upgrade head` equals the models, every revision goes down and up on an empty
+database, and each revision that moves data does so with rows in the tables."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, CursorResult, Date, DateTime, Uuid, bindparam, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from registry import schema
 from registry.db import Base, engine_for
+
+GENESIS_HASH = "0" * 64
 
 
 def differences(url: str) -> list[Any]:
@@ -81,3 +91,250 @@ def test_every_revision_goes_down_and_up(empty_database_url):
     finally:
         engine.dispose()
     assert tuple(head) == (0, 0)
+
+
+# --- revisions that move data: up and down with rows -------------------------------------------
+#
+# One class per revision that changes rows (or changes tables that hold them), in the manner of
+# SecureDrop's tests/migrations: bring an empty database to the revision before it, insert rows
+# with plain SQL as that older schema has them, upgrade one step and check the data, downgrade
+# one step and check it again. The SQL is the older schema's, not the models': the models
+# describe head, which may differ from any older revision.
+
+# plain SQL has no column types: these Python values need SQLAlchemy's help to be stored the
+# way each database stores them (a UUID as 32 hex digits on SQLite, an aware moment in UTC)
+_BIND_TYPES: dict[type, Any] = {uuid.UUID: Uuid(), datetime: DateTime(timezone=True), date: Date()}
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[Connection]:
+    engine = engine_for(url)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def sql(
+    connection: Connection, statement: str, params: dict[str, Any] | list[dict[str, Any]] | None = None
+) -> CursorResult[Any]:
+    rows = params if isinstance(params, list) else [params or {}]
+    types = {
+        name: _BIND_TYPES[type(value)]
+        for row in rows
+        for name, value in row.items()
+        if type(value) in _BIND_TYPES
+    }
+    typed = [bindparam(name, type_=type_) for name, type_ in types.items()]
+    return connection.execute(text(statement).bindparams(*typed), params or {})
+
+
+def query(url: str, statement: str) -> list[tuple[Any, ...]]:
+    with transaction(url) as connection:
+        return [tuple(row) for row in sql(connection, statement)]
+
+
+def count(url: str, table: str, where: str = "") -> int:
+    return int(query(url, f"SELECT COUNT(*) FROM {table} {where}")[0][0])  # noqa: S608 (the tests' own names)
+
+
+def columns(url: str, table: str) -> set[str]:
+    engine = engine_for(url)
+    try:
+        return {column["name"] for column in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def triggers(url: str) -> set[str]:
+    if url.startswith("sqlite"):
+        return {name for (name,) in query(url, "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    return {name for (name,) in query(url, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+
+
+def revision_before(url: str, revision: str) -> str:
+    script = ScriptDirectory.from_config(schema.alembic_config(url))
+    down = script.get_revision(revision).down_revision
+    assert isinstance(down, str), f"{revision} follows {down!r}, not one revision"
+    return down
+
+
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+OLD = datetime(2024, 3, 2, 9, 30, tzinfo=UTC)  # older than any retention's 12-month floor
+
+
+def insert_plans(connection: Connection, plans: list[dict[str, Any]]) -> None:
+    """An organisation and its plans, each with its version rows, as the initial schema has them."""
+    sql(
+        connection,
+        "INSERT INTO organisations (id, name, kind, region, created_at) "
+        "VALUES (1, 'Wijkteam Centrum', 'social_team', 'Centrum', :at)",
+        {"at": AT},
+    )
+    sql(
+        connection,
+        "INSERT INTO plans (id, owner_organisation_id, status, current_version, valid_until,"
+        " created_at, updated_at, withdrawn_at, withdrawn_reason) "
+        "VALUES (:id, 1, :status, :versions, '2027-03-01', :created_at, :updated_at,"
+        " :withdrawn_at, :withdrawn_reason)",
+        [
+            {
+                "id": plan["id"],
+                "status": plan["status"],
+                "versions": plan["versions"],
+                "created_at": AT,
+                "updated_at": plan["updated_at"],
+                "withdrawn_at": plan["updated_at"] if plan["status"] == "withdrawn" else None,
+                "withdrawn_reason": "gezin verhuisd" if plan["status"] == "withdrawn" else None,
+            }
+            for plan in plans
+        ],
+    )
+    sql(
+        connection,
+        "INSERT INTO plan_versions (plan_id, version, title, summary, valid_from, valid_until,"
+        " risk_signals, owner_name, owner_phone, created_at) "
+        "VALUES (:plan_id, :version, 'Handelingskader', '', '2026-03-01', '2027-03-01',"
+        " '[]', 'Fatima de Vries', '0201234567', :at)",
+        [
+            {"plan_id": plan["id"], "version": version, "at": AT}
+            for plan in plans
+            for version in range(1, plan["versions"] + 1)
+        ],
+    )
+
+
+PLANS = [
+    {"id": uuid.UUID(int=1), "status": "active", "versions": 1, "updated_at": AT},
+    {
+        "id": uuid.UUID(int=2),
+        "status": "active",
+        "versions": 3,
+        "updated_at": datetime(2026, 4, 1, tzinfo=UTC),
+    },
+    {
+        "id": uuid.UUID(int=3),
+        "status": "withdrawn",
+        "versions": 2,
+        "updated_at": datetime(2026, 5, 1, tzinfo=UTC),
+    },
+]
+
+
+class TestPlanChangeFeed:
+    """d1e89ab7b53c creates plan_changes and gives every plan that existed one change."""
+
+    revision = "d1e89ab7b53c"
+
+    def test_up_and_down_with_rows(self, empty_database_url):
+        url = empty_database_url
+        # Given a database one revision before the feed, with plans and their versions
+        schema.upgrade(url, revision_before(url, self.revision))
+        with transaction(url) as connection:
+            insert_plans(connection, PLANS)
+
+        # When the revision runs
+        schema.upgrade(url, self.revision)
+        # Then every plan has exactly one change, stamped with the plan's last update
+        assert count(url, "plan_changes") == len(PLANS)
+        assert count(
+            url, "plans p JOIN plan_changes c ON c.plan_id = p.id AND c.changed_at = p.updated_at"
+        ) == len(PLANS)
+        # and the plans are all still there
+        assert count(url, "plans") == len(PLANS)
+        assert count(url, "plan_versions") == sum(plan["versions"] for plan in PLANS)
+
+        # When it is undone
+        schema.downgrade(url, "-1")
+        # Then the feed is gone and the plans are not
+        assert "plan_changes" not in tables(url)
+        assert count(url, "plans") == len(PLANS)
+        assert count(url, "plan_versions") == sum(plan["versions"] for plan in PLANS)
+
+
+def chain(length: int) -> list[dict[str, Any]]:
+    """Audit rows in a chain: each one's prev_hash is its predecessor's hash (the digests stand
+    in for registry.audit's; no trigger or migration recomputes them)."""
+    rows, previous = [], GENESIS_HASH
+    for number in range(1, length + 1):
+        digest = hashlib.sha256(f"{previous}|{number}".encode()).hexdigest()
+        rows.append({"id": number, "at": OLD if number == 1 else AT, "prev_hash": previous, "hash": digest})
+        previous = digest
+    return rows
+
+
+class TestAuditAppendOnlyAndRetention:
+    """23f28ed23653 adds the retention checkpoint to audit_head (server defaults), plans.purged_at,
+    and the triggers that keep audit_entries append-only. On SQLite, batch mode copies audit_head
+    on the way up and plans on the way down: tables that hold rows, and plans has referrers."""
+
+    revision = "23f28ed23653"
+
+    def test_up_and_down_with_rows(self, empty_database_url, db_kind):
+        url = empty_database_url
+        entries = chain(3)
+        # Given a database one revision before, with plans (one shared), an audit chain and its head
+        schema.upgrade(url, revision_before(url, self.revision))
+        with transaction(url) as connection:
+            insert_plans(connection, PLANS)
+            sql(
+                connection,
+                "INSERT INTO plan_shares (plan_id, organisation_id) VALUES (:id, 1)",
+                {"id": PLANS[1]["id"]},
+            )
+            sql(
+                connection,
+                "INSERT INTO audit_entries (id, at, username, organisation, role, action, object_type,"
+                " object_id, outcome, remote_addr, detail, prev_hash, hash) "
+                "VALUES (:id, :at, 'cli', '', '', 'organisation_create', 'organisation', '1', 'success',"
+                " '', '{}', :prev_hash, :hash)",
+                entries,
+            )
+            sql(
+                connection,
+                "UPDATE audit_head SET last_entry_id = :id, last_hash = :hash, count = :count WHERE id = 1",
+                {"id": entries[-1]["id"], "hash": entries[-1]["hash"], "count": len(entries)},
+            )
+        last = (entries[-1]["id"], entries[-1]["hash"], len(entries))
+
+        # When the revision runs
+        schema.upgrade(url, self.revision)
+        # Then audit_head keeps its chain and its checkpoint is the chain's start: row 1, genesis
+        assert query(
+            url, "SELECT first_entry_id, first_prev_hash, last_entry_id, last_hash, count FROM audit_head"
+        ) == [(1, GENESIS_HASH, *last)]
+        assert count(url, "audit_entries") == len(entries)
+        # and every plan is still there, none of them purged, with its versions and shares
+        assert count(url, "plans") == len(PLANS)
+        assert count(url, "plans", "WHERE purged_at IS NULL") == len(PLANS)
+        assert count(url, "plan_versions") == sum(plan["versions"] for plan in PLANS)
+        assert count(url, "plan_shares") == 1
+        # and audit_entries refuses an UPDATE, and a DELETE outside a purge, even of an old row
+        assert triggers(url) == (
+            {"audit_entries_append_only"}
+            if db_kind == "postgresql"
+            else {"audit_entries_no_update", "audit_entries_no_delete"}
+        )
+        with pytest.raises(DBAPIError, match="append-only"), transaction(url) as connection:
+            sql(connection, "UPDATE audit_entries SET outcome = 'failure' WHERE id = 2")
+        with pytest.raises(DBAPIError, match="append-only"), transaction(url) as connection:
+            sql(connection, "DELETE FROM audit_entries WHERE id = 1")
+        assert query(url, "SELECT outcome FROM audit_entries ORDER BY id") == [("success",)] * len(entries)
+
+        # When it is undone
+        schema.downgrade(url, "-1")
+        # Then the rows are all still there
+        assert query(url, "SELECT last_entry_id, last_hash, count FROM audit_head") == [last]
+        assert count(url, "audit_entries") == len(entries)
+        assert count(url, "plans") == len(PLANS)
+        assert count(url, "plan_versions") == sum(plan["versions"] for plan in PLANS)
+        assert count(url, "plan_shares") == 1
+        # and the checkpoint, purged_at and the triggers are gone (an UPDATE goes through again)
+        assert columns(url, "audit_head") == {"id", "last_entry_id", "last_hash", "count"}
+        assert "purged_at" not in columns(url, "plans")
+        assert triggers(url) == set()
+        with transaction(url) as connection:
+            assert sql(connection, "UPDATE audit_entries SET outcome = 'failure' WHERE id = 2").rowcount == 1
+        if db_kind == "postgresql":
+            assert query(url, "SELECT proname FROM pg_proc WHERE proname = 'audit_entries_append_only'") == []
