@@ -33,9 +33,11 @@ def run_migrations_online() -> None:
         _run(connectable)
         return
     engine = engine_for(_url())
-    with engine.connect() as connection:
-        _run(connection)
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+    finally:
+        engine.dispose()  # also after a failed migration: no connection is left to the collector
 
 
 def _run(connection: Connection) -> None:
