@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from registry import models  # noqa: F401  (registers every table on the metadata)
@@ -50,11 +53,11 @@ def _run(connection: Connection) -> None:
             target_metadata=target_metadata,
             render_as_batch=True,  # SQLite alters tables by copying them
             compare_type=True,
+            # on SQLite each revision commits on its own: check each one before it does
+            on_version_apply=[_refuse_dangling_references] if sqlite else [],
         )
         with context.begin_transaction():
             context.run_migrations()
-            if sqlite:
-                _refuse_dangling_references(connection)
     finally:
         if sqlite:
             _sqlite_foreign_keys(connection, "ON")
@@ -71,12 +74,14 @@ def _sqlite_foreign_keys(connection: Connection, state: str) -> None:
         raw.execute(f"PRAGMA foreign_keys={state}")
 
 
-def _refuse_dangling_references(connection: Connection) -> None:
-    """What enforcement would have refused, checked once at the end, before the commit."""
-    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+def _refuse_dangling_references(*, ctx: MigrationContext, step: Any, **_: Any) -> None:
+    """What enforcement would have refused, checked after each revision, before its commit:
+    an error here rolls the revision back."""
+    assert ctx.connection is not None
+    dangling = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if dangling:
         raise RuntimeError(
-            f"the migration leaves rows that refer to rows that do not exist: {dangling[:5]}"
+            f"{step} leaves rows that refer to rows that do not exist: {dangling[:5]}"
             " (table, rowid, referred table, foreign key)"
         )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -492,3 +493,39 @@ class TestAuditAppendOnlyAndRetention:
             assert sql(connection, "UPDATE audit_entries SET outcome = 'failure' WHERE id = 2").rowcount == 1
         if db_kind == "postgresql":
             assert query(url, "SELECT proname FROM pg_proc WHERE proname = 'audit_entries_append_only'") == []
+
+
+ORPHANING_REVISION = '''"""Orphan the plans."""
+from alembic import op
+
+revision = "0123456789ab"
+down_revision = HEAD
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("DELETE FROM organisations")
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_revision_that_leaves_rows_pointing_nowhere_is_rolled_back(empty_database_url, migrations_copy):
+    url = empty_database_url
+    # Given a database at head with a plan, and a revision that deletes the plan's organisation
+    schema.upgrade(url)
+    with transaction(url) as connection:
+        insert_plans(connection, PLANS[:1])
+    head = current_revision(url)
+    orphan = ORPHANING_REVISION.replace("HEAD", repr(head))
+    (migrations_copy / "versions" / "20990101_0123456789ab_orphan_the_plans.py").write_text(orphan)
+    # When it runs: PostgreSQL enforces the foreign key, SQLite (enforcement off while batch
+    # mode copies tables) has it checked before the revision commits
+    with pytest.raises(DBAPIError if url.startswith("postgresql") else RuntimeError, match="(?i)foreign key"):
+        command.upgrade(schema.alembic_config(url, migrations_copy), "head")
+    # Then nothing of it remains: the database is at the old head, the organisation is there
+    assert current_revision(url) == head
+    assert count(url, "organisations") == 1
