@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
@@ -13,6 +14,11 @@ from registry.db import Base, engine_for
 
 config = context.config
 target_metadata = Base.metadata
+
+# plain `alembic ...` reads alembic.ini, which says what to log; registry.schema's
+# configuration has no file and leaves logging to the application
+if config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def _url() -> str:

@@ -4,8 +4,11 @@ database, and each revision that moves data does so with rows in the tables."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +19,7 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
@@ -24,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 
 from registry import schema
 from registry.app import create_app
+from registry.config import PROJECT_ROOT
 from registry.db import Base, engine_for
 from registry.migrate_cli import db_group
 from tests.conftest import close_app
@@ -246,6 +251,56 @@ def test_upgrade_downgrade_current_history(cli_app, migrations_copy, empty_datab
     listed = samenop_db(cli_app, "history").output
     positions = [listed.index(f"-> {revision.revision}") for revision in revisions]
     assert positions == sorted(positions)
+
+
+# --- alembic.ini: plain `alembic` works the same ------------------------------------------------
+
+
+def test_alembic_ini_says_what_registry_schema_says():
+    ini = Config(str(PROJECT_ROOT / "alembic.ini"))
+    code = schema.alembic_config("sqlite://")
+    assert Path(str(ini.get_main_option("script_location"))) == Path(
+        str(code.get_main_option("script_location"))
+    )
+    assert ini.get_main_option("file_template") == code.get_main_option("file_template")
+    # the database comes from SAMENOP_DATABASE_URL, never from a file in the repository
+    assert ini.get_main_option("sqlalchemy.url") is None
+
+
+def test_plain_alembic_autogenerates_against_samenop_database_url(
+    tmp_path, migrations_copy, empty_database_url
+):
+    # Given alembic.ini next to a copy of migrations/, and a database at head known only to
+    # the environment, as in a shell with SAMENOP_DATABASE_URL exported
+    shutil.copy(PROJECT_ROOT / "alembic.ini", tmp_path / "alembic.ini")
+    schema.upgrade(empty_database_url)
+    head = current_revision(empty_database_url)
+    before = revision_files(migrations_copy)
+    environment = {
+        **os.environ,
+        "SAMENOP_DATABASE_URL": empty_database_url,
+        "SAMENOP_INSTANCE_DIR": str(tmp_path / "instance"),
+        "SAMENOP_SECRET_KEY": "plain-alembic-" + "x" * 32,
+        "PYTHONPATH": str(PROJECT_ROOT),  # the copy's alembic.ini puts the copy on the path
+    }
+    # When `alembic revision --autogenerate` runs there
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "revision", "--autogenerate", "-m", "Nothing new"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then it wrote one date-prefixed, empty revision after head into the copy, without a warning
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    (name,) = revision_files(migrations_copy) - before
+    assert DATED_NAME.match(name), name
+    source = (migrations_copy / "versions" / name).read_text()
+    assert f"down_revision: str | None = {head!r}" in source
+    assert function_body(source, "upgrade") == "pass"
 
 
 # --- revisions that move data: up and down with rows -------------------------------------------
