@@ -21,12 +21,14 @@ from registry.ops import schema
 
 def register_commands(app: Flask) -> None:
     from registry.feedback.cli import closed_days, feedback
+    from registry.ops.migrate_cli import db_group
     from registry.plans.cli import plans
 
     for command in (init, demo, serve, org, user, audit_group, plans, feedback, closed_days):
         app.cli.add_command(command)
     for command in (purge, backup_command, restore_command):
         app.cli.add_command(command)
+    app.cli.add_command(db_group)
 
 
 @click.command()

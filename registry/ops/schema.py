@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 
 from registry.core.config import PROJECT_ROOT
 
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+# revision files sort by the day they were written: 20261122_23f28ed23653_audit_append_only.py
+# (alembic.ini at the repository root says the same, for plain `alembic`)
+FILE_TEMPLATE = "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
 
-def alembic_config(database_url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+
+def alembic_config(database_url: str, script_location: str | Path | None = None) -> Config:
+    """The Alembic configuration for one database; `script_location` is another copy of
+    migrations/ (the tests write revisions into a temporary one)."""
+    config = Config(stdout=sys.stdout)  # the default is the stdout at import, not a CLI runner's
+    config.set_main_option("script_location", str(script_location or MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
-    config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
+    config.set_main_option("file_template", FILE_TEMPLATE)
     return config
 
 
