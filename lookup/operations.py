@@ -32,7 +32,7 @@ from registry.core.models import (
     PlanVersion,
     User,
 )
-from registry.core.timeutil import aware, local_today, utcnow
+from registry.core.timeutil import local_today, utcnow
 from registry.core.vocabulary import MatchQuality, QueryKind, Role
 from registry.feedback.operations import LOOKUP_GRACE
 
@@ -518,7 +518,7 @@ def open_report_form(
     version_id = None
     if lookup is None or lookup.user_id != user.id:
         reason = "not_own_lookup"
-    elif aware(lookup.performed_at) <= utcnow() - REPORT_FORM_OPEN:
+    elif lookup.performed_at <= utcnow() - REPORT_FORM_OPEN:
         reason = "form_closed"
     else:
         version_id = session.scalar(
@@ -573,6 +573,6 @@ def access_log(session: Session, plan_id: uuid.UUID) -> list[dict[str, Any]]:
     ).all()
     return [
         # SQLite hands back naive datetimes; the API answers with the offset, as everywhere
-        {"at": aware(at), "organisation": org, "user": name, "incident_ref": ref, "query_kind": kind}
+        {"at": at, "organisation": org, "user": name, "incident_ref": ref, "query_kind": kind}
         for at, org, name, ref, kind in rows
     ]

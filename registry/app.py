@@ -17,7 +17,6 @@ from registry.core import signals
 from registry.core.config import PROJECT_ROOT
 from registry.core.db import db
 from registry.core.normalise import phone_display
-from registry.core.timeutil import aware
 from registry.core.timeutil import nl_date as format_nl_date
 from registry.core.vocabulary import Vocabulary
 from registry.ops.cli import register_commands
@@ -118,7 +117,7 @@ def _register_template_helpers(app: Flask) -> None:
         if value is None:
             return ""
         if isinstance(value, datetime):
-            value = aware(value).astimezone(zone).date()
+            value = value.astimezone(zone).date()
         return format_nl_date(value)
 
     @app.template_filter("nl_time")
@@ -126,7 +125,7 @@ def _register_template_helpers(app: Flask) -> None:
         """23.40 uur"""
         if value is None:
             return ""
-        local = aware(value).astimezone(zone)
+        local = value.astimezone(zone)
         return f"{local.hour:02d}.{local.minute:02d} uur"
 
     @app.template_filter("label")

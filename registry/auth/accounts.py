@@ -28,7 +28,7 @@ from registry.core.models import (
     UserRole,
     WebSession,
 )
-from registry.core.timeutil import aware, utcnow
+from registry.core.timeutil import utcnow
 from registry.core.vocabulary import Role
 
 # Failed logins count per username and source address (the request's remote address): after
@@ -219,7 +219,7 @@ def user_for_enrolment(session: Session, raw: str) -> User | None:
     user = session.scalars(select(User).where(User.enrolment_token_hash == hash_token(raw))).first()
     if user is None or user.enrolment_expires_at is None or not user.is_active:
         return None
-    if aware(user.enrolment_expires_at) < utcnow():
+    if user.enrolment_expires_at < utcnow():
         return None
     return user
 
@@ -285,7 +285,7 @@ def seconds_to_wait(session: Session, username: str, source: str) -> int | None:
     )
     if blocked_until is None:
         return None
-    left = (aware(blocked_until) - utcnow()).total_seconds()
+    left = (blocked_until - utcnow()).total_seconds()
     return max(1, math.ceil(left)) if left > 0 else None
 
 
@@ -462,9 +462,9 @@ def issue_api_token(session: Session, user: User) -> tuple[str, ApiToken]:
 
 def _fresh(created_at: datetime, last_seen_at: datetime, idle_minutes: int, absolute_hours: int) -> bool:
     now = utcnow()
-    return now - aware(last_seen_at) < timedelta(minutes=idle_minutes) and now - aware(
-        created_at
-    ) < timedelta(hours=absolute_hours)
+    return now - last_seen_at < timedelta(minutes=idle_minutes) and now - created_at < timedelta(
+        hours=absolute_hours
+    )
 
 
 # the idle clock moves in steps: no write on every request of a busy client
@@ -567,9 +567,9 @@ def api_caller(session: Session, raw: str) -> ApiCaller | None:
         return None
     row = rows[0]
     now = utcnow()
-    last_used_at = aware(row.last_used_at)
+    last_used_at = row.last_used_at
     idle = timedelta(minutes=current_app.config["TOKEN_IDLE_MINUTES"])
-    if aware(row.expires_at) <= now or now - last_used_at >= idle:
+    if row.expires_at <= now or now - last_used_at >= idle:
         return None
     return ApiCaller(
         token_id=row.id,

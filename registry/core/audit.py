@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from registry.core.db import serialise_writes
 from registry.core.models import AuditEntry, AuditHead
-from registry.core.timeutil import aware, utcnow
+from registry.core.timeutil import utcnow
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
@@ -40,7 +40,7 @@ _HASHED = (
 def _link_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     # `at` in UTC whatever the database hands back: PostgreSQL answers in its session time zone
     payload = json.dumps(
-        {**fields, "at": aware(fields["at"]).astimezone(UTC).isoformat()},
+        {**fields, "at": fields["at"].astimezone(UTC).isoformat()},
         sort_keys=True,
         separators=(",", ":"),
         default=str,

@@ -115,7 +115,6 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SESSION_ABSOLUTE_HOURS": 12,
         "TOKEN_IDLE_MINUTES": 30,
         "TOKEN_ABSOLUTE_HOURS": 12,
-        "LOGIN_MAX_FAILURES": 10,
         "ENROLMENT_VALID_HOURS": 72,
         # argon2id parameters; tests lower them, production keeps the library's defaults
         "PASSWORD_HASH_PARAMS": {},

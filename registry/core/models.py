@@ -282,7 +282,7 @@ class Person(Base):
     surname: Mapped[str] = mapped_column(String(150))
     birth_date: Mapped[date | None] = mapped_column(Date, index=True)
     role: Mapped[str] = mapped_column(String(32))  # PersonRole
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)  # normalised: 0612345678
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)  # E.164: +31612345678
     do_not_inform: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

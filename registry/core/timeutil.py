@@ -10,11 +10,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def local_today(timezone: str = "Europe/Amsterdam") -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 

@@ -30,7 +30,7 @@ from registry.core.models import (
     ReportAmendment,
     User,
 )
-from registry.core.timeutil import aware, utcnow
+from registry.core.timeutil import utcnow
 from registry.core.vocabulary import Role
 from registry.feedback import working_days
 
@@ -472,7 +472,7 @@ def open_items(
     ).all()
     closed = closed_days(session) if lookups else set()
     for lookup_id, performed_at, plan_id in lookups:
-        lookup_due = working_days.feedback_due(aware(performed_at), closed, zone)
+        lookup_due = working_days.feedback_due(performed_at, closed, zone)
         items.append(
             Item(
                 "lookup_without_report",

@@ -26,7 +26,6 @@ from registry.core.models import (
     ReportAgreement,
 )
 from registry.core.rules import visible_plan_ids
-from registry.core.timeutil import aware
 from registry.core.vocabulary import (
     AgreementOutcome,
     CareInvolvement,
@@ -94,7 +93,7 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
         name: dict.fromkeys([*values, UNREGISTERED], 0) for name, values in CATEGORY_TABLES.items()
     }
     for report in reports:
-        occurred = aware(report.occurred_at)
+        occurred = report.occurred_at
         local = occurred.astimezone(zone)
         by_month[f"{local.year:04d}-{local.month:02d}"] = (
             by_month.get(f"{local.year:04d}-{local.month:02d}", 0) + 1
@@ -137,9 +136,7 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
         ):
             report = next(r for r in reports if r.id == report_id)
             hours.append(
-                working_days.working_hours_between(
-                    aware(report.occurred_at), aware(acknowledged_at), closed, timezone
-                )
+                working_days.working_hours_between(report.occurred_at, acknowledged_at, closed, timezone)
             )
 
     return {

@@ -138,7 +138,6 @@ def require_token(*roles: str) -> Callable[[F], F]:
                 raise ApiError(403, "forbidden", "Uw rol geeft geen toegang tot deze functie.")
             g.api_caller = caller
             g.pop("api_user", None)  # built on demand; a test may run requests in one app context
-            g.acting_role = next((r for r in roles if r in caller.roles), "")
             return view(*args, **kwargs)
 
         setattr(wrapped, REQUIRED_ROLES, roles)
