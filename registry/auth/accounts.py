@@ -156,6 +156,21 @@ def _check_allowed(role: str, organisation: Organisation) -> None:
         raise RoleNotAllowed(reason)
 
 
+def colleagues(session: Session, user: User) -> list[User]:
+    """The accounts of the user's organisation, by username (the coordinator's page)."""
+    return list(
+        session.scalars(
+            select(User).where(User.organisation_id == user.organisation_id).order_by(User.username)
+        )
+    )
+
+
+def colleague(session: Session, user: User, user_id: int) -> User | None:
+    """An account of the user's organisation; None for any other (answered as not found)."""
+    found = session.get(User, user_id)
+    return found if found is not None and found.organisation_id == user.organisation_id else None
+
+
 def record_refused_roles(session: Session, coordinator: User, username: str, roles: list[str]) -> None:
     """A coordinator asked for roles that are not theirs to give: refused, and logged however the
     request ends."""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from registry.core import audit, rules
 from registry.core.db import keep
 from registry.core.models import (
+    MAX_ID,
     Address,
     Agreement,
     Contact,
@@ -249,6 +250,11 @@ def withdraw_plan(session: Session, user: User, plan: Plan, reason: str) -> Plan
         object_id=plan.id,
     )
     return view(session, plan)
+
+
+def organisation_by_id(session: Session, organisation_id: int) -> Organisation | None:
+    # an id past any column names no organisation (and the database would refuse to look)
+    return session.get(Organisation, organisation_id) if 0 < organisation_id <= MAX_ID else None
 
 
 def organisation_named(session: Session, name: str) -> Organisation | None:

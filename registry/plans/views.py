@@ -12,7 +12,7 @@ from werkzeug.exceptions import Forbidden
 from registry.auth import web
 from registry.core import audit
 from registry.core.db import db
-from registry.core.models import MAX_ID, Organisation, Plan
+from registry.core.models import MAX_ID, Plan
 from registry.core.vocabulary import PlanStatus
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
@@ -200,7 +200,7 @@ def share(plan_id: str) -> Any:
         organisation_id = int(request.form.get("organisation_id", ""))
     except ValueError:
         abort(400)
-    organisation = db.session.get(Organisation, organisation_id) if 0 < organisation_id <= MAX_ID else None
+    organisation = operations.organisation_by_id(db.session, organisation_id)
     if organisation is None:
         abort(400)
     operations.share_plan(db.session, web.current(), plan, organisation)

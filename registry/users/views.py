@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import EmailField, SelectMultipleField, StringField, widgets
 from wtforms.fields import SelectChoice
@@ -64,18 +63,15 @@ class ActionForm(FlaskForm):
 
 
 def _own_user(user_id: int) -> User:
-    me = web.current()
-    user = db.session.get(User, user_id)
-    if user is None or user.organisation_id != me.organisation_id:
+    user = accounts.colleague(db.session, web.current(), user_id)
+    if user is None:
         abort(404)
     return user
 
 
 def _page(form: NewUserForm, link: str | None = None, status: int = 200) -> Any:
     me = web.current()
-    users = db.session.scalars(
-        select(User).where(User.organisation_id == me.organisation_id).order_by(User.username)
-    ).all()
+    users = accounts.colleagues(db.session, me)
     locked = accounts.locked_usernames(db.session, [u.username for u in users])
     return (
         render_template(
