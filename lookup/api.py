@@ -5,19 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from lookup import operations
 from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema
 from registry.core import audit
 from registry.core.db import db
-from registry.feedback import operations as feedback
-from registry.feedback.schemas import AmendmentArgs, ReportArgs, ReportSchema
 from registry.plans import operations as plans
-from registry.web.api import ApiError, api_caller, api_user, json_body, parse, require_token
+from registry.web.api import ApiError, api_caller, api_user, parse, require_token
 from registry.web.openapi import describe
 from registry.web.ratelimit import lookup_limit
-from registry.web.schemas import Choice, Text
 
 bp = Blueprint("lookup_api", __name__, url_prefix="/api/v1")
 
@@ -88,86 +85,3 @@ def access_log(plan_id: str) -> dict[str, Any]:
         object_id=plan.id,
     )
     return _access_log.dump({"items": items})
-
-
-# --- what was done ------------------------------------------------------------------------------
-
-_report = ReportSchema()
-
-
-@bp.post("/reports")
-@describe(
-    "Record what was done",
-    body=ReportArgs,
-    response=ReportSchema,
-    status=201,
-    headers={"Idempotency-Key": Text(max_length=128)},
-    response_headers={"Idempotent-Replayed": Choice(("true",))},
-    description="A retry with the same Idempotency-Key answers the first result "
-    "(Idempotent-Replayed: true); the same key with another body answers 422.",
-)
-@require_token(operations.ROLE)
-def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
-    body = json_body()
-    args = parse(ReportArgs(), body)
-    key = request.headers.get("Idempotency-Key", "").strip() or None
-    if key is not None and len(key) > 128:
-        raise ApiError(
-            400,
-            "invalid_input",
-            "Idempotency-Key is te lang.",
-            {"Idempotency-Key": ["Hoogstens 128 tekens."]},
-        )
-    try:
-        report, replayed = feedback.create_report(
-            db.session, api_user(), args, key, feedback.fingerprint(body)
-        )
-    except feedback.IdempotencyConflict:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
-            "Deze Idempotency-Key is al gebruikt voor een andere inzet.",
-            {"Idempotency-Key": ["Gebruik een nieuwe sleutel voor een nieuwe inzet."]},
-        ) from None
-    except feedback.ReportRefused as exc:
-        raise ApiError(
-            422, "invalid_input", "Een of meer velden zijn niet goed ingevuld.", exc.fields
-        ) from None
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return _report.dump(feedback.report_record(db.session, report)), 201, headers
-
-
-@bp.get("/reports/<report_id>")
-@describe("A report the user's organisation recorded", response=ReportSchema)
-@require_token(operations.ROLE)
-def show_report(report_id: str) -> dict[str, Any]:
-    report = _own_report(report_id)
-    return _report.dump(feedback.report_record(db.session, report))
-
-
-@bp.post("/reports/<report_id>/amendments")
-@describe(
-    "Append a note to a report (reports are never edited)",
-    body=AmendmentArgs,
-    response=ReportSchema,
-    status=201,
-)
-@require_token(operations.ROLE)
-def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
-    report = _own_report(report_id)
-    args = parse(AmendmentArgs())
-    feedback.amend(db.session, api_user(), report, args["note"])
-    return _report.dump(feedback.report_record(db.session, report)), 201
-
-
-def _own_report(report_id: str) -> Any:
-    try:
-        parsed = uuid.UUID(report_id)
-    except ValueError:
-        parsed = None
-    report = feedback.get_own_report(db.session, api_user(), parsed) if parsed else None
-    if report is None:
-        raise ApiError(
-            404, "not_found", "Deze inzet bestaat niet of is niet door uw organisatie geregistreerd."
-        )
-    return report

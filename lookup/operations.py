@@ -34,7 +34,6 @@ from registry.core.models import (
 )
 from registry.core.timeutil import local_today, utcnow
 from registry.core.vocabulary import MatchQuality, QueryKind, Role
-from registry.feedback.operations import LOOKUP_GRACE
 
 ROLE = Role.RESPONDER
 MAX_MATCHES = 10
@@ -48,7 +47,7 @@ _QUALITY_ORDER = {MatchQuality.EXACT: 0, MatchQuality.BUILDING: 1, MatchQuality.
 LOOKUP_LOCK_WAIT = 1.0  # seconds
 # the report form after a lookup stays open this long: the 12 hours after which a lookup
 # without a report becomes an item of the plan's owners
-REPORT_FORM_OPEN = LOOKUP_GRACE
+REPORT_FORM_OPEN = rules.LOOKUP_GRACE
 
 
 class Responder(audit.Actor, Protocol):

@@ -27,8 +27,8 @@ from registry.auth import web
 from registry.core.db import db
 from registry.core.timeutil import nl_date
 from registry.core.vocabulary import QueryKind
-from registry.feedback import operations as feedback
-from registry.feedback.schemas import ReportArgs
+from registry.reports import operations as reports
+from registry.reports.schemas import ReportArgs
 from registry.web.api import flatten_messages
 from registry.web.ratelimit import seconds_until_reset, web_lookup_limit
 
@@ -206,12 +206,12 @@ def report() -> Any:
         key = request.form.get("idempotency_key") or None
         try:
             args = ReportArgs().load(body)
-            saved, _replayed = feedback.create_report(db.session, user, args, key, feedback.fingerprint(body))
+            saved, _replayed = reports.create_report(db.session, user, args, key, reports.fingerprint(body))
         except ValidationError as exc:
             errors = flatten_messages(exc.messages, root="_form")
-        except feedback.ReportRefused as exc:
+        except reports.ReportRefused as exc:
             errors = exc.fields
-        except feedback.IdempotencyConflict:
+        except reports.IdempotencyConflict:
             errors = {
                 "_form": [
                     "Voor deze raadpleging is al een inzet geregistreerd, met andere gegevens. "
@@ -244,9 +244,9 @@ def report() -> Any:
 def report_done(report_id: str) -> Any:
 
     try:
-        saved = feedback.get_own_report(db.session, web.current(), uuid.UUID(report_id))
+        saved = reports.get_own_report(db.session, web.current(), uuid.UUID(report_id))
     except ValueError:
         saved = None
     if saved is None:
         abort(404)
-    return render_template("lookup/report_done.html", report=feedback.report_record(db.session, saved))
+    return render_template("lookup/report_done.html", report=reports.report_record(db.session, saved))

@@ -17,7 +17,7 @@ Python form beside it; tests/registry/test_rules.py holds the two to the same an
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import CompoundSelect, exists, select, union_all
@@ -56,6 +56,14 @@ def is_shown_to_responders(plan: Plan, version: PlanVersion, today: date) -> boo
         and version.version == plan.current_version
         and version.valid_from <= today <= plan.valid_until
     )
+
+
+# --- what follows a lookup ----------------------------------------------------------------------
+
+#: a lookup is followed by its report within this time: until then the report form stays open to
+#: whoever looked up and a report may name the plan without the lookup's id; after it, a lookup
+#: without a report reaches the plan's owners as a feedback item of its own
+LOOKUP_GRACE = timedelta(hours=12)
 
 
 # --- visible to an organisation -----------------------------------------------------------------

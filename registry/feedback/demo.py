@@ -28,7 +28,7 @@ from registry.core.vocabulary import (
     Role,
     ViolenceType,
 )
-from registry.feedback import operations
+from registry.reports import operations as reports
 
 _HOURS = [0, 1, 2, 3, 7, 10, 13, 15, 17, 18, 19, 20, 21, 22, 23, 23, 22, 21, 20, 19, 2, 1]
 _NARRATIVES = [
@@ -104,9 +104,7 @@ def create_demo_reports(
             "actions": rng.sample(list(Action.codes()[:5]), rng.randint(0, 2)),
             "narrative": rng.choice(_NARRATIVES),
         }
-        report, _replayed = operations.create_report(
-            session, user, args, None, operations.fingerprint(str(index))
-        )
+        report, _replayed = reports.create_report(session, user, args, None, reports.fingerprint(str(index)))
         count += 1
         if (now - occurred).days > 3:
             acknowledged = occurred + timedelta(hours=rng.randint(10, 60))

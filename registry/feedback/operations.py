@@ -1,24 +1,19 @@
-"""Reports (exactly once, never edited) and the feedback items the plan's owners work through."""
+"""The feedback items the plan's owners work through: reports on their plans and lookups without
+a report, each acknowledged once per organisation."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, bindparam, exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.core import audit, rules
 from registry.core.db import keep
 from registry.core.models import (
-    Agreement,
-    ClosedDay,
     FeedbackAcknowledgement,
     Lookup,
     LookupResult,
@@ -26,278 +21,20 @@ from registry.core.models import (
     Plan,
     PlanVersion,
     Report,
-    ReportAgreement,
-    ReportAmendment,
     User,
 )
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import Role
 from registry.feedback import working_days
+from registry.reports.operations import chunks, closed_days, report_records, timezone
 
-RESPONDER = Role.RESPONDER
 REGISTRANT = Role.REGISTRANT
-LOOKUP_GRACE = timedelta(hours=12)
 
-
-class ReportRefused(Exception):
-    """The report points at something the responder may not report on; names the field."""
-
-    def __init__(self, fields: dict[str, list[str]]) -> None:
-        super().__init__(fields)
-        self.fields = fields
-
-
-class IdempotencyConflict(Exception):
-    """The same Idempotency-Key came with a different body."""
-
-
-def fingerprint(body: Any) -> str:
-    return hashlib.sha256(
-        json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()
-
-
-def timezone() -> str:
-    return str(current_app.config["TIMEZONE"])
-
-
-def closed_days(session: Session) -> set[date]:
-    return set(session.scalars(select(ClosedDay.day_on)))
-
-
-def due_date(session: Session, occurred_at: datetime) -> date:
-    return working_days.feedback_due(occurred_at, closed_days(session), timezone())
-
-
-# --- reports ------------------------------------------------------------------------------------
-
-
-def _existing(session: Session, user: User, key: str) -> Report | None:
-    return session.scalars(
-        select(Report).where(Report.created_by_id == user.id, Report.idempotency_key == key)
-    ).first()
-
-
-def _replay(existing: Report, body_hash: str) -> Report:
-    if existing.request_hash != body_hash:
-        raise IdempotencyConflict
-    return existing
-
-
-def _shown_version(
-    session: Session, user: User, plan_id: uuid.UUID, lookup_id: uuid.UUID | None
-) -> tuple[PlanVersion, uuid.UUID]:
-    """The version a lookup of the user's organisation showed, and that lookup: the one named
-    (any time after it: a report may follow late), or else the latest within LOOKUP_GRACE.
-
-    A report needs the plan to have been shown: nobody reports on, and so reads the agreements
-    of, a plan their organisation did not find. Whether the plan does not exist or was not
-    shown is answered alike (the plan is never read before the check), so that the error tells
-    nothing about other plans."""
-    if lookup_id is not None:
-        lookup = session.get(Lookup, lookup_id)
-        if lookup is None or lookup.organisation_id != user.organisation_id:
-            raise ReportRefused({"lookup_id": ["Uw organisatie heeft geen raadpleging met dit nummer."]})
-        version_id = session.scalar(
-            select(LookupResult.plan_version_id).where(
-                LookupResult.lookup_id == lookup_id, LookupResult.plan_id == plan_id
-            )
-        )
-        if version_id is None:
-            raise ReportRefused({"plan_id": ["Deze raadpleging toonde dit handelingskader niet."]})
-    else:
-        row = session.execute(
-            select(LookupResult.plan_version_id, Lookup.id)
-            .join(Lookup, Lookup.id == LookupResult.lookup_id)
-            .where(
-                LookupResult.plan_id == plan_id,
-                Lookup.organisation_id == user.organisation_id,
-                Lookup.performed_at > utcnow() - LOOKUP_GRACE,
-            )
-            .order_by(Lookup.performed_at.desc())
-            .limit(1)
-        ).first()
-        if row is None:
-            raise ReportRefused(
-                {
-                    "plan_id": [
-                        "Uw organisatie heeft dit handelingskader de afgelopen 12 uur niet geraadpleegd; "
-                        "registreer de inzet vanuit de raadpleging."
-                    ]
-                }
-            )
-        version_id, lookup_id = row
-    version = session.get(PlanVersion, version_id)
-    assert version is not None
-    return version, lookup_id
-
-
-def create_report(
-    session: Session, user: User, args: dict[str, Any], key: str | None, body_hash: str
-) -> tuple[Report, bool]:
-    """Store a report once. Returns (report, replayed): a retry with the same key and body
-    gets the first report back; with another body, IdempotencyConflict."""
-    if key:
-        existing = _existing(session, user, key)
-        if existing is not None:
-            return _replay(existing, body_hash), True
-    version, shown_by = _shown_version(session, user, args["plan_id"], args.get("lookup_id"))
-    known = {agreement.id for agreement in version.agreements}
-    unknown = {
-        f"agreements.{index}.agreement_id": ["Deze afspraak hoort niet bij het getoonde handelingskader."]
-        for index, row in enumerate(args["agreements"])
-        if row["agreement_id"] not in known
-    }
-    if unknown:
-        raise ReportRefused(unknown)
-    report = Report(
-        id=uuid.uuid4(),
-        plan_id=version.plan_id,
-        plan_version_id=version.id,
-        lookup_id=args.get("lookup_id"),
-        incident_ref=args["incident_ref"],
-        # in UTC: SQLite keeps the wall-clock time and drops the offset, and everything stored is UTC
-        occurred_at=args["occurred_at"].astimezone(UTC),
-        mode=args["mode"],
-        responders=sorted(args["responders"]),
-        violence_type=args.get("violence_type"),
-        household_type=args.get("household_type"),
-        care_involvement=args.get("care_involvement"),
-        mental_health_service=args.get("mental_health_service"),
-        actions=list(args["actions"]),
-        narrative=args["narrative"],
-        feedback_due=due_date(session, args["occurred_at"]),
-        created_by_id=user.id,
-        organisation_id=user.organisation_id,
-        created_at=utcnow(),
-        idempotency_key=key,
-        request_hash=body_hash,
-        agreement_outcomes=[
-            ReportAgreement(agreement_id=row["agreement_id"], outcome=row["outcome"], note=row["note"])
-            for row in args["agreements"]
-        ],
-    )
-    try:
-        with session.begin_nested():
-            session.add(report)
-            session.flush()
-    except IntegrityError:
-        # the same key arrived twice at once: the other request stored it first
-        if not key:
-            raise
-        existing = _existing(session, user, key)
-        if existing is None:
-            raise
-        return _replay(existing, body_hash), True
-    audit.record(
-        session,
-        "report_create",
-        "success",
-        user=user,
-        role=RESPONDER,
-        object_type="report",
-        object_id=report.id,
-        detail={"plan": str(version.plan_id), "incident_ref": report.incident_ref, "lookup": str(shown_by)},
-    )
-    return report, False
-
-
-def get_own_report(session: Session, user: User, report_id: uuid.UUID) -> Report | None:
-    """A report recorded by the user's organisation."""
-    report = session.get(Report, report_id)
-    if report is None or report.organisation_id != user.organisation_id:
-        return None
-    return report
-
-
-def amend(session: Session, user: User, report: Report, note: str) -> ReportAmendment:
-    amendment = ReportAmendment(report_id=report.id, note=note, created_by_id=user.id, created_at=utcnow())
-    session.add(amendment)
-    session.flush()
-    session.refresh(report)
-    audit.record(
-        session,
-        "report_amend",
-        "success",
-        user=user,
-        role=RESPONDER,
-        object_type="report",
-        object_id=report.id,
-    )
-    return amendment
-
-
-@dataclass(frozen=True)
-class AgreementShown:
-    """The agreement a report judged, as the inbox shows it."""
-
-    position: int
-    trigger: str
-    action: str
-
-
-# The feedback read path: Core statements built once, on table columns (no ORM row processing),
-# only the columns shown; an inbox holds hundreds of items and the ORM, per item, took seconds
-# (PERFORMANCE-NOTES: building a select() and the ORM cost more than the queries).
-_REPORT = Report.__table__.c
-_OUTCOME = ReportAgreement.__table__.c
-_AMENDMENT = ReportAmendment.__table__.c
-_AGREEMENT = Agreement.__table__.c
 _LOOKUP = Lookup.__table__.c
 _USER = User.__table__.c
 _ORGANISATION = Organisation.__table__.c
 _PLAN = Plan.__table__.c
 _VERSION = PlanVersion.__table__.c
-
-_REPORTS = (
-    select(
-        _REPORT.id,
-        _REPORT.plan_id,
-        _REPORT.lookup_id,
-        _REPORT.incident_ref,
-        _REPORT.occurred_at,
-        _REPORT.mode,
-        _REPORT.responders,
-        _REPORT.violence_type,
-        _REPORT.household_type,
-        _REPORT.care_involvement,
-        _REPORT.mental_health_service,
-        _REPORT.actions,
-        _REPORT.narrative,
-        _REPORT.feedback_due,
-        _REPORT.created_at,
-        _USER.display_name.label("reporter_name"),
-        _USER.phone.label("reporter_phone"),
-        _ORGANISATION.name.label("organisation_name"),
-        _ORGANISATION.phone.label("organisation_phone"),
-    )
-    .select_from(Report.__table__)
-    .outerjoin(User.__table__, _USER.id == _REPORT.created_by_id)
-    .outerjoin(Organisation.__table__, _ORGANISATION.id == _REPORT.organisation_id)
-    .where(_REPORT.id.in_(bindparam("ids", expanding=True)))
-)
-_OUTCOMES = (
-    select(
-        _OUTCOME.report_id,
-        _OUTCOME.agreement_id,
-        _OUTCOME.outcome,
-        _OUTCOME.note,
-        _AGREEMENT.position,
-        _AGREEMENT.trigger,
-        _AGREEMENT.action,
-    )
-    .select_from(ReportAgreement.__table__)
-    .outerjoin(Agreement.__table__, _AGREEMENT.id == _OUTCOME.agreement_id)
-    .where(_OUTCOME.report_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_OUTCOME.report_id, _OUTCOME.agreement_id)
-)
-_AMENDMENTS = (
-    select(_AMENDMENT.report_id, _AMENDMENT.note, _AMENDMENT.created_at, _USER.display_name)
-    .select_from(ReportAmendment.__table__)
-    .outerjoin(User.__table__, _USER.id == _AMENDMENT.created_by_id)
-    .where(_AMENDMENT.report_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_AMENDMENT.created_at, _AMENDMENT.id)
-)
 _LOOKUPS = (
     select(
         _LOOKUP.id,
@@ -318,105 +55,6 @@ _TITLES = (
     .join(PlanVersion.__table__, rules.is_current_version(_PLAN, _VERSION))
     .where(_PLAN.id.in_(bindparam("ids", expanding=True)))
 )
-
-# ids per IN list: below SQLite's and PostgreSQL's limits on bound parameters, however many items
-CHUNK = 900
-
-
-def _chunks(ids: list[uuid.UUID]) -> list[list[uuid.UUID]]:
-    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
-
-
-@dataclass(frozen=True, slots=True)
-class OutcomeShown:
-    """How the responder judged one agreement of the plan they were shown."""
-
-    agreement_id: int
-    outcome: str
-    note: str
-    agreement: AgreementShown | None  # None: no longer found (the plan's data was purged)
-
-
-@dataclass(frozen=True, slots=True)
-class AmendmentShown:
-    note: str
-    created_at: datetime
-    by: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReportShown:
-    """A report as ReportSchema and the pages read it, with who to call back."""
-
-    id: uuid.UUID
-    plan_id: uuid.UUID
-    lookup_id: uuid.UUID | None
-    incident_ref: str
-    occurred_at: datetime
-    mode: str
-    responders: list[str]
-    violence_type: str | None
-    household_type: str | None
-    care_involvement: str | None
-    mental_health_service: str | None
-    agreements: list[OutcomeShown]
-    actions: list[str]
-    narrative: str
-    feedback_due: date
-    created_at: datetime
-    organisation: str
-    reported_by: str
-    call_back: str | None
-    amendments: list[AmendmentShown]
-
-
-def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReportShown]:
-    """Reports by id: three queries per chunk of ids, however many reports."""
-    found: dict[uuid.UUID, ReportShown] = {}
-    for chunk in _chunks(report_ids):
-        outcomes: dict[uuid.UUID, list[tuple[int, OutcomeShown]]] = {}
-        for report_id, agreement_id, outcome, note, position, trigger, action in session.execute(
-            _OUTCOMES, {"ids": chunk}
-        ):
-            shown = AgreementShown(position, trigger, action) if position is not None else None
-            # in the plan's order; one no longer found first
-            outcomes.setdefault(report_id, []).append(
-                (position or 0, OutcomeShown(agreement_id, outcome, note, shown))
-            )
-        amendments: dict[uuid.UUID, list[AmendmentShown]] = {}
-        for report_id, note, created_at, by in session.execute(_AMENDMENTS, {"ids": chunk}):
-            amendments.setdefault(report_id, []).append(AmendmentShown(note, created_at, by or ""))
-        for row in session.execute(_REPORTS, {"ids": chunk}):
-            judged = sorted(outcomes.get(row.id, []), key=lambda pair: pair[0])
-            found[row.id] = ReportShown(
-                id=row.id,
-                plan_id=row.plan_id,
-                lookup_id=row.lookup_id,
-                incident_ref=row.incident_ref,
-                occurred_at=row.occurred_at,
-                mode=row.mode,
-                responders=list(row.responders),
-                violence_type=row.violence_type,
-                household_type=row.household_type,
-                care_involvement=row.care_involvement,
-                mental_health_service=row.mental_health_service,
-                agreements=[outcome for _position, outcome in judged],
-                actions=list(row.actions),
-                narrative=row.narrative,
-                feedback_due=row.feedback_due,
-                created_at=row.created_at,
-                organisation=row.organisation_name or "",
-                reported_by=row.reporter_name or "",
-                call_back=row.reporter_phone or row.organisation_phone,
-                amendments=amendments.get(row.id, []),
-            )
-    return found
-
-
-def report_record(session: Session, report: Report) -> ReportShown:
-    """One report as the schemas and pages read it."""
-    session.flush()  # Core statements do not autoflush: a report just stored or amended counts
-    return report_records(session, [report.id])[report.id]
 
 
 # --- feedback for the plan's owners -------------------------------------------------------------
@@ -460,7 +98,7 @@ def open_items(
         select(Lookup.id, Lookup.performed_at, LookupResult.plan_id)
         .join(LookupResult, LookupResult.lookup_id == Lookup.id)
         .where(LookupResult.plan_id.in_(rules.visible_plan_ids(organisation_id)))
-        .where(Lookup.performed_at <= now - LOOKUP_GRACE, ~reported)
+        .where(Lookup.performed_at <= now - rules.LOOKUP_GRACE, ~reported)
         .where(
             ~exists().where(
                 and_(
@@ -502,7 +140,7 @@ class LookupShown:
 
 def lookup_records(session: Session, lookup_ids: list[uuid.UUID]) -> dict[uuid.UUID, LookupShown]:
     found: dict[uuid.UUID, LookupShown] = {}
-    for chunk in _chunks(lookup_ids):
+    for chunk in chunks(lookup_ids):
         for lookup_id, performed_at, incident_ref, query_kind, organisation, user in session.execute(
             _LOOKUPS, {"ids": chunk}
         ):
@@ -533,7 +171,7 @@ def item_dicts(session: Session, items: list[Item]) -> list[dict[str, Any]]:
 def plan_titles(session: Session, plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The title of each plan's current version: all the inbox shows of the plan itself."""
     found: dict[uuid.UUID, str] = {}
-    for chunk in _chunks(sorted(set(plan_ids))):
+    for chunk in chunks(sorted(set(plan_ids))):
         found.update((plan_id, title) for plan_id, title in session.execute(_TITLES, {"ids": chunk}))
     return found
 

@@ -1,79 +1,11 @@
-"""Reports (what was done) coming in, and reports and feedback items going out."""
+"""Feedback items going out, and an acknowledgement coming in."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from marshmallow import fields
 
-from marshmallow import ValidationError, fields, validate, validates_schema
-
-from registry.core.timeutil import utcnow
-from registry.core.vocabulary import (
-    Action,
-    AgreementOutcome,
-    CareInvolvement,
-    HouseholdType,
-    MentalHealthService,
-    ReportMode,
-    Responder,
-    ViolenceType,
-)
-from registry.web.schemas import Choice, DutchSchema, Phone, Text
-
-MAX_AGE_DAYS = 60
-
-
-class AgreementOutcomeArgs(DutchSchema):
-    agreement_id = fields.Integer(required=True, strict=True)
-    outcome = Choice(AgreementOutcome, required=True)
-    note = Text(load_default="", max_length=2000)
-
-
-def _unique(values: list[str]) -> None:
-    if len(set(values)) != len(values):
-        raise ValidationError("Noem elke waarde één keer.")
-
-
-class ReportArgs(DutchSchema):
-    plan_id = fields.UUID(required=True)
-    lookup_id = fields.UUID(load_default=None, allow_none=True)
-    incident_ref = Text(required=True, min_length=1, max_length=64)
-    occurred_at = fields.AwareDateTime(required=True, format="iso")
-    mode = Choice(ReportMode, required=True)
-    responders = fields.List(
-        Choice(Responder),
-        required=True,
-        validate=[validate.Length(min=1, error="Kies minstens één organisatie die erop af ging."), _unique],
-    )
-    violence_type = Choice(ViolenceType, load_default=None, allow_none=True)
-    household_type = Choice(HouseholdType, load_default=None, allow_none=True)
-    care_involvement = Choice(CareInvolvement, load_default=None, allow_none=True)
-    mental_health_service = Choice(MentalHealthService, load_default=None, allow_none=True)
-    agreements = fields.List(
-        fields.Nested(AgreementOutcomeArgs), load_default=list, validate=validate.Length(max=30)
-    )
-    actions = fields.List(Choice(Action), load_default=list, validate=_unique)
-    narrative = Text(load_default="", max_length=10000)
-
-    @validates_schema(skip_on_field_errors=False)
-    def _rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        errors: dict[str, list[str]] = {}
-        occurred = data.get("occurred_at")
-        if occurred is not None:
-            now = utcnow()
-            if occurred > now + timedelta(minutes=10):
-                errors["occurred_at"] = ["Het tijdstip ligt in de toekomst."]
-            elif occurred < now - timedelta(days=MAX_AGE_DAYS):
-                errors["occurred_at"] = [f"Registreer een inzet binnen {MAX_AGE_DAYS} dagen."]
-        ids = [row["agreement_id"] for row in data.get("agreements") or [] if "agreement_id" in row]
-        if len(set(ids)) != len(ids):
-            errors["agreements"] = ["Noem elke afspraak één keer."]
-        if errors:
-            raise ValidationError(errors)
-
-
-class AmendmentArgs(DutchSchema):
-    note = Text(required=True, min_length=1, max_length=4000)
+from registry.reports.schemas import ReportSchema
+from registry.web.schemas import DutchSchema, Text
 
 
 class AcknowledgeArgs(DutchSchema):
@@ -81,41 +13,6 @@ class AcknowledgeArgs(DutchSchema):
 
 
 # --- output -----------------------------------------------------------------------------------
-
-
-class AgreementOutcomeSchema(DutchSchema):
-    agreement_id = fields.Integer()
-    outcome = fields.String()
-    note = fields.String()
-
-
-class AmendmentSchema(DutchSchema):
-    note = fields.String()
-    created_at = fields.AwareDateTime(format="iso")
-    by = fields.String()
-
-
-class ReportSchema(DutchSchema):
-    id = fields.UUID()
-    plan_id = fields.UUID()
-    lookup_id = fields.UUID(allow_none=True)
-    incident_ref = fields.String()
-    occurred_at = fields.AwareDateTime(format="iso")
-    mode = fields.String()
-    responders = fields.List(fields.String())
-    violence_type = fields.String(allow_none=True)
-    household_type = fields.String(allow_none=True)
-    care_involvement = fields.String(allow_none=True)
-    mental_health_service = fields.String(allow_none=True)
-    agreements = fields.List(fields.Nested(AgreementOutcomeSchema))
-    actions = fields.List(fields.String())
-    narrative = fields.String()
-    feedback_due = fields.Date()
-    created_at = fields.AwareDateTime(format="iso")
-    organisation = fields.String()
-    reported_by = fields.String()
-    call_back = Phone(allow_none=True)
-    amendments = fields.List(fields.Nested(AmendmentSchema))
 
 
 class LookupItemSchema(DutchSchema):
