@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # local http on 127.0.0.1: the session cookie cannot be Secure there (production keeps the default)
 RUN_ENV := SAMENOP_COOKIE_SECURE=$${SAMENOP_COOKIE_SECURE:-false}
 
-.PHONY: run test test-sqlite test-postgresql lint format clean
+.PHONY: run test test-sqlite test-postgresql lint format clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,16 @@ run: $(STAMP)
 	@echo "Samen Op serves on http://127.0.0.1:8000 (Ctrl-C stops)"
 	@$(RUN_ENV) $(BIN)/samenop serve --host 127.0.0.1 --port 8000
 
-test: lint test-sqlite test-postgresql
+test: system-deps lint test-sqlite test-postgresql
 
-test-sqlite: $(STAMP)
+# Debian's chromium and PostgreSQL server binaries, installed when missing (.ci/system-deps)
+system-deps:
+	@.ci/system-deps
+
+test-sqlite: $(STAMP) system-deps
 	$(BIN)/pytest --db=sqlite
 
-test-postgresql: $(STAMP)
+test-postgresql: $(STAMP) system-deps
 	$(BIN)/pytest --db=postgresql
 
 lint: $(STAMP)
