@@ -158,7 +158,7 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _SUFFIXES = ["", "A", "B", "C", "D", "H", "1", "2", "3", "BIS"]
 _SUFFIX_WEIGHTS = [78, 6, 4, 1, 1, 2, 3, 3, 1, 1]
 _HOUSEHOLD_SIZES = [1, 2, 3, 4, 5]
-# ~2.1 persons per household, as in PERFORMANCE-NOTES.md
+# ~2.1 persons per household, as in docs/performance.md
 _HOUSEHOLD_WEIGHTS = [38, 30, 17, 10, 5]
 
 # --- plans ----------------------------------------------------------------------------------------

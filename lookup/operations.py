@@ -129,7 +129,7 @@ def _ids(name: str) -> Any:
 
 
 # The read path's statements, built once: building a select() costs more than running it
-# (PERFORMANCE-NOTES); SQLAlchemy caches the compiled form of each. They run on the session's
+# (docs/performance.md); SQLAlchemy caches the compiled form of each. They run on the session's
 # connection: rows, not ORM objects, so the ORM's per-execution work is skipped.
 _BY_ADDRESS = _shown(
     select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)

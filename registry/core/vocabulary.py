@@ -1,4 +1,4 @@
-"""The contract's vocabularies (DESIGN.md), each code beside the users' own Dutch word (shared/UI-NL.md).
+"""The contract's vocabularies (docs/api.md), each code beside the users' own Dutch word (docs/words.md).
 
 One `Vocabulary` enum per vocabulary: a member is its code (a `str`, so the API, the database and
 comparisons see exactly the code) and carries its Dutch `label`, which is what the pages show.

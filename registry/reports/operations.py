@@ -234,7 +234,7 @@ class AgreementShown:
 
 # The feedback read path: Core statements built once, on table columns (no ORM row processing),
 # only the columns shown; an inbox holds hundreds of items and the ORM, per item, took seconds
-# (PERFORMANCE-NOTES: building a select() and the ORM cost more than the queries).
+# (docs/performance.md: building a select() and the ORM cost more than the queries).
 _REPORT = Report.__table__.c
 _OUTCOME = ReportAgreement.__table__.c
 _AMENDMENT = ReportAmendment.__table__.c
