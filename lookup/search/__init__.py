@@ -23,20 +23,23 @@ One home for each part; the rest of the app imports only this module:
                    searcher and its vocabulary)
     merging.py     which segments a commit merges
     candidates.py  candidate generation over a SearchIndex: typo variants, posting lists
+    scoring.py     how well a candidate matches what was said, and the thresholds
     follower.py    one index per process and directory, and the thread that follows the feed
 
 How it is used (lookup.operations.by_person, by_address_text):
 
     index = index_for(app.config["INDEX_DIR"])  # the process's index
     index.follow(session)                        # apply what the change feed has
-    for hit in index.find_persons(normalise.query_name("Jan Jansen")):
-        ...                                      # candidates, unscored: score them, then
-                                                 # check them against the database
+    query = normalise.query_name("Jan Jansen")
+    for hit in index.find_persons(query):        # candidates, unscored
+        person_score(query, <hit's name>, born, <hit's birth date>)  # None: not shown
+    # then the hits that scored are checked against the database
 """
 
 from lookup.search.candidates import Hit
 from lookup.search.documents import NO_DATE, document_count, latest_change
 from lookup.search.follower import apply_feed, follow_registry, forget, index_for
+from lookup.search.scoring import address_score, name_score, person_score, same_name
 from lookup.search.storage import SearchIndex
 from lookup.search.storage import _Codec as _Codec  # the name the index's segments are pickled with
 
@@ -44,10 +47,14 @@ __all__ = [
     "NO_DATE",
     "Hit",
     "SearchIndex",
+    "address_score",
     "apply_feed",
     "document_count",
     "follow_registry",
     "forget",
     "index_for",
     "latest_change",
+    "name_score",
+    "person_score",
+    "same_name",
 ]

@@ -1,5 +1,5 @@
 """Candidate generation: the documents of the index that may be what the caller said, found
-without scoring (the caller scores them, and the database checks them).
+without scoring (lookup.search.scoring scores them, the database checks them).
 
 Typos are not searched with whoosh's FuzzyTerm (an automaton per word per segment: 40–130 ms
 at 100 000 households): rapidfuzz picks the words of the index's vocabulary (SearchIndex keeps
