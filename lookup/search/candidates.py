@@ -11,18 +11,39 @@ short posting lists instead of intersecting long ones, and stops at the first `l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from lookup import normalise
 
-if TYPE_CHECKING:
-    from lookup.search.storage import Leaf, SearchIndex
+
+class Segment(Protocol):
+    """What candidate generation reads of one segment of the searcher (storage.Leaf)."""
+
+    offset: int  # the number of its first document in the searcher
+    size: int  # how many documents it numbers, deleted ones too
+    words: dict[str, frozenset[str]] | None  # its vocabulary per field (None: unknown)
+
+    def postings(self, field: str, term: str) -> Iterator[int]: ...
+
+    def stored_fields(self, docnum: int) -> dict[str, Any]: ...
+
+
+class Index(Protocol):
+    """What candidate generation reads of the index (storage.SearchIndex)."""
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    def leaves(self) -> Sequence[Segment]: ...
+
+    def vocabulary(self, field: str) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -34,9 +55,7 @@ class Hit:
     doc: int  # the document's number in the searcher it was found with
 
 
-def find_addresses(
-    index: SearchIndex, street_words: list[str], house_number: int, limit: int = 200
-) -> list[Hit]:
+def find_addresses(index: Index, street_words: list[str], house_number: int, limit: int = 200) -> list[Hit]:
     """Addresses with this number on a street with a word resembling one of the words
     (words of two letters, 'de', 'la', only when nothing longer was said)."""
     words = [word for word in street_words if len(word) >= 3] or street_words
@@ -52,9 +71,7 @@ def find_addresses(
         return _hits(leaves, [_Terms("street_number", numbered)], limit)
 
 
-def find_persons(
-    index: SearchIndex, name: normalise.Name, born: date | None = None, limit: int = 50
-) -> list[Hit]:
+def find_persons(index: Index, name: normalise.Name, born: date | None = None, limit: int = 50) -> list[Hit]:
     """Persons whose surname resembles the query's (a typo in a word of 3–7 letters, two
     in a longer one); those whose first name resembles the query's first come first, and the
     closest spellings before the others. With a birth date only persons without one: the
@@ -98,7 +115,7 @@ def _maxdist(word: str) -> int:
     return 1 if len(word) < 8 else 2
 
 
-def _variants(index: SearchIndex, field: str, word: str) -> list[str]:
+def _variants(index: Index, field: str, word: str) -> list[str]:
     """The indexed words of a field within a typo or two of `word` (itself included)."""
     distance = _maxdist(word)
     if distance == 0:
@@ -115,7 +132,7 @@ def _variants(index: SearchIndex, field: str, word: str) -> list[str]:
     return variants
 
 
-def _variants_of_all(index: SearchIndex, field: str, words: Iterable[str]) -> list[str]:
+def _variants_of_all(index: Index, field: str, words: Iterable[str]) -> list[str]:
     """The variants of every word, each word's closest first."""
     return list(dict.fromkeys(term for word in words for term in _variants(index, field, word)))
 
@@ -146,7 +163,9 @@ class _Terms:
         ]
 
 
-def _hits(leaves: Sequence[Leaf], groups: list[_Terms], limit: int, exclude: Iterable[Hit] = ()) -> list[Hit]:
+def _hits(
+    leaves: Sequence[Segment], groups: list[_Terms], limit: int, exclude: Iterable[Hit] = ()
+) -> list[Hit]:
     """The first `limit` documents holding a term of every group (but those of `exclude`):
     no scoring here, the caller scores the candidates itself. The caller holds the index's
     lock: a whoosh searcher is not thread-safe (shared file positions; a refresh closes the old
@@ -167,7 +186,7 @@ def _hits(leaves: Sequence[Leaf], groups: list[_Terms], limit: int, exclude: Ite
     return hits
 
 
-def _matching(leaf: Leaf, groups: list[_Terms], limit: int, skip: set[int]) -> list[int]:
+def _matching(leaf: Segment, groups: list[_Terms], limit: int, skip: set[int]) -> list[int]:
     """The documents of a segment holding a term of every group, at most `limit`, in the order
     of the first group's terms; none of `skip`.
 
