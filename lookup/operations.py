@@ -1,8 +1,8 @@
 """Finding plans for the control room, and recording every lookup (with or without a match).
 
 Exact address, building and phone matches come straight from the database; free text and
-names go through the search index for candidates, which are scored with rapidfuzz and then
-checked against the database (active, current version, still valid) before anyone sees them.
+names go through the search index for candidates, which are scored (lookup.search.scoring) and
+then checked against the database (active, current version, still valid) before anyone sees them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any, Protocol, cast
 
 from flask import current_app
-from rapidfuzz import fuzz
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
@@ -37,12 +36,6 @@ from registry.core.vocabulary import MatchQuality, QueryKind, Role
 
 ROLE = Role.RESPONDER
 MAX_MATCHES = 10
-# below these similarities a candidate is not shown: a wrong match exposes a family
-STREET_THRESHOLD = 0.75
-SURNAME_THRESHOLD = 0.75
-FIRST_NAME_THRESHOLD = 0.75
-# a named city must resemble the stored one: every town has a Kerkstraat 14
-CITY_THRESHOLD = 0.75
 _QUALITY_ORDER = {MatchQuality.EXACT: 0, MatchQuality.BUILDING: 1, MatchQuality.FUZZY: 2}
 LOOKUP_LOCK_WAIT = 1.0  # seconds
 # the report form after a lookup stays open this long: the 12 hours after which a lookup
@@ -196,83 +189,6 @@ def by_phone(session: Session, number: str) -> list[Match]:
     return [Match(plan_id, version_id, "person", MatchQuality.EXACT, 1.0) for plan_id, version_id in rows]
 
 
-def _similarity(a: str, b: str) -> float:
-    return fuzz.ratio(a, b) / 100.0
-
-
-def name_score(query: normalise.Name, stored: normalise.Name, *, born_that_day: bool = False) -> float:
-    """0..1: the surname core weighs most; a first name (or its initial) adds to it. The query
-    is read the way that fits the stored surname best (see _readings).
-
-    A first name that was said must resemble the registered one (an initial must be its
-    initial), unless the person was born on the day asked (a nickname: 'Hans' for Johannes):
-    Kees Jansen is not the Jan Jansen the caller means, and showing his family's plan exposes
-    that family for nothing."""
-    reading, core = max(
-        ((reading, _core_similarity(reading.core, stored)) for reading in _readings(query)),
-        key=lambda scored: scored[1],
-    )
-    if core < SURNAME_THRESHOLD:
-        return 0.0
-    judged = bool(stored.first) and not born_that_day  # a first name to hold the query's against
-    if not reading.first:
-        score = 0.85 * core
-    elif len(reading.first) == 1:
-        initial = stored.first.startswith(reading.first)
-        if judged and not initial:
-            return 0.0
-        score = 0.85 * core + (0.1 if initial else 0.0)
-    else:
-        first = _first_name_similarity(reading.first, stored.first)
-        if judged and first < FIRST_NAME_THRESHOLD:
-            return 0.0
-        score = 0.7 * core + 0.3 * first
-    if query.prefix and stored.prefix and query.prefix != stored.prefix:
-        score -= 0.05
-    if query.first and stored.first:
-        # the whole name as said, against the whole name as registered
-        score = max(score, _similarity(query.full, stored.full))
-    return max(0.0, min(score, 1.0))
-
-
-def _first_name_similarity(said: str, stored: str) -> float:
-    """The best of the whole first names and any of their words ('Peter' for Jan Peter)."""
-    return max(
-        _similarity(one, other)
-        for one in dict.fromkeys([said, *said.split()])
-        for other in dict.fromkeys([stored, *stored.split()])
-    )
-
-
-def _readings(query: normalise.Name) -> list[normalise.Name]:
-    """The ways the typed words split into first name and surname. A surname of more than one
-    word without a tussenvoegsel ('Ait Taleb', 'El Amrani') is parsed as first name + surname
-    ('Henk Ait | Taleb'); the last words of the first name may belong to the surname instead
-    ('Henk | Ait Taleb', '| Ait Taleb'). The parsed reading comes first: it wins a tie."""
-    if query.prefix:
-        return [query]
-    words = query.first.split()
-    return [query] + [
-        normalise.Name(" ".join(words[:split]), "", " ".join([*words[split:], query.core]))
-        for split in range(len(words) - 1, -1, -1)
-    ]
-
-
-def _same_name(query: normalise.Name, stored: normalise.Name) -> bool:
-    """The name as registered, in one of the query's readings (a first name may be left out)."""
-    return any(
-        reading.core == stored.core and (not reading.first or reading.first == stored.first)
-        for reading in _readings(query)
-    )
-
-
-def _core_similarity(core: str, stored: normalise.Name) -> float:
-    return max(
-        _similarity(core, stored.core),
-        _similarity(core.replace(" ", ""), stored.core.replace(" ", "")),
-    )
-
-
 def by_person(session: Session, index: search.SearchIndex, text: str, born: date | None) -> list[Match]:
     """Fuzzy name; a birth date filters (a different date is not the person) and raises the score."""
     query = normalise.query_name(text)
@@ -294,13 +210,9 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
         )
     scored: dict[int, float] = {}
     for person_id, (stored, stored_born) in candidates.items():
-        born_that_day = born is not None and stored_born == born
-        score = name_score(query, stored, born_that_day=born_that_day)
-        if score <= 0:
-            continue
-        if born is not None:
-            score = min(1.0, score + 0.15) if born_that_day else score - 0.1
-        scored[person_id] = score
+        score = search.person_score(query, stored, born, stored_born)
+        if score is not None:
+            scored[person_id] = score
     if not scored:
         return []
     rows = session.connection().execute(_PERSONS_SHOWN, {"ids": list(scored), "today": _today()}).all()
@@ -309,7 +221,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
         stored, stored_born = candidates[person_id]
         # exact: the name and the birth date; a person registered without one is never exact
         # (26 namesakes without a date would otherwise come before the one born that day)
-        exact = born is not None and stored_born == born and _same_name(query, stored)
+        exact = born is not None and stored_born == born and search.same_name(query, stored)
         matches.append(
             Match(
                 plan_id,
@@ -330,25 +242,9 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
     # every word may be part of the street ('14 Van der Waalsstraat' parses 'waalsstraat' as a city)
     words = (parsed.street + " " + parsed.city).split()
     for hit in index.find_addresses(words, parsed.house_number):
-        street = max(
-            _similarity(parsed.street, hit.fields.get("street", "")),
-            fuzz.token_set_ratio(parsed.street, hit.fields.get("street", "")) / 100.0 - 0.05,
-        )
-        if street < STREET_THRESHOLD:
-            continue
-        score = 0.85 * street
-        if parsed.city:
-            stored_city = hit.fields.get("city", "")
-            city = max(
-                _similarity(parsed.city, stored_city),
-                fuzz.token_set_ratio(parsed.city, stored_city) / 100.0 - 0.05,
-            )
-            if city < CITY_THRESHOLD:
-                continue
-            score = 0.7 * street + 0.3 * city
-        if hit.fields.get("suffix", "") != parsed.house_number_suffix:
-            score -= 0.1
-        scored[hit.row_id] = round(max(score, 0.0), 3)
+        score = search.address_score(parsed, hit.fields)
+        if score is not None:
+            scored[hit.row_id] = round(score, 3)
     if not scored:
         return []
     rows = session.connection().execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from lookup import normalise, search
 from lookup.cli import compact, rebuild
-from lookup.search import SearchIndex
+from lookup.search import SearchIndex, documents, merging
 from registry.core.db import db as database
 from registry.core.models import Plan, PlanChange
 from tests.registry.plan_data import address, person, plan_body
@@ -268,10 +268,10 @@ def test_writes_keep_the_index_to_a_few_segments_and_compact_merges_what_they_le
 
     # Every write adds a segment and merges the small ones within its budget
     first = written_one_by_one(SURNAMES[:16], 1)
-    assert index.segment_count() <= start + 2 * search.MERGE_FACTOR
+    assert index.segment_count() <= start + 2 * merging.MERGE_FACTOR
 
     # When writes may merge nothing (as if every merge were over budget), segments pile up ...
-    monkeypatch.setattr(search, "MERGE_BUDGET", 0)
+    monkeypatch.setattr(merging, "MERGE_BUDGET", 0)
     rest = written_one_by_one(SURNAMES[16:], 40)
     piled = index.segment_count()
     assert piled >= len(rest)
@@ -283,7 +283,7 @@ def test_writes_keep_the_index_to_a_few_segments_and_compact_merges_what_they_le
     result = app.test_cli_runner().invoke(compact, [])
     assert result.exit_code == 0, result.output
     assert f"segments: {piled} -> " in result.output
-    assert index.segment_count() < search.MERGE_FACTOR * 2 <= piled
+    assert index.segment_count() < merging.MERGE_FACTOR * 2 <= piled
     for surname, plan_id in {**first, **rest}.items():
         assert found_by_name(client, headers, f"Noor {surname}")[:1] == [plan_id], surname
     assert len(in_index(index, "Noor Zwart")) == 1
@@ -336,21 +336,21 @@ def test_a_write_merges_the_highest_full_tier_that_fits_its_budget_and_leaves_bi
     rebuilt = _segments(700_000, 700_000)  # what a rebuild writes: never merged by a write
     small, medium = _segments(2, 2, 3, 3), _segments(20, 20, 30, 30)
     # a full tier of tiny segments and a full tier of a few dozen documents: both fit, the higher wins
-    assert set(search._due(rebuilt + small + medium, budget=160)) == set(small + medium)
+    assert set(merging.due(rebuilt + small + medium, budget=160)) == set(small + medium)
     # the same tier at a hundred documents each does not fit: only the tiny ones are merged
     bigger = _segments(100, 100, 120, 120)
-    assert set(search._due(rebuilt + small + bigger, budget=160)) == set(small)
+    assert set(merging.due(rebuilt + small + bigger, budget=160)) == set(small)
     # `samenop index compact` has no budget
-    assert set(search._due(rebuilt + small + bigger, budget=None)) == set(small + bigger)
+    assert set(merging.due(rebuilt + small + bigger, budget=None)) == set(small + bigger)
     # three of a tier are not full: nothing to merge
-    assert search._due(rebuilt + small[:3], budget=160) == []
+    assert merging.due(rebuilt + small[:3], budget=160) == []
 
 
 def test_once_segments_pile_up_a_write_merges_the_cheapest_full_tier_whatever_the_budget() -> None:
-    piled = _segments(*([100] * (search.MAX_SEGMENTS - 1)))  # all over the budget together
-    assert search._due(piled, budget=160) == []  # left to `samenop index compact`
+    piled = _segments(*([100] * (merging.MAX_SEGMENTS - 1)))  # all over the budget together
+    assert merging.due(piled, budget=160) == []  # left to `samenop index compact`
     piled += _segments(5_000)
-    assert search._due(piled, budget=160) == piled[: search.MERGE_FACTOR]
+    assert merging.due(piled, budget=160) == piled[: merging.MERGE_FACTOR]
 
 
 def test_free_text_candidates_come_from_the_longest_words_first(tmp_path: Path) -> None:
@@ -361,9 +361,9 @@ def test_free_text_candidates_come_from_the_longest_words_first(tmp_path: Path) 
         for n, street in enumerate(
             ["Sint Pieterslaan", "Sint Annastraat", "Sint Jorisweg", "Sint Nicolaasplein"]
         ):
-            writer.add_document(**search.address_document(uuid.uuid4(), n, 10, "", street, "Emmen"))
+            writer.add_document(**documents.address_document(uuid.uuid4(), n, 10, "", street, "Emmen"))
         wanted = uuid.uuid4()
-        writer.add_document(**search.address_document(wanted, 99, 10, "", "Sint Jansstraat", "Capelle"))
+        writer.add_document(**documents.address_document(wanted, 99, 10, "", "Sint Jansstraat", "Capelle"))
         writer.commit()
 
         hits = index.find_addresses(["sint", "jansstraalt"], 10, limit=2)
