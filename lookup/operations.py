@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from lookup import normalise, search
 from registry.core import audit, rules
-from registry.core.db import db, keep
+from registry.core.db import db
 from registry.core.models import (
     Address,
     Agreement,
@@ -430,13 +430,16 @@ def open_report_form(
             assert version is not None
             return ReportForm(lookup, version)
     detail = {"lookup": str(lookup_id or ""), "reason": reason}
-    keep(
+    audit.record_kept(
         session,
-        lambda kept: audit.record(
-            kept, "report_form", "refused", user=user, role=ROLE, object_type="plan",
-            object_id=plan_id or "", detail=detail,
-        ),
-    )  # fmt: skip
+        "report_form",
+        "refused",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan_id or "",
+        detail=detail,
+    )
     raise FormRefused(reason)
 
 
@@ -445,13 +448,16 @@ def record_report_form(session: Session, user: User, form: ReportForm) -> None:
     when it is shown again with the errors of what was sent."""
     plan_id = form.version.plan_id
     detail = {"lookup": str(form.lookup.id), "version": form.version.version}
-    keep(
+    audit.record_kept(
         session,
-        lambda kept: audit.record(
-            kept, "report_form", "success", user=user, role=ROLE, object_type="plan",
-            object_id=plan_id, detail=detail,
-        ),
-    )  # fmt: skip
+        "report_form",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan_id,
+        detail=detail,
+    )
 
 
 def access_log(session: Session, plan_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -244,9 +244,10 @@ def report() -> Any:
 def report_done(report_id: str) -> Any:
 
     try:
-        saved = reports.get_own_report(db.session, web.current(), uuid.UUID(report_id))
+        parsed: uuid.UUID | None = uuid.UUID(report_id)
     except ValueError:
-        saved = None
+        parsed = None
+    saved = reports.read_report(db.session, web.current(), parsed)
     if saved is None:
         abort(404)
     return render_template("lookup/report_done.html", report=reports.report_record(db.session, saved))

@@ -176,13 +176,16 @@ def record_refused_roles(session: Session, coordinator: User, username: str, rol
     request ends."""
     name = normalise_username(username)
     detail = {"roles": sorted(set(roles))}
-    keep(
+    audit.record_kept(
         session,
-        lambda kept: audit.record(
-            kept, "user_create", "refused", user=coordinator, role=Role.COORDINATOR,
-            object_type="username", object_id=name, detail=detail,
-        ),
-    )  # fmt: skip
+        "user_create",
+        "refused",
+        user=coordinator,
+        role=Role.COORDINATOR,
+        object_type="username",
+        object_id=name,
+        detail=detail,
+    )
 
 
 def grant_role(session: Session, user: User, role: str) -> bool:
@@ -424,7 +427,7 @@ def authenticate(
     wait = seconds_to_wait(session, name, source)
     if wait is not None:
         detail = {"channel": channel, "reason": "source_waits", "retry_after": wait}
-        keep(session, lambda kept: audit.record(kept, "login", "locked", username=name, detail=detail))
+        audit.record_kept(session, "login", "locked", username=name, detail=detail)
         raise LoginLocked(wait)
     user = find_login_user(session, name)
     if password_ok is None:
@@ -436,7 +439,7 @@ def authenticate(
         # only who has both factors learns of the lock (and the code is not spent): anyone
         # else gets the ordinary failure below, so the lock tells no guesser a password was right
         locked = {"channel": channel, "reason": "account"}
-        keep(session, lambda kept: audit.record(kept, "login", "locked", user=user, detail=locked))
+        audit.record_kept(session, "login", "locked", user=user, detail=locked)
         raise LoginLocked(None)
     if user is not None and step is not None and two_factor.claim_step(session, user.id, step):
         _forget_failures(session, name, source)

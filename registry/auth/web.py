@@ -10,6 +10,7 @@ from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from registry.auth import accounts
+from registry.core import audit
 from registry.core.db import db
 from registry.core.models import User
 
@@ -67,6 +68,11 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
             if roles and not current().has_role(*roles):
+                rule = request.url_rule.rule if request.url_rule is not None else ""
+                audit.record_kept(
+                    db.session, "page_request", "forbidden", user=current(),
+                    detail={"method": request.method, "route": rule, "roles": list(roles)},
+                )  # fmt: skip
                 abort(403)
             return view(*args, **kwargs)
 

@@ -12,7 +12,7 @@ from flask import has_request_context, request
 from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from registry.core.db import serialise_writes
+from registry.core.db import keep, serialise_writes
 from registry.core.models import AuditEntry, AuditHead
 from registry.core.timeutil import utcnow
 
@@ -76,6 +76,12 @@ class Actor(Protocol):
 
     @property
     def organisation_name(self) -> str: ...
+
+
+def record_kept(session: Session, action: str, outcome: str, **fields: Any) -> None:
+    """record(), kept (registry.core.db.keep): the row stands however the request ends, as the
+    row of a refused attempt must; it is written when the request ends."""
+    keep(session, lambda kept: record(kept, action, outcome, **fields))
 
 
 def _lock_head(session: Session) -> AuditHead:

@@ -12,7 +12,6 @@ from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from registry.core import audit, rules
-from registry.core.db import keep
 from registry.core.models import (
     FeedbackAcknowledgement,
     Lookup,
@@ -202,13 +201,15 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
         select(Plan.id).where(Plan.id.in_(plan_ids), rules.visible_among(user.organisation_id))
     ).first()
     if visible is None:
-        keep(
+        audit.record_kept(
             session,
-            lambda kept: audit.record(
-                kept, "feedback_acknowledge", "not_found", user=user, role=REGISTRANT,
-                object_type="feedback", object_id=item_id,
-            ),
-        )  # fmt: skip
+            "feedback_acknowledge",
+            "not_found",
+            user=user,
+            role=REGISTRANT,
+            object_type="feedback",
+            object_id=item_id,
+        )
         raise NotFound
     column = FeedbackAcknowledgement.report_id if report is not None else FeedbackAcknowledgement.lookup_id
     existing = session.scalars(

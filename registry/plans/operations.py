@@ -11,7 +11,6 @@ from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from registry.core import audit, rules
-from registry.core.db import keep
 from registry.core.models import (
     MAX_ID,
     Address,
@@ -205,13 +204,16 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(plan)
         plan_id = plan.id
-        keep(
+        audit.record_kept(
             session,
-            lambda kept: audit.record(
-                kept, "plan_update", "conflict", user=user, role=ROLE, object_type="plan",
-                object_id=plan_id, detail={"expected": expected},
-            ),
-        )  # fmt: skip
+            "plan_update",
+            "conflict",
+            user=user,
+            role=ROLE,
+            object_type="plan",
+            object_id=plan_id,
+            detail={"expected": expected},
+        )
         raise VersionConflict(plan.current_version)
     session.refresh(plan)
     version = _version(plan, expected + 1, args, user)
@@ -289,11 +291,8 @@ def require_owner(session: Session, user: User, plan: Plan, action: str) -> None
     the plan (called first, so that the answer does not depend on what else was asked)."""
     if not may_share(user, plan):
         plan_id = plan.id
-        keep(
-            session,
-            lambda kept: audit.record(
-                kept, action, "refused", user=user, role=ROLE, object_type="plan", object_id=plan_id
-            ),
+        audit.record_kept(
+            session, action, "refused", user=user, role=ROLE, object_type="plan", object_id=plan_id
         )
         raise NotOwner
 
@@ -352,11 +351,8 @@ def read_plan(session: Session, user: User, plan: Plan, action: str = "plan_read
 def record_refused(session: Session, user: User, action: str, plan_id: object) -> None:
     """An attempt on a plan the user may not see: logged (however the request ends), answered
     as 'not found'."""
-    keep(
-        session,
-        lambda kept: audit.record(
-            kept, action, "not_found", user=user, role=ROLE, object_type="plan", object_id=plan_id
-        ),
+    audit.record_kept(
+        session, action, "not_found", user=user, role=ROLE, object_type="plan", object_id=plan_id
     )
 
 

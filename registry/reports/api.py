@@ -67,7 +67,7 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
 @describe("A report the user's organisation recorded", response=ReportSchema)
 @require_token(Role.RESPONDER)
 def show_report(report_id: str) -> dict[str, Any]:
-    report = _own_report(report_id)
+    report = _own_report(report_id, "report_read")
     return _report.dump(operations.report_record(db.session, report))
 
 
@@ -80,18 +80,18 @@ def show_report(report_id: str) -> dict[str, Any]:
 )
 @require_token(Role.RESPONDER)
 def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
-    report = _own_report(report_id)
+    report = _own_report(report_id, "report_amend")
     args = parse(AmendmentArgs())
     operations.amend(db.session, api_user(), report, args["note"])
     return _report.dump(operations.report_record(db.session, report)), 201
 
 
-def _own_report(report_id: str) -> Any:
+def _own_report(report_id: str, action: str) -> Any:
     try:
-        parsed = uuid.UUID(report_id)
+        parsed: uuid.UUID | None = uuid.UUID(report_id)
     except ValueError:
         parsed = None
-    report = operations.get_own_report(db.session, api_user(), parsed) if parsed else None
+    report = operations.read_report(db.session, api_user(), parsed, action)
     if report is None:
         raise ApiError(
             404, "not_found", "Deze inzet bestaat niet of is niet door uw organisatie geregistreerd."

@@ -74,9 +74,14 @@ def _existing(session: Session, user: User, key: str) -> Report | None:
     ).first()
 
 
-def _replay(existing: Report, body_hash: str) -> Report:
+def _replay(session: Session, user: User, existing: Report, body_hash: str) -> Report:
+    """The first report again for a retry with the same key (a read of it, audited)."""
     if existing.request_hash != body_hash:
         raise IdempotencyConflict
+    audit.record(
+        session, "report_create", "replayed", user=user, role=RESPONDER, object_type="report",
+        object_id=existing.id, detail={"incident_ref": existing.incident_ref},
+    )  # fmt: skip
     return existing
 
 
@@ -136,7 +141,7 @@ def create_report(
     if key:
         existing = _existing(session, user, key)
         if existing is not None:
-            return _replay(existing, body_hash), True
+            return _replay(session, user, existing, body_hash), True
     version, shown_by = _shown_version(session, user, args["plan_id"], args.get("lookup_id"))
     known = {agreement.id for agreement in version.agreements}
     unknown = {
@@ -184,7 +189,7 @@ def create_report(
         existing = _existing(session, user, key)
         if existing is None:
             raise
-        return _replay(existing, body_hash), True
+        return _replay(session, user, existing, body_hash), True
     audit.record(
         session,
         "report_create",
@@ -196,6 +201,24 @@ def create_report(
         detail={"plan": str(version.plan_id), "incident_ref": report.incident_ref, "lookup": str(shown_by)},
     )
     return report, False
+
+
+def read_report(
+    session: Session, user: User, report_id: uuid.UUID | None, action: str = "report_read"
+) -> Report | None:
+    """A report of the user's organisation, its reading audited; None (and a kept audit row of
+    the attempt) for any other id, answered as not found."""
+    report = get_own_report(session, user, report_id) if report_id is not None else None
+    if report is None:
+        audit.record_kept(
+            session, action, "not_found", user=user, role=RESPONDER, object_type="report",
+            object_id=report_id or "",
+        )  # fmt: skip
+        return None
+    audit.record(
+        session, action, "success", user=user, role=RESPONDER, object_type="report", object_id=report.id
+    )
+    return report
 
 
 def get_own_report(session: Session, user: User, report_id: uuid.UUID) -> Report | None:

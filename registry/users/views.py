@@ -73,6 +73,12 @@ def _page(form: NewUserForm, link: str | None = None, status: int = 200) -> Any:
     me = web.current()
     users = accounts.colleagues(db.session, me)
     locked = accounts.locked_usernames(db.session, [u.username for u in users])
+    # the page shows colleagues' names and e-mail addresses: a read of personal data, also when
+    # it comes back with a form's errors
+    audit.record_kept(
+        db.session, "user_list", "success", user=me, role=Role.COORDINATOR, object_type="user",
+        detail={"users": [u.id for u in users]},
+    )  # fmt: skip
     return (
         render_template(
             "registry/users.html",

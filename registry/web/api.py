@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from registry.auth import accounts
+from registry.core import audit
 from registry.core.db import db
 from registry.core.models import User
 
@@ -132,9 +133,11 @@ def require_token(*roles: str) -> Callable[[F], F]:
                 with db.reading():
                     caller = accounts.api_caller(db.session, raw)
             if caller is None:
+                audit.record_kept(db.session, "api_request", "unauthenticated", detail=_attempt())
                 raise ApiError(401, "unauthenticated", _UNAUTHENTICATED)
             accounts.touch_api_token(db.session, caller)  # the idle clock, even when the view fails later
             if roles and not caller.has_role(*roles):
+                audit.record_kept(db.session, "api_request", "forbidden", user=caller, detail=_attempt(roles))
                 raise ApiError(403, "forbidden", "Uw rol geeft geen toegang tot deze functie.")
             g.api_caller = caller
             g.pop("api_user", None)  # built on demand; a test may run requests in one app context
@@ -144,6 +147,12 @@ def require_token(*roles: str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def _attempt(roles: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What a refused request asked for (its route, not its URL: no personal data)."""
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    return {"method": request.method, "route": rule, **({"roles": list(roles)} if roles else {})}
 
 
 def api_caller() -> accounts.ApiCaller:

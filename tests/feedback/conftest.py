@@ -244,7 +244,10 @@ def stored(app: Flask) -> dict[str, int]:
             session.scalar(
                 select(func.count())
                 .select_from(AuditEntry)
-                .where(AuditEntry.action.in_(("report_create", "report_amend")))
+                # the row of each report or amendment stored (replays and refusals have their own)
+                .where(
+                    AuditEntry.action.in_(("report_create", "report_amend")), AuditEntry.outcome == "success"
+                )
             )
             or 0
         )
