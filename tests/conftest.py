@@ -247,7 +247,9 @@ def make_org(app: Flask) -> Callable[..., Organisation]:
 
 @pytest.fixture
 def make_user(app: Flask, make_org: Callable[..., Organisation]) -> Callable[..., User]:
-    """An enrolled user with PASSWORD and a TOTP secret (both on the returned object). Without
+    """An enrolled user with PASSWORD and a TOTP secret (both on the returned object: the secret
+    as `totp_secret`, decrypted from the database by totp_secret_of, the column holds only its
+    ciphertext). Without
     `org`, the user gets an organisation of their own: a control room (police) for a responder,
     who may only be one there (registry/core/roles.py), a social team otherwise."""
     names = itertools.count(1)
@@ -277,20 +279,32 @@ def make_user(app: Flask, make_org: Callable[..., Organisation]) -> Callable[...
             user.enrolled_at = user.password_changed_at
             database.commit()
             user.password = password  # type: ignore[attr-defined]
+            user.totp_secret = totp_secret_of(app, user)  # type: ignore[attr-defined]
             return user
 
     return make
 
 
-def fresh_code(app: Flask, user: User) -> str:
+def totp_secret_of(app: Flask, user: Any) -> str:
+    """The user's plain TOTP secret, decrypted from the database the way the app does it."""
+    with app.app_context():
+        stored = database.session.get(User, user.id)
+        assert stored is not None
+        return two_factor.secret_of(stored)
+
+
+def fresh_code(app: Flask, user: Any) -> str:
     """A code the server has not accepted yet (the current step, or the next one)."""
     with app.app_context():
-        last = database.session.get(User, user.id).totp_last_step  # type: ignore[union-attr]
+        stored = database.session.get(User, user.id)
+        assert stored is not None
+        last = stored.totp_last_step
+        secret = two_factor.secret_of(stored)
     now = time.time()
     current = int(now // two_factor.STEP_SECONDS)
     for step in (current, current + 1):
         if last is None or step > last:
-            return two_factor.current_code(user.totp_secret or "", now=step * two_factor.STEP_SECONDS)
+            return two_factor.current_code(secret, now=step * two_factor.STEP_SECONDS)
     raise AssertionError("both usable TOTP steps are spent; wait for the next one")
 
 

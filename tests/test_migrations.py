@@ -640,3 +640,69 @@ def test_a_revision_that_leaves_rows_pointing_nowhere_is_rolled_back(empty_datab
     # Then nothing of it remains: the database is at the old head, the organisation is there
     assert current_revision(url) == head
     assert count(url, "organisations") == 1
+
+
+class TestTotpSecretsEncrypted:
+    """32c42c5a98d1 encrypts users.totp_secret (base32, in plain text) into
+    users.totp_secret_encrypted with Fernet under the key the app uses: SAMENOP_TOTP_KEY, or
+    instance/totp_key generated once (here: no variable, an instance directory of the test's)."""
+
+    revision = "32c42c5a98d1"
+    SECRETS = {1: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 2: "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU", 3: None}
+
+    def test_up_and_down_with_rows(self, empty_database_url, tmp_path, monkeypatch):
+        from cryptography.fernet import Fernet
+
+        url = empty_database_url
+        monkeypatch.delenv("SAMENOP_TOTP_KEY", raising=False)
+        monkeypatch.setenv("SAMENOP_INSTANCE_DIR", str(tmp_path / "instance"))
+        # Given a database one revision before, with two enrolled users and one without a secret
+        schema.upgrade(url, revision_before(url, self.revision))
+        with transaction(url) as connection:
+            sql(
+                connection,
+                "INSERT INTO organisations (id, name, kind, region, created_at) "
+                "VALUES (1, 'Meldkamer Noord', 'police', 'Noord', :at)",
+                {"at": AT},
+            )
+            sql(
+                connection,
+                "INSERT INTO users (id, username, display_name, organisation_id, totp_secret,"
+                " totp_last_step, is_active, created_at) "
+                "VALUES (:id, :username, 'Gebruiker', 1, :secret, 123, true, :at)",
+                [
+                    {"id": number, "username": f"gebruiker{number}", "secret": secret, "at": AT}
+                    for number, secret in self.SECRETS.items()
+                ],
+            )
+
+        # When the revision runs
+        schema.upgrade(url, self.revision)
+        # Then the key was generated into the instance directory, for its owner only
+        key_file = tmp_path / "instance" / "totp_key"
+        assert oct(key_file.stat().st_mode & 0o777) == oct(0o600)
+        fernet = Fernet(key_file.read_text().strip().encode())
+        # and no plain secret is left: each row holds its secret encrypted under that key
+        assert "totp_secret" not in columns(url, "users")
+        stored = dict(query(url, "SELECT id, totp_secret_encrypted FROM users ORDER BY id"))
+        assert stored[3] is None
+        for number in (1, 2):
+            assert self.SECRETS[number] not in stored[number]
+            assert fernet.decrypt(stored[number].encode()).decode() == self.SECRETS[number]
+        assert query(url, "SELECT totp_last_step FROM users WHERE id = 1") == [(123,)]
+
+        # When it is undone with another key, Then it refuses and changes nothing
+        monkeypatch.setenv("SAMENOP_TOTP_KEY", Fernet.generate_key().decode())
+        with pytest.raises(RuntimeError, match="SAMENOP_TOTP_KEY"):
+            schema.downgrade(url, "-1")
+        assert current_revision(url) == self.revision
+        assert dict(query(url, "SELECT id, totp_secret_encrypted FROM users ORDER BY id")) == stored
+
+        # When it is undone with the right key
+        monkeypatch.delenv("SAMENOP_TOTP_KEY")
+        schema.downgrade(url, "-1")
+        # Then the secrets are back as they were, in the old column
+        assert "totp_secret_encrypted" not in columns(url, "users")
+        assert dict(query(url, "SELECT id, totp_secret FROM users ORDER BY id")) == self.SECRETS
+        schema.upgrade(url)
+        assert differences(url) == []

@@ -220,9 +220,8 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 
 def provision_totp(user: User) -> str:
-    user.totp_secret = two_factor.new_secret()
-    user.totp_last_step = None
-    return user.totp_secret
+    """A new TOTP secret, stored encrypted; the plain secret is returned (shown once)."""
+    return two_factor.provision(user)
 
 
 def issue_enrolment(user: User, hours: int) -> str:
@@ -244,8 +243,7 @@ def user_for_enrolment(session: Session, raw: str) -> User | None:
 
 def complete_enrolment(session: Session, user: User, password: str, code: str) -> bool:
     """Set the password and confirm the TOTP secret with one valid code; the link is spent."""
-    assert user.totp_secret is not None
-    step = two_factor.matching_step(user.totp_secret, code)
+    step = two_factor.matching_step(two_factor.secret_of(user), code)
     if step is None:
         return False
     if not two_factor.claim_step(session, user.id, step):
@@ -433,8 +431,8 @@ def authenticate(
     if password_ok is None:
         password_ok = check_password(session, name, password or "")
     step = None
-    if password_ok and user is not None and user.totp_secret:
-        step = two_factor.matching_step(user.totp_secret, code)
+    if password_ok and user is not None and two_factor.has_secret(user):
+        step = two_factor.matching_step(two_factor.secret_of(user), code)
     if user is not None and step is not None and is_hard_locked(session, name):
         # only who has both factors learns of the lock (and the code is not spent): anyone
         # else gets the ordinary failure below, so the lock tells no guesser a password was right

@@ -128,9 +128,7 @@ def enrol(token: str) -> Any:
     user = accounts.user_for_enrolment(db.session, token)
     if user is None:
         return render_template("registry/enrol_invalid.html"), 404
-    if user.totp_secret is None:
-        accounts.provision_totp(user)
-    assert user.totp_secret is not None
+    secret = two_factor.secret_of(user) if two_factor.has_secret(user) else accounts.provision_totp(user)
     form = EnrolForm()
     error = None
     if form.is_submitted():
@@ -150,8 +148,8 @@ def enrol(token: str) -> Any:
         form=form,
         user=user,
         error=error,
-        qr_svg=two_factor.qr_svg(user.totp_secret, user.username),
-        secret=user.totp_secret,
+        qr_svg=two_factor.qr_svg(secret, user.username),
+        secret=secret,
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import os
 import secrets
+import ssl
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,20 +71,20 @@ def private_file(path: Path) -> None:
     tighten(path, PRIVATE_FILE)
 
 
-def _secret_key(instance: Path) -> str:
-    """Generate the secret key into instance/ once, readable by the owner only.
+def _generated(instance: Path, name: str, make: Callable[[], str]) -> str:
+    """Generate a key into instance/`name` once, readable by the owner only.
 
     Several workers may start at once on a fresh instance directory: each writes its key to
     a private file and links it into place; the first link wins and the others use that key,
     so nobody ever reads a half-written file or fails on one that appeared meanwhile."""
-    path = instance / "secret_key"
+    path = instance / name
     if not path.exists():
         private_directory(instance, tighten_existing=False)
-        draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(8)}"
+        draft = instance / f".{name}.{os.getpid()}.{secrets.token_hex(8)}"
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
+                handle.write(make())
                 handle.flush()
                 os.fsync(handle.fileno())
             # another worker may have been first: then its key is the key
@@ -90,6 +93,25 @@ def _secret_key(instance: Path) -> str:
         finally:
             draft.unlink()
     return path.read_text().strip()
+
+
+def _secret_key(instance: Path) -> str:
+    return _generated(instance, "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def totp_key(instance: Path | None = None) -> str:
+    """The key that encrypts the TOTP secrets in the database (Fernet: 32 bytes, url-safe
+    base64): SAMENOP_TOTP_KEY, or generated once into instance/totp_key (mode 0600). It is kept
+    outside the database, so that a copy of the database or a backup does not open the second
+    factor. The migration that encrypts existing secrets reads it here too, as the app does."""
+    given = os.environ.get("SAMENOP_TOTP_KEY")
+    if given is not None:
+        return given.strip()
+    return _generated(
+        _instance_dir() if instance is None else instance,
+        "totp_key",
+        lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    )
 
 
 def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -103,6 +125,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "DATABASE_URL": env.get("SAMENOP_DATABASE_URL") or default_database,
         "INDEX_DIR": env.get("SAMENOP_INDEX_DIR") or str(instance / "index"),
         "SMTP_URL": env.get("SAMENOP_SMTP_URL") or None,
+        # a private CA that signed the mail server's certificate (PEM); unset: the system's store
+        "SMTP_CA_FILE": env.get("SAMENOP_SMTP_CA_FILE") or None,
         "MAIL_FROM": env.get("SAMENOP_MAIL_FROM", "samenop@localhost"),
         "TIMEZONE": env.get("SAMENOP_TIMEZONE", "Europe/Amsterdam"),
         "BASE_URL": env.get("SAMENOP_BASE_URL", "http://127.0.0.1:8000"),
@@ -147,6 +171,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             raise ConfigError(f"SAMENOP_INSTANCE_DIR cannot be created: {exc}") from None
     if config["SECRET_KEY"] is None:
         config["SECRET_KEY"] = _secret_key(instance)
+    if config.get("TOTP_KEY") is None:
+        config["TOTP_KEY"] = totp_key(instance)
     validate(config)
     return config
 
@@ -155,6 +181,7 @@ def validate(config: dict[str, Any]) -> None:
     """Refuse to start with a configuration that would fail later or run insecurely."""
     if not config.get("SECRET_KEY") or len(str(config["SECRET_KEY"])) < 32:
         raise ConfigError("SAMENOP_SECRET_KEY must be at least 32 characters")
+    _totp_key(config)
     try:
         url = make_url(config["DATABASE_URL"])
     except ArgumentError as exc:
@@ -181,11 +208,42 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"SAMENOP_INDEX_DIR is not writable: {index_dir}")
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
+    _smtp_ca_file(config)
     _request_bytes(config)
     _trusted_proxies(config)
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
     _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
+
+
+def _totp_key(config: dict[str, Any]) -> None:
+    """TOTP_KEY: 32 bytes in url-safe base64 (what `Fernet.generate_key()` prints)."""
+    raw = str(config.get("TOTP_KEY") or "")
+    try:
+        valid = len(base64.urlsafe_b64decode(raw.encode("ascii"))) == 32 and len(raw) == 44
+    except (ValueError, UnicodeEncodeError):
+        valid = False
+    if not valid:
+        raise ConfigError(
+            "SAMENOP_TOTP_KEY must be 32 bytes in url-safe base64 (44 characters), e.g. the output of "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+
+
+def _smtp_ca_file(config: dict[str, Any]) -> None:
+    """SMTP_CA_FILE: a PEM file of CA certificates the mail server's certificate is verified
+    against; refused at start when it is missing or holds no certificate (not at 3 a.m., when
+    the first digest would fail)."""
+    ca_file = config.get("SMTP_CA_FILE")
+    if not ca_file:
+        config["SMTP_CA_FILE"] = None
+        return
+    try:
+        ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"SAMENOP_SMTP_CA_FILE is not a readable PEM file of CA certificates: {exc}"
+        ) from None
 
 
 MIN_AUDIT_RETENTION_MONTHS = 12

@@ -82,7 +82,9 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # the TOTP secret encrypted under TOTP_KEY (Fernet), never the plain secret: only
+    # registry.auth.two_factor reads (secret_of) or writes (provision) it
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
     # the highest TOTP time step ever accepted; every code at or below it is refused
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from registry.auth import accounts, passwords
+from registry.auth import accounts, passwords, two_factor
 from registry.core import audit, signals
 from registry.core.db import db
 from registry.core.models import Organisation
@@ -31,12 +31,23 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
 
 
+def _check_totp_key() -> None:
+    """Refuse to go on with a TOTP key that does not open the stored secrets: nobody could
+    log in, and it must not look like everyone typing wrong codes."""
+    try:
+        with db.reading() as session:
+            two_factor.check_key(session)
+    except two_factor.TotpKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.command()
 @with_appcontext
 def init() -> None:
     """Create or upgrade the database through the migrations, and refresh planner statistics."""
     schema.upgrade(current_app.config["DATABASE_URL"])
     schema.analyze(current_app.config["DATABASE_URL"])
+    _check_totp_key()
     signals.database_ready.send(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo("database is up to date")
 
@@ -61,6 +72,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve with gunicorn."""
     from registry.ops.server import run
 
+    _check_totp_key()
     run(current_app._get_current_object(), host, port, workers, threads)  # type: ignore[attr-defined]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from flask import current_app, has_app_context
 
 from registry.core.config import PROJECT_ROOT
 
@@ -23,6 +24,10 @@ def alembic_config(database_url: str, script_location: str | Path | None = None)
     config.set_main_option("script_location", str(script_location or MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     config.set_main_option("file_template", FILE_TEMPLATE)
+    # the revision that encrypts the TOTP secrets needs the app's key; outside an app (plain
+    # `alembic`, the tests) it reads SAMENOP_TOTP_KEY or instance/totp_key itself
+    if has_app_context() and current_app.config.get("TOTP_KEY"):
+        config.attributes["totp_key"] = current_app.config["TOTP_KEY"]
     return config
 
 

@@ -154,7 +154,7 @@ def act(user_id: int, action: str) -> Any:
     else:
         # a lost phone: new secret, new password, through a new one-time link
         accounts.end_all_sessions(db.session, user)
-        user.totp_secret = None
+        user.totp_secret_encrypted = None
         user.enrolled_at = None
         link = _enrolment_link(user)
     audit.record(
