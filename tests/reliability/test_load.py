@@ -243,7 +243,9 @@ def test_twenty_concurrent_writers_store_exactly_what_was_acknowledged(live_serv
     broken = [outcome for outcome in verifications if outcome != "ok"]
     stored = rows(db_engine, "SELECT idempotency_key, id FROM reports")
     keys = Counter(key for key, _id in stored)
-    audited = scalar(db_engine, "SELECT count(*) FROM audit_entries WHERE action = 'report_create'")
+    audited = scalar(
+        db_engine, "SELECT count(*) FROM audit_entries WHERE action = 'report_create' AND outcome = 'success'"
+    )
     verified = audit_verify(live_server)
     print(
         f"\n[writers] {WRITERS} x {per_writer} reports in {elapsed:.1f} s "
@@ -312,7 +314,14 @@ def test_one_idempotency_key_sent_ten_times_at_once_stores_one_report(live_serve
         for http in clients:
             http.close()
     total = scalar(db_engine, "SELECT count(*) FROM reports")
-    audited = scalar(db_engine, "SELECT count(*) FROM audit_entries WHERE action = 'report_create'")
+    audited = scalar(
+        db_engine, "SELECT count(*) FROM audit_entries WHERE action = 'report_create' AND outcome = 'success'"
+    )
+    # a retry answered with the first report is a read of it: audited too
+    audited_replays = scalar(
+        db_engine,
+        "SELECT count(*) FROM audit_entries WHERE action = 'report_create' AND outcome = 'replayed'",
+    )
     print(
         f"\n[idempotency] {rounds} rounds x {PARALLEL_RETRIES} parallel requests with one key: "
         f"{total} reports stored, {replayed} answers marked replayed, {audited} report audit rows"
@@ -320,4 +329,5 @@ def test_one_idempotency_key_sent_ten_times_at_once_stores_one_report(live_serve
     assert total == rounds
     assert replayed == rounds * (PARALLEL_RETRIES - 1)
     assert audited == rounds
+    assert audited_replays == replayed
     assert live_server.server_errors() == []
