@@ -9,7 +9,6 @@ from flask import Blueprint
 
 from lookup import operations
 from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema
-from registry.core import audit
 from registry.core.db import db
 from registry.plans import operations as plans
 from registry.web.api import ApiError, api_caller, api_user, parse, require_token
@@ -74,14 +73,6 @@ def access_log(plan_id: str) -> dict[str, Any]:
     if plan is None:
         plans.record_refused(db.session, user, "plan_access_log", parsed)
         raise ApiError(404, "not_found", "Dit handelingskader bestaat niet of u heeft er geen toegang toe.")
-    items = operations.access_log(db.session, plan.id)
-    audit.record(
-        db.session,
-        "plan_access_log",
-        "success",
-        user=user,
-        role=plans.ROLE,
-        object_type="plan",
-        object_id=plan.id,
-    )
-    return _access_log.dump({"items": items})
+    # the same query, and the same audit row, as the access log on the plan page
+    log = plans.read_access_log(db.session, user, plan)
+    return _access_log.dump({"items": log.entries})

@@ -458,22 +458,3 @@ def record_report_form(session: Session, user: User, form: ReportForm) -> None:
         object_id=plan_id,
         detail=detail,
     )
-
-
-def access_log(session: Session, plan_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Every lookup that showed this plan: for the plan's owners."""
-    rows = session.execute(
-        select(
-            Lookup.performed_at, Organisation.name, User.display_name, Lookup.incident_ref, Lookup.query_kind
-        )
-        .join(LookupResult, LookupResult.lookup_id == Lookup.id)
-        .join(Organisation, Organisation.id == Lookup.organisation_id)
-        .join(User, User.id == Lookup.user_id)
-        .where(LookupResult.plan_id == plan_id)
-        .order_by(Lookup.performed_at.desc())
-    ).all()
-    return [
-        # SQLite hands back naive datetimes; the API answers with the offset, as everywhere
-        {"at": at, "organisation": org, "user": name, "incident_ref": ref, "query_kind": kind}
-        for at, org, name, ref, kind in rows
-    ]

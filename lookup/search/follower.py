@@ -143,5 +143,24 @@ def follow_registry(app: Any) -> None:
         else:
             apply_feed(app)
 
+    def _expunge(sender: Any, plan_ids: frozenset[Any] = frozenset(), **_extra: Any) -> None:
+        if sender is not app:
+            return
+        expunge_purged(app, plan_ids)
+
     signals.plans_changed.connect(_apply, weak=False)
     signals.database_ready.connect(_apply, weak=False)
+    signals.plans_purged.connect(_expunge, weak=False)
+
+
+def expunge_purged(app: Any, plan_ids: Any) -> int:
+    """After a retention purge: the feed applied (the plans' documents deleted), then the
+    segments still holding their words rewritten, so the names are off the disk as well as out
+    of the database. Runs where the purge ran (the command line), before it ends; returns the
+    number of segments rewritten."""
+    index = index_for(app.config["INDEX_DIR"])
+    if apply_feed(app):
+        # the writer lock stayed busy: the documents may not be deleted yet, rewriting would keep them
+        log.error("search index could not apply the purge now; run `samenop index rebuild` to rewrite it")
+        return 0
+    return index.expunge(str(plan_id) for plan_id in plan_ids)

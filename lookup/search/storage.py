@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, cast
@@ -184,6 +184,20 @@ def merge_tiers(writer: Any, segments: list[Any], budget: int | None) -> list[An
     return [segment for segment in segments if segment not in chosen]
 
 
+def _holds_deleted(writer: Any, segment: Any, plan_ids: set[str]) -> bool:
+    """Whether the segment holds a deleted document of one of `plan_ids` (its words are still
+    in the segment's files)."""
+    if not segment.has_deletions():
+        return False
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        return any(
+            reader.stored_fields(docnum).get("plan_id") in plan_ids for docnum in segment.deleted_docs()
+        )
+    finally:
+        reader.close()
+
+
 # --- the index of one process -------------------------------------------------------------------
 
 
@@ -337,6 +351,38 @@ class SearchIndex:
             except BaseException:
                 writer.cancel()
                 raise
+
+    def expunge(self, plan_ids: Iterable[str], timeout: float = 60.0) -> int:
+        """Rewrite the segments that still hold deleted documents of these plans; returns how many.
+
+        whoosh only marks a document deleted: its words (names, streets) stay in the segment's
+        files until the segment is merged. After a retention purge they must be gone from the
+        disk too, so each segment holding a deleted document of a purged plan is read (its live
+        documents only) into a new segment, and its files are removed. Other segments are left
+        alone: a rebuild's big segments are rewritten only when they hold such a document."""
+        self._reopen_if_lost()
+        wanted = set(plan_ids)
+        writer = self.ix.writer(timeout=timeout, delay=LOCK_POLL, **_writer_options())
+        try:
+            chosen = [segment for segment in writer.segments if _holds_deleted(writer, segment, wanted)]
+            if not chosen:
+                writer.cancel()
+                return 0
+
+            def rewrite(writer: Any, segments: list[Any]) -> list[Any]:
+                for segment in chosen:
+                    if segment.doc_count():  # a segment of deleted documents only just goes
+                        reader = SegmentReader(writer.storage, writer.schema, segment)
+                        writer.add_reader(reader)
+                        reader.close()
+                return [segment for segment in segments if segment not in chosen]
+
+            writer.commit(mergetype=rewrite)
+        except BaseException:
+            writer.cancel()
+            raise
+        # the long-lived searcher sees the new generation and reopens at its next search
+        return len(chosen)
 
     def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> int:
         """Index every active plan anew from the database; returns the number of plans.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
@@ -137,6 +137,8 @@ class VerifyResult:
     checked: int
     problems: list[str]
     first_entry_id: int = 1
+    #: the same problems in the privacy officer's words, for the Logboek page
+    problems_nl: list[str] = field(default_factory=list)
 
 
 def verify(session: Session) -> VerifyResult:
@@ -147,6 +149,12 @@ def verify(session: Session) -> VerifyResult:
         # the walk runs would not match the head read before it (a chain "broken" by traffic)
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     problems: list[str] = []
+    problems_nl: list[str] = []
+
+    def broken(problem: str, in_dutch: str) -> None:
+        problems.append(problem)
+        problems_nl.append(in_dutch)
+
     head = session.get(AuditHead, HEAD_ID, populate_existing=True)  # record() writes it with Core
     first_id = head.first_entry_id if head is not None else 1
     first_prev = head.first_prev_hash if head is not None else GENESIS_HASH
@@ -156,35 +164,53 @@ def verify(session: Session) -> VerifyResult:
     vouched: dict[str, Any] | None = None  # the checkpoint named by the newest purge entry
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000):
         if entry.id < expected_id:
-            problems.append(f"row {entry.id}: before the checkpoint at row {first_id}")
+            broken(
+                f"row {entry.id}: before the checkpoint at row {first_id}",
+                f"Regel {entry.id} staat vóór het controlepunt bij regel {first_id}.",
+            )
         elif entry.id != expected_id:
-            problems.append(f"row {expected_id}..{entry.id - 1} missing")
+            broken(
+                f"row {expected_id}..{entry.id - 1} missing",
+                f"Regel {expected_id} tot en met {entry.id - 1} ontbreekt.",
+            )
         if entry.prev_hash != prev_hash:
-            problems.append(f"row {entry.id}: does not follow its predecessor")
+            broken(
+                f"row {entry.id}: does not follow its predecessor",
+                f"Regel {entry.id} sluit niet aan op de regel ervoor.",
+            )
         if chain_hash(entry.prev_hash, entry) != entry.hash:
-            problems.append(f"row {entry.id}: content altered")
+            broken(f"row {entry.id}: content altered", f"Regel {entry.id} is na het schrijven gewijzigd.")
         if entry.action == PURGE_ACTION and isinstance(entry.detail.get(CHECKPOINT_KEY), dict):
             vouched = entry.detail[CHECKPOINT_KEY]
         prev_hash = entry.hash
         expected_id = entry.id + 1
         checked += 1
     if head is None:
-        problems.append("chain head missing")
+        broken("chain head missing", "Het sluitstuk van de keten ontbreekt.")
     else:
         if head.count != checked or head.last_hash != prev_hash:
-            problems.append(
+            broken(
                 f"chain head expects {head.count} rows ending in {head.last_hash[:12]}, "
-                f"found {checked} ending in {prev_hash[:12]}"
+                f"found {checked} ending in {prev_hash[:12]}",
+                f"Het sluitstuk van de keten verwacht {head.count} regels, "
+                f"er zijn er {checked} gevonden (of de laatste regel is een andere).",
             )
         at_genesis = (first_id, first_prev) == (1, GENESIS_HASH)
         if vouched is None and not at_genesis:
-            problems.append(f"checkpoint at row {first_id}: no purge entry in the chain records it")
-        elif vouched is not None and vouched != _checkpoint(first_id, first_prev):
-            problems.append(
-                f"checkpoint at row {first_id} differs from the one the last purge recorded "
-                f"(row {vouched.get('first_entry_id')})"
+            broken(
+                f"checkpoint at row {first_id}: no purge entry in the chain records it",
+                f"Het controlepunt bij regel {first_id} wordt door geen opschoning in de keten vastgelegd.",
             )
-    return VerifyResult(ok=not problems, checked=checked, problems=problems, first_entry_id=first_id)
+        elif vouched is not None and vouched != _checkpoint(first_id, first_prev):
+            broken(
+                f"checkpoint at row {first_id} differs from the one the last purge recorded "
+                f"(row {vouched.get('first_entry_id')})",
+                f"Het controlepunt bij regel {first_id} wijkt af van wat de laatste opschoning "
+                f"vastlegde (regel {vouched.get('first_entry_id')}).",
+            )
+    return VerifyResult(
+        ok=not problems, checked=checked, problems=problems, first_entry_id=first_id, problems_nl=problems_nl
+    )
 
 
 # --- retention --------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ _signals = Namespace()
 #: sent after a commit that created, changed, withdrew or expired plans; `plan_ids` is a set
 plans_changed = _signals.signal("plans-changed")
 
+#: sent after a commit that purged plans' personal data (`samenop purge`); `plan_ids` is a set.
+#: Whoever keeps copies of that data outside the database (the search index's segment files,
+#: where a deleted document's words stay until the segment is rewritten) removes them.
+plans_purged = _signals.signal("plans-purged")
+
 #: sent by `samenop init` / `samenop demo` once the schema is at head
 database_ready = _signals.signal("database-ready")
 
@@ -21,6 +26,7 @@ database_ready = _signals.signal("database-ready")
 worker_started = _signals.signal("worker-started")
 
 _KEY = "samenop.changed_plans"
+_PURGED_KEY = "samenop.purged_plans"
 
 
 def mark_plan_changed(session: Session, plan_id: uuid.UUID) -> None:
@@ -33,6 +39,13 @@ def mark_plan_changed(session: Session, plan_id: uuid.UUID) -> None:
     session.info.setdefault(_KEY, set()).add(plan_id)
 
 
+def mark_plan_purged(session: Session, plan_id: uuid.UUID) -> None:
+    """Announce, after commit, that the plan's personal data is gone (mark_plan_changed too:
+    the feed takes it out of the index; this signal takes it off the disk)."""
+    mark_plan_changed(session, plan_id)
+    session.info.setdefault(_PURGED_KEY, set()).add(plan_id)
+
+
 def install(factory: sessionmaker[Session], app: Any) -> None:
     """Send `plans_changed` only once the change is durable; forget it on rollback."""
 
@@ -41,10 +54,14 @@ def install(factory: sessionmaker[Session], app: Any) -> None:
         if session.in_nested_transaction():
             return  # a savepoint released: the change is not durable yet
         changed = session.info.pop(_KEY, None)
+        purged = session.info.pop(_PURGED_KEY, None)
         if changed:
             plans_changed.send(app, plan_ids=frozenset(changed))
+        if purged:
+            plans_purged.send(app, plan_ids=frozenset(purged))
 
     @event.listens_for(factory, "after_soft_rollback")
     def _after_rollback(session: Session, previous: SessionTransaction) -> None:
         if previous.parent is None and not previous.nested:
             session.info.pop(_KEY, None)
+            session.info.pop(_PURGED_KEY, None)

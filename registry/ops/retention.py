@@ -44,7 +44,7 @@ from registry.core.models import (
     ReportAgreement,
     ReportAmendment,
 )
-from registry.core.signals import mark_plan_changed
+from registry.core.signals import mark_plan_purged
 from registry.core.vocabulary import PlanStatus
 
 #: the title a purged plan carries everywhere it is shown (web pages, API, e-mails)
@@ -178,8 +178,9 @@ def purge(session: Session, now: datetime, retention_months: int, audit_retentio
     result.counts = _purge_plans(session, result.plans, now)  # no plans: every count 0
     result.counts.update(_anonymise_lookups(session, result.plans_before))
     for plan_id in result.plans:
-        # out of every search index (it already is, being expired or withdrawn: belt and braces)
-        mark_plan_changed(session, plan_id)
+        # out of every search index (it already is, being expired or withdrawn: belt and braces),
+        # and, after commit, out of the index's files on disk (signals.plans_purged)
+        mark_plan_purged(session, plan_id)
     session.flush()
     pruned = audit.prune(
         session,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from registry.core import audit, rules
@@ -16,6 +16,8 @@ from registry.core.models import (
     Address,
     Agreement,
     Contact,
+    Lookup,
+    LookupResult,
     Organisation,
     Person,
     Plan,
@@ -356,6 +358,89 @@ def record_refused(session: Session, user: User, action: str, plan_id: object) -
     )
 
 
+# --- the access log -----------------------------------------------------------------------------
+
+#: lookups shown per page of the access log on the plan page
+ACCESS_LOG_PAGE = 25
+
+
+@dataclass(frozen=True)
+class AccessLogEntry:
+    """One lookup that showed the plan: who, from which organisation, for which incident, when,
+    and what they searched on (a QueryKind code)."""
+
+    at: datetime
+    organisation: str
+    user: str
+    incident_ref: str
+    query_kind: str
+
+
+@dataclass(frozen=True)
+class AccessLog:
+    """A page of the access log, newest first, and how many lookups there are in all."""
+
+    entries: list[AccessLogEntry]
+    total: int
+    page: int
+    per_page: int | None
+
+    @property
+    def older(self) -> int:
+        """Lookups before the ones on this page ("nog 37 eerdere raadplegingen")."""
+        before = (self.page - 1) * (self.per_page or 0)
+        return max(self.total - before - len(self.entries), 0)
+
+    @property
+    def newer(self) -> int:
+        return min((self.page - 1) * (self.per_page or 0), self.total)
+
+
+def access_log_entries(
+    session: Session, plan_id: uuid.UUID, limit: int | None = None, offset: int = 0
+) -> tuple[list[AccessLogEntry], int]:
+    """Every lookup that showed this plan, newest first (a page of them with `limit`), and their
+    number. Lookups that found nothing are not in it: they showed no plan."""
+    shown = select(LookupResult.lookup_id).where(LookupResult.plan_id == plan_id).distinct()
+    query = (
+        select(
+            Lookup.performed_at, Organisation.name, User.display_name, Lookup.incident_ref, Lookup.query_kind
+        )
+        .join(Organisation, Organisation.id == Lookup.organisation_id)
+        .join(User, User.id == Lookup.user_id)
+        .where(Lookup.id.in_(shown))
+        .order_by(Lookup.performed_at.desc(), Lookup.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    entries = [AccessLogEntry(*row) for row in session.execute(query)]
+    if limit is None and offset == 0:
+        return entries, len(entries)
+    total = session.scalar(select(func.count()).select_from(shown.subquery())) or 0
+    return entries, total
+
+
+def read_access_log(
+    session: Session, user: User, plan: Plan, page: int = 1, per_page: int | None = None
+) -> AccessLog:
+    """The plan's access log for its owners (the plan page, GET /plans/{id}/access-log); the
+    reading is an audit row of its own, naming how many lookups it showed."""
+    page = max(page, 1)
+    entries, total = access_log_entries(session, plan.id, per_page, (page - 1) * per_page if per_page else 0)
+    log = AccessLog(entries, total, page if per_page else 1, per_page)
+    audit.record(
+        session,
+        "plan_access_log",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=plan.id,
+        detail={"shown": len(entries), "total": total, "page": log.page},
+    )
+    return log
+
+
 # --- expiry -------------------------------------------------------------------------------------
 
 
@@ -422,8 +507,6 @@ def plan_counts(
 ) -> dict[uuid.UUID, dict[str, int]]:
     """Per plan: how often the control room found it, and the reports this organisation has
     not acknowledged yet (what the list shows next to each plan)."""
-    from sqlalchemy import func
-
     from registry.core.models import FeedbackAcknowledgement, LookupResult, Report
 
     counts: dict[uuid.UUID, dict[str, int]] = {pid: {"lookups": 0, "open_feedback": 0} for pid in plan_ids}

@@ -157,6 +157,14 @@ def edit(plan_id: str) -> Any:
     return _after_save(shown, f"Versie {shown.version.version} is opgeslagen.")
 
 
+def _page(value: str | None) -> int:
+    """A page number from the query string; anything else is the first page."""
+    try:
+        return max(1, min(int(value or 1), 100_000))
+    except ValueError:
+        return 1
+
+
 @bp.get("/<plan_id>")
 @web.role_required(operations.ROLE)
 def show(plan_id: str) -> Any:
@@ -164,6 +172,13 @@ def show(plan_id: str) -> Any:
     user = web.current()
     shown = operations.read_plan(db.session, user, plan)
     counts = operations.plan_counts(db.session, user.organisation_id, [plan.id]).get(plan.id, {})
+    access_log = operations.read_access_log(
+        db.session,
+        user,
+        plan,
+        page=_page(request.args.get("toegangslog")),
+        per_page=operations.ACCESS_LOG_PAGE,
+    )
     return render_template(
         "registry/plans/show.html",
         shown=shown,
@@ -172,6 +187,7 @@ def show(plan_id: str) -> Any:
         organisations=operations.share_candidates(db.session, plan),
         may_share=operations.may_share(user, plan),
         counts=counts,
+        access_log=access_log,
         warnings=operations.warnings_for({"contacts": shown.version.contacts}),
     )
 
