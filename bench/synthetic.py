@@ -325,7 +325,7 @@ def generate(
             raise RuntimeError("the database already holds plans: the benchmark needs a fresh one")
         org_id = connection.scalar(
             insert(Organisation)
-            .values(name=ORGANISATION_NAME, kind="youth_protection", region="Benchmark", created_at=now)
+            .values(name=ORGANISATION_NAME, kind="youth_protection", created_at=now)
             .returning(Organisation.id)
         )
 

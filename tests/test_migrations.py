@@ -434,8 +434,8 @@ def insert_plans(connection: Connection, plans: list[dict[str, Any]]) -> None:
     """An organisation and its plans, each with its version rows, as the initial schema has them."""
     sql(
         connection,
-        "INSERT INTO organisations (id, name, kind, region, created_at) "
-        "VALUES (1, 'Wijkteam Centrum', 'social_team', 'Centrum', :at)",
+        "INSERT INTO organisations (id, name, kind, created_at) "
+        "VALUES (1, 'Wijkteam Centrum', 'social_team', :at)",
         {"at": AT},
     )
     sql(
@@ -704,5 +704,77 @@ class TestTotpSecretsEncrypted:
         # Then the secrets are back as they were, in the old column
         assert "totp_secret_encrypted" not in columns(url, "users")
         assert dict(query(url, "SELECT id, totp_secret FROM users ORDER BY id")) == self.SECRETS
+        schema.upgrade(url)
+        assert differences(url) == []
+
+
+class TestRegionsFromFreeText:
+    """458d925e757a turns organisations.region (free text) into regions rows that organisations
+    point at; going back, each organisation's text is its region's name again."""
+
+    revision = "458d925e757a"
+    ORGANISATIONS = [
+        (1, "Meldkamer Oost", "police", "Oost-Gelderland"),
+        (2, "Veilig Thuis Oost", "veilig_thuis", " Oost-Gelderland "),
+        (3, "Wijkteam Zutphen", "social_team", "IJsselland"),
+        (4, "Wijkteam Nergens", "social_team", None),
+        (5, "Wijkteam Leeg", "social_team", "  "),
+    ]
+
+    def test_up_and_down_with_rows(self, empty_database_url):
+        url = empty_database_url
+        # Given organisations with a free-text region: two spell one region with spaces around
+        # it, one has another region, two have none
+        schema.upgrade(url, revision_before(url, self.revision))
+        with transaction(url) as connection:
+            sql(
+                connection,
+                "INSERT INTO organisations (id, name, kind, region, created_at) "
+                "VALUES (:id, :name, :kind, :region, :at)",
+                [
+                    {"id": id_, "name": name, "kind": kind, "region": region, "at": AT}
+                    for id_, name, kind, region in self.ORGANISATIONS
+                ],
+            )
+
+        # When the revision runs
+        schema.upgrade(url, self.revision)
+        # Then there is one region per distinct text, none naming a Veilig Thuis yet
+        assert sorted(query(url, "SELECT name, veilig_thuis_organisation_id FROM regions")) == [
+            ("IJsselland", None),
+            ("Oost-Gelderland", None),
+        ]
+        # and each organisation points at its own
+        linked = query(
+            url,
+            "SELECT o.id, r.name FROM organisations o "
+            "LEFT JOIN regions r ON r.id = o.region_id ORDER BY o.id",
+        )
+        assert linked == [
+            (1, "Oost-Gelderland"),
+            (2, "Oost-Gelderland"),
+            (3, "IJsselland"),
+            (4, None),
+            (5, None),
+        ]
+        assert "region" not in columns(url, "organisations")
+
+        # When it is undone (a gemeente added meanwhile goes with the regions)
+        with transaction(url) as connection:
+            sql(
+                connection,
+                "INSERT INTO gemeenten (name, population, region_id) "
+                "SELECT 'Zutphen', 48746, id FROM regions WHERE name = 'IJsselland'",
+            )
+        schema.downgrade(url, "-1")
+        # Then the text is back, trimmed, and the organisations are all there
+        assert query(url, "SELECT id, region FROM organisations ORDER BY id") == [
+            (1, "Oost-Gelderland"),
+            (2, "Oost-Gelderland"),
+            (3, "IJsselland"),
+            (4, None),
+            (5, None),
+        ]
+        assert {"regions", "gemeenten"}.isdisjoint(tables(url))
         schema.upgrade(url)
         assert differences(url) == []

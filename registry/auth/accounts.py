@@ -30,6 +30,7 @@ from registry.core.models import (
 )
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import Role
+from registry.regions import operations as regions
 
 # Failed logins count per username and source address (the request's remote address): after
 # FREE_FAILURES consecutive ones, that address waits before its next try, BACKOFF_FIRST after the
@@ -99,7 +100,8 @@ def _hash_params() -> dict[str, Any]:
 
 
 def create_organisation(session: Session, name: str, kind: str, region: str | None = None) -> Organisation:
-    org = Organisation(name=name, kind=kind, region=region)
+    """An organisation, in the region of that name when one is given (made if there is none yet)."""
+    org = Organisation(name=name, kind=kind, region=regions.find_or_add(session, region) if region else None)
     session.add(org)
     session.flush()
     return org

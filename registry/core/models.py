@@ -59,17 +59,49 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Region(Base):
+    """A Veiligheidsregio's network (Regio): its gemeenten, its organisations, and the Veilig Thuis
+    organisation that hears of every melding in it without a handelingskader."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # None until the region names its VT: meldingen are stored all the same
+    # (use_alter: organisations point at their region, and this points back at an organisation)
+    veilig_thuis_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", use_alter=True)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    gemeenten: Mapped[list[Gemeente]] = relationship(back_populates="region", order_by="Gemeente.name")
+
+
+class Gemeente(Base):
+    """A municipality of a region, with its population (Inwoners) for the per-1.000 figures."""
+
+    __tablename__ = "gemeenten"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    population: Mapped[int] = mapped_column(Integer)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+
+    region: Mapped[Region] = relationship(back_populates="gemeenten")
+
+
 class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # OrganisationKind
-    region: Mapped[str | None] = mapped_column(String(100))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    region: Mapped[Region | None] = relationship(foreign_keys=[region_id])
 
 
 class User(Base):

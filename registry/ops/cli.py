@@ -23,8 +23,9 @@ def register_commands(app: Flask) -> None:
     from registry.feedback.cli import closed_days, feedback
     from registry.ops.migrate_cli import db_group
     from registry.plans.cli import plans
+    from registry.regions.cli import region
 
-    for command in (init, demo, serve, org, user, audit_group, plans, feedback, closed_days):
+    for command in (init, demo, serve, org, region, user, audit_group, plans, feedback, closed_days):
         app.cli.add_command(command)
     for command in (purge, backup_command, restore_command):
         app.cli.add_command(command)
@@ -84,10 +85,10 @@ def org() -> None:
 @org.command("add")
 @click.argument("name")
 @click.option("--kind", type=click.Choice(OrganisationKind.codes()), required=True)
-@click.option("--region", default=None)
+@click.option("--region", default=None, help="the region's name (added when there is none yet)")
 @with_appcontext
 def org_add(name: str, kind: str, region: str | None) -> None:
-    """Add an organisation."""
+    """Add an organisation, in a region."""
     if db.session.scalars(select(Organisation).where(Organisation.name == name)).first():
         raise click.ClickException(f"organisation already exists: {name}")
     organisation = accounts.create_organisation(db.session, name, kind, region)
@@ -100,7 +101,8 @@ def org_add(name: str, kind: str, region: str | None) -> None:
         object_id=organisation.id,
     )
     db.commit()
-    click.echo(f"organisation {organisation.id}: {name} ({kind})")
+    where = f" in region {region}" if region else ""
+    click.echo(f"organisation {organisation.id}: {name} ({kind}){where}")
 
 
 @click.group()

@@ -1,0 +1,1 @@
+"""Regions (Regio): their gemeenten with inhabitants, their organisations, their Veilig Thuis."""
