@@ -51,6 +51,7 @@ def seed_open_reports(
         Agreement,
         ClosedDay,
         LookupResult,
+        Melding,
         Organisation,
         Plan,
         PlanShare,
@@ -59,6 +60,7 @@ def seed_open_reports(
         ReportAgreement,
         User,
     )
+    from registry.core.rules import melding_key_of
     from registry.core.vocabulary import PlanStatus
     from registry.feedback.working_days import feedback_due
 
@@ -110,6 +112,7 @@ def seed_open_reports(
         closed = set(connection.scalars(select(ClosedDay.day_on)))
         now = datetime.now(UTC)
         reports: list[dict[str, Any]] = []
+        meldingen: list[dict[str, Any]] = []
         outcomes: list[dict[str, Any]] = []
         for number in range(items):
             plan_id, version_id = chosen[number % len(chosen)]
@@ -119,9 +122,21 @@ def seed_open_reports(
                 rng, str(plan_id), f"BENCH-FB-{number:05d}", occurred, agreements.get(version_id, [])
             )
             report_id = uuid.uuid4()  # new on every run, also on a reused database
+            melding_id = uuid.uuid4()  # each report its own melding (its own meldingnummer)
+            meldingen.append(
+                {
+                    "id": melding_id,
+                    "incident_ref": body["incident_ref"],
+                    "incident_key": melding_key_of(body["incident_ref"]),
+                    "occurred_at": occurred,
+                    "plan_id": plan_id,
+                    "created_at": occurred + timedelta(minutes=20),
+                }
+            )
             reports.append(
                 {
                     "id": report_id,
+                    "melding_id": melding_id,
                     "plan_id": plan_id,
                     "plan_version_id": version_id,
                     "lookup_id": None,
@@ -144,6 +159,7 @@ def seed_open_reports(
                 }
             )
             outcomes.extend({"report_id": report_id, **row} for row in body["agreements"])
+        connection.execute(insert(Melding), meldingen)
         connection.execute(insert(Report), reports)
         if outcomes:
             connection.execute(insert(ReportAgreement), outcomes)

@@ -12,7 +12,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -778,3 +778,125 @@ class TestRegionsFromFreeText:
         assert {"regions", "gemeenten"}.isdisjoint(tables(url))
         schema.upgrade(url)
         assert differences(url) == []
+
+
+class TestMeldingen:
+    """f63f01428cac gives every report a melding: reports with the same meldingnummer (case and
+    spaces ignored) within 7 days, of any organisation, share one; reports may then be without
+    a plan, and going back is refused while one is."""
+
+    revision = "f63f01428cac"
+    PLAN_1, PLAN_2 = PLANS[0]["id"], PLANS[1]["id"]
+    # (report, organisation, meldingnummer, plan, version, when the call came in)
+    REPORTS = [
+        (uuid.UUID(int=11), 2, "P-2026-0001", PLAN_1, 1, AT),
+        (uuid.UUID(int=12), 3, " p-2026- 0001", PLAN_1, 1, AT + timedelta(days=2)),  # the same call
+        (uuid.UUID(int=13), 2, "P-2026-0001", PLAN_1, 1, AT + timedelta(days=9)),  # a later call
+        (uuid.UUID(int=14), 3, "P-2026-0002", PLAN_2, 2, AT),
+    ]
+
+    def insert_reports(self, url: str) -> None:
+        with transaction(url) as connection:
+            insert_plans(connection, PLANS[:2])
+            sql(
+                connection,
+                "INSERT INTO organisations (id, name, kind, created_at) VALUES (:id, :name, 'police', :at)",
+                [
+                    {"id": 2, "name": "Meldkamer Oost", "at": AT},
+                    {"id": 3, "name": "Meldkamer West", "at": AT},
+                ],
+            )
+            sql(
+                connection,
+                "INSERT INTO users (id, username, display_name, organisation_id, is_active, created_at) "
+                "VALUES (:id, :username, 'Centralist', :id, true, :at)",
+                [{"id": 2, "username": "oost", "at": AT}, {"id": 3, "username": "west", "at": AT}],
+            )
+            sql(
+                connection,
+                "INSERT INTO reports (id, plan_id, plan_version_id, incident_ref, occurred_at, mode,"
+                " responders, actions, narrative, feedback_due, created_by_id, organisation_id, created_at) "
+                "VALUES (:id, :plan_id, :version, :ref, :occurred_at, 'phone_advice', '[\"police\"]', '[]',"
+                " 'Verhaal', '2026-03-03', :org, :org, :occurred_at)",
+                [
+                    {
+                        "id": id_,
+                        "org": org,
+                        "ref": ref,
+                        "plan_id": plan,
+                        "version": version,
+                        "occurred_at": at,
+                    }
+                    for id_, org, ref, plan, version, at in self.REPORTS
+                ],
+            )
+
+    def test_up_and_down_with_rows(self, empty_database_url):
+        url = empty_database_url
+        # Given reports of two control rooms: one call reported by both (its number typed
+        # otherwise, two days later), the same number nine days later, and another call
+        schema.upgrade(url, revision_before(url, self.revision))
+        self.insert_reports(url)
+
+        # When the revision runs
+        schema.upgrade(url, self.revision)
+        # Then every report is in a melding, the call reported twice in one
+        grouped: dict[Any, list[uuid.UUID]] = {}
+        for report_id, melding_id in query(url, "SELECT id, melding_id FROM reports ORDER BY id"):
+            grouped.setdefault(melding_id, []).append(uuid.UUID(str(report_id)))
+        assert sorted(grouped.values()) == [
+            [uuid.UUID(int=11), uuid.UUID(int=12)], [uuid.UUID(int=13)], [uuid.UUID(int=14)]
+        ]  # fmt: skip
+        # and each melding has its first report's number, time and plan
+        stored = query(
+            url,
+            "SELECT m.incident_ref, m.incident_key, m.plan_id, m.gemeente_id, COUNT(r.id) FROM meldingen m "
+            "JOIN reports r ON r.melding_id = m.id "
+            "GROUP BY m.id, m.incident_ref, m.incident_key, m.plan_id, m.gemeente_id ORDER BY 1, 5 DESC",
+        )
+        assert [(ref, key, uuid.UUID(str(plan)), gemeente, n) for ref, key, plan, gemeente, n in stored] == [
+            ("P-2026-0001", "p-2026-0001", self.PLAN_1, None, 2),
+            ("P-2026-0001", "p-2026-0001", self.PLAN_1, None, 1),
+            ("P-2026-0002", "p-2026-0002", self.PLAN_2, None, 1),
+        ]
+        assert (
+            count(
+                url,
+                "meldingen m JOIN reports r ON r.melding_id = m.id",
+                "WHERE m.occurred_at = r.occurred_at",
+            )
+            == 3
+        )
+
+        # When it is undone
+        schema.downgrade(url, "-1")
+        # Then the reports are as they were, and the meldingen gone
+        assert "meldingen" not in tables(url)
+        assert "melding_id" not in columns(url, "reports")
+        assert count(url, "reports") == len(self.REPORTS)
+        schema.upgrade(url)
+        assert differences(url) == []
+
+    def test_going_back_is_refused_while_a_report_has_no_plan(self, empty_database_url):
+        url = empty_database_url
+        # Given a report without a plan, at head
+        schema.upgrade(url, revision_before(url, self.revision))
+        self.insert_reports(url)
+        schema.upgrade(url)
+        with transaction(url) as connection:
+            sql(
+                connection,
+                "INSERT INTO reports (id, melding_id, incident_ref, occurred_at, mode, responders, actions,"
+                " narrative, feedback_due, created_by_id, organisation_id, created_at) "
+                "SELECT :id, melding_id, 'P-9', occurred_at, 'phone_advice', '[]', '[]', '', feedback_due,"
+                " created_by_id, organisation_id, created_at FROM reports WHERE id = :from_report",
+                {"id": uuid.UUID(int=99), "from_report": uuid.UUID(int=14)},
+            )
+        # When the revision is undone, Then it refuses and changes nothing
+        with pytest.raises(RuntimeError, match="without a handelingskader"):
+            schema.downgrade(url, revision_before(url, self.revision))
+        assert (
+            current_revision(url)
+            == ScriptDirectory.from_config(schema.alembic_config(url)).get_current_head()
+        )
+        assert count(url, "reports") == len(self.REPORTS) + 1

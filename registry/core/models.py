@@ -377,15 +377,36 @@ class LookupResult(Base):
     score: Mapped[float] = mapped_column()
 
 
+class Melding(Base):
+    """One acute call, however many organisations responded to it: the unit the pilots count.
+
+    Reports join it by the control room's meldingnummer (registry.core.rules.melding_key_of and
+    same_melding), or name it; it may be about a family without a handelingskader."""
+
+    __tablename__ = "meldingen"
+    __table_args__ = (Index("ix_meldingen_incident_key_occurred_at", "incident_key", "occurred_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    incident_ref: Mapped[str] = mapped_column(String(64))  # as the first report gave it
+    incident_key: Mapped[str] = mapped_column(String(64))  # rules.melding_key_of(incident_ref)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the call came in
+    gemeente_id: Mapped[int | None] = mapped_column(ForeignKey("gemeenten.id"), index=True)
+    # the handelingskader the call was about, when a report named one
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Report(Base):
-    """What was done during an incident; never edited, amendments are appended."""
+    """What one organisation did during a melding; never edited, amendments are appended.
+    Without a plan (plan_id None) it records a melding about a family without a handelingskader."""
 
     __tablename__ = "reports"
     __table_args__ = (UniqueConstraint("created_by_id", "idempotency_key"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
-    plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"))
+    melding_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("meldingen.id"), index=True)
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plans.id"), index=True)
+    plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("plan_versions.id"))
     lookup_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"), index=True)
     incident_ref: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())

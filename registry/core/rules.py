@@ -9,6 +9,9 @@
   the shown-to-responders rule to the index's candidates against the database.
 - Visible to an organisation (the registrant side: plan pages, feedback, statistics): the
   owning organisation and every organisation the plan is shared with; nobody else.
+- One melding: reports with the same meldingnummer (case and spaces ignored) within 7 days.
+- Who hears of a melding without a handelingskader: the Veilig Thuis organisation of the
+  reporting organisation's region; nobody else.
 
 Each rule has a SQL form (for queries over many plans) and, where a loaded plan is checked, a
 Python form beside it; tests/registry/test_rules.py holds the two to the same answers.
@@ -17,13 +20,13 @@ Python form beside it; tests/registry/test_rules.py holds the two to the same an
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, exists, select, union_all
+from sqlalchemy import CompoundSelect, Select, exists, select, union_all
 from sqlalchemy.sql import ColumnElement
 
-from registry.core.models import Plan, PlanShare, PlanVersion
+from registry.core.models import Melding, Organisation, Plan, PlanShare, PlanVersion, Region
 from registry.core.vocabulary import PlanStatus
 
 # --- the current version ------------------------------------------------------------------------
@@ -64,6 +67,49 @@ def is_shown_to_responders(plan: Plan, version: PlanVersion, today: date) -> boo
 #: whoever looked up and a report may name the plan without the lookup's id; after it, a lookup
 #: without a report reaches the plan's owners as a feedback item of its own
 LOOKUP_GRACE = timedelta(hours=12)
+
+
+# --- the melding: one acute call, however many organisations report on it ---------------------
+
+#: reports whose meldingnummers are the same (case and spaces ignored) belong to one melding when
+#: the call came in within this time of the melding's own
+MELDING_WINDOW = timedelta(days=7)
+
+
+def melding_key_of(incident_ref: str) -> str:
+    """The meldingnummer as the melding is matched on: "P 2026-0001" is "p2026-0001"."""
+    return "".join(incident_ref.split()).casefold()
+
+
+def same_melding(incident_ref: str, occurred_at: datetime, melding: Any = Melding) -> ColumnElement[bool]:
+    """The meldingen a report with this meldingnummer and time joins (the nearest one, when more)."""
+    return (
+        (melding.incident_key == melding_key_of(incident_ref))
+        & (melding.occurred_at >= occurred_at - MELDING_WINDOW)
+        & (melding.occurred_at <= occurred_at + MELDING_WINDOW)
+    )
+
+
+def is_same_melding(incident_ref: str, occurred_at: datetime, melding: Melding) -> bool:
+    """same_melding for one loaded melding."""
+    return (
+        melding.incident_key == melding_key_of(incident_ref)
+        and abs(melding.occurred_at - occurred_at) <= MELDING_WINDOW
+    )
+
+
+# --- who hears of a melding without a handelingskader ----------------------------------------
+
+
+def heard_by_veilig_thuis(organisation_id: int) -> Select[int]:
+    """The organisations whose reports without a plan reach `organisation_id`: those in a region
+    that names it as its Veilig Thuis. A region without a VT names nobody: its meldingen are
+    stored, and reach no inbox."""
+    return (
+        select(Organisation.id)
+        .join(Region, Region.id == Organisation.region_id)
+        .where(Region.veilig_thuis_organisation_id == organisation_id)
+    )
 
 
 # --- visible to an organisation -----------------------------------------------------------------

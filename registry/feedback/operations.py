@@ -66,7 +66,7 @@ class Item:
 
     kind: str  # report | lookup_without_report
     item_id: uuid.UUID  # the report's id, or the lookup's
-    plan_id: uuid.UUID
+    plan_id: uuid.UUID | None  # None: a melding without a handelingskader (a report)
     feedback_due: date
     overdue: bool
 
@@ -75,12 +75,19 @@ def open_items(
     session: Session, organisation_id: int, now: datetime | None = None, due: date | None = None
 ) -> list[Item]:
     """Unacknowledged reports on the organisation's plans (owned or shared), and lookups on
-    them that got no report within 12 hours; oldest due first."""
+    them that got no report within 12 hours; for a Veilig Thuis organisation also the reports
+    without a plan from the regions that name it (rules.heard_by_veilig_thuis); oldest due first."""
     now = now or utcnow()
     zone = timezone()
     reports = session.execute(
         select(Report.id, Report.plan_id, Report.feedback_due)
-        .where(Report.plan_id.in_(rules.visible_plan_ids(organisation_id)))
+        .where(
+            Report.plan_id.in_(rules.visible_plan_ids(organisation_id))
+            | (
+                Report.plan_id.is_(None)
+                & Report.organisation_id.in_(rules.heard_by_veilig_thuis(organisation_id))
+            )
+        )
         .where(
             ~exists().where(
                 FeedbackAcknowledgement.report_id == Report.id,
@@ -167,11 +174,17 @@ def item_dicts(session: Session, items: list[Item]) -> list[dict[str, Any]]:
     ]
 
 
-def plan_titles(session: Session, plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The title of each plan's current version: all the inbox shows of the plan itself."""
-    found: dict[uuid.UUID, str] = {}
-    for chunk in chunks(sorted(set(plan_ids))):
+#: what the inbox shows in place of a plan's title for a report without a plan
+WITHOUT_PLAN = "Melding zonder handelingskader"
+
+
+def plan_titles(session: Session, plan_ids: list[uuid.UUID | None]) -> dict[uuid.UUID | None, str]:
+    """The title of each plan's current version: all the inbox shows of the plan itself; for
+    no plan (None), WITHOUT_PLAN."""
+    found: dict[uuid.UUID | None, str] = {}
+    for chunk in chunks(sorted({plan_id for plan_id in plan_ids if plan_id is not None})):
         found.update((plan_id, title) for plan_id, title in session.execute(_TITLES, {"ids": chunk}))
+    found[None] = WITHOUT_PLAN
     return found
 
 
@@ -189,18 +202,29 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
     """Mark a report (or a lookup without report) as read and acted on by the user's organisation."""
     report = session.get(Report, item_id)
     lookup = None if report is not None else session.get(Lookup, item_id)
-    if report is not None:
-        plan_ids = [report.plan_id]
-    elif lookup is not None:
-        plan_ids = list(
-            session.scalars(select(LookupResult.plan_id).where(LookupResult.lookup_id == lookup.id))
-        )
-    else:
+    if report is None and lookup is None:
         raise NotFound
-    visible = session.scalars(
-        select(Plan.id).where(Plan.id.in_(plan_ids), rules.visible_among(user.organisation_id))
-    ).first()
-    if visible is None:
+    if report is not None and report.plan_id is None:
+        # a melding without a handelingskader: the Veilig Thuis of the reporter's region hears of it
+        heard = rules.heard_by_veilig_thuis(user.organisation_id).where(
+            Organisation.id == report.organisation_id
+        )
+        allowed = bool(session.scalar(select(heard.exists())))
+    else:
+        if report is not None:
+            plan_ids = [report.plan_id]
+        else:
+            assert lookup is not None
+            plan_ids = list(
+                session.scalars(select(LookupResult.plan_id).where(LookupResult.lookup_id == lookup.id))
+            )
+        allowed = (
+            session.scalars(
+                select(Plan.id).where(Plan.id.in_(plan_ids), rules.visible_among(user.organisation_id))
+            ).first()
+            is not None
+        )
+    if not allowed:
         audit.record_kept(
             session,
             "feedback_acknowledge",

@@ -26,7 +26,7 @@ class LookupItemSchema(DutchSchema):
 
 class FeedbackItemSchema(DutchSchema):
     kind = fields.String()
-    plan_id = fields.UUID()
+    plan_id = fields.UUID(allow_none=True)  # null: a melding without a handelingskader
     feedback_due = fields.Date()
     overdue = fields.Boolean()
     report = fields.Nested(ReportSchema, allow_none=True)

@@ -522,10 +522,11 @@ def plan_counts(
         FeedbackAcknowledgement.report_id == Report.id,
         FeedbackAcknowledgement.organisation_id == organisation_id,
     )
-    for plan_id, number in session.execute(
+    for reported_on, number in session.execute(
         select(Report.plan_id, func.count(Report.id))
         .where(Report.plan_id.in_(plan_ids), ~acknowledged)
         .group_by(Report.plan_id)
     ):
-        counts[plan_id]["open_feedback"] = number
+        assert reported_on is not None  # one of plan_ids
+        counts[reported_on]["open_feedback"] = number
     return counts

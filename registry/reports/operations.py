@@ -16,11 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.core import audit, rules
+from registry.core.db import serialise_writes
 from registry.core.models import (
     Agreement,
     ClosedDay,
     Lookup,
     LookupResult,
+    Melding,
     Organisation,
     PlanVersion,
     Report,
@@ -133,17 +135,74 @@ def _shown_version(
     return version, lookup_id
 
 
+def _own_lookup(session: Session, user: User, lookup_id: uuid.UUID | None) -> uuid.UUID | None:
+    """A lookup a report without a plan names: one of the organisation's own."""
+    if lookup_id is None:
+        return None
+    lookup = session.get(Lookup, lookup_id)
+    if lookup is None or lookup.organisation_id != user.organisation_id:
+        raise ReportRefused({"lookup_id": ["Uw organisatie heeft geen raadpleging met dit nummer."]})
+    return lookup_id
+
+
+def melding_for(
+    session: Session, incident_ref: str, occurred_at: datetime, plan_id: uuid.UUID | None,
+    melding_id: uuid.UUID | None = None,
+) -> Melding:  # fmt: skip
+    """The melding a report belongs to: the one it names, or else the nearest with the same
+    meldingnummer within rules.MELDING_WINDOW (any organisation's), or else a new one. A melding
+    without a plan takes the first plan a report on it names."""
+    if melding_id is not None:
+        melding = session.get(Melding, melding_id)
+        if melding is None:
+            raise ReportRefused({"melding_id": ["Er is geen melding met dit nummer."]})
+    else:
+        # two reports of one call at once must not make two meldingen (SQLite: BEGIN IMMEDIATE)
+        serialise_writes(session)
+        near = session.scalars(select(Melding).where(rules.same_melding(incident_ref, occurred_at))).all()
+        melding = min(near, key=lambda m: (abs(m.occurred_at - occurred_at), m.created_at), default=None)
+        if melding is None:
+            melding = Melding(
+                id=uuid.uuid4(),
+                incident_ref=incident_ref,
+                incident_key=rules.melding_key_of(incident_ref),
+                occurred_at=occurred_at.astimezone(UTC),
+                plan_id=plan_id,
+                created_at=utcnow(),
+            )
+            session.add(melding)
+            session.flush()
+    if melding.plan_id is None and plan_id is not None:
+        melding.plan_id = plan_id
+    return melding
+
+
 def create_report(
     session: Session, user: User, args: dict[str, Any], key: str | None, body_hash: str
 ) -> tuple[Report, bool]:
-    """Store a report once. Returns (report, replayed): a retry with the same key and body
-    gets the first report back; with another body, IdempotencyConflict."""
+    """Store a report once, in its melding. Returns (report, replayed): a retry with the same
+    key and body gets the first report back; with another body, IdempotencyConflict.
+
+    With a plan, the plan must have been shown to the organisation (_shown_version) and the
+    agreements judged are that version's. Without one, it records a melding about a family
+    without a handelingskader: no agreements, and no lookup needed."""
     if key:
         existing = _existing(session, user, key)
         if existing is not None:
             return _replay(session, user, existing, body_hash), True
+    if args.get("plan_id") is None:
+        return _create(
+            session, user, args, key, body_hash, None, _own_lookup(session, user, args.get("lookup_id"))
+        )
     version, shown_by = _shown_version(session, user, args["plan_id"], args.get("lookup_id"))
-    known = {agreement.id for agreement in version.agreements}
+    return _create(session, user, args, key, body_hash, version, shown_by)
+
+
+def _create(
+    session: Session, user: User, args: dict[str, Any], key: str | None, body_hash: str,
+    version: PlanVersion | None, shown_by: uuid.UUID | None,
+) -> tuple[Report, bool]:  # fmt: skip
+    known = {agreement.id for agreement in version.agreements} if version is not None else set()
     unknown = {
         f"agreements.{index}.agreement_id": ["Deze afspraak hoort niet bij het getoonde handelingskader."]
         for index, row in enumerate(args["agreements"])
@@ -151,10 +210,13 @@ def create_report(
     }
     if unknown:
         raise ReportRefused(unknown)
+    plan_id = version.plan_id if version is not None else None
+    melding = melding_for(session, args["incident_ref"], args["occurred_at"], plan_id, args.get("melding_id"))
     report = Report(
         id=uuid.uuid4(),
-        plan_id=version.plan_id,
-        plan_version_id=version.id,
+        melding_id=melding.id,
+        plan_id=plan_id,
+        plan_version_id=version.id if version is not None else None,
         lookup_id=args.get("lookup_id"),
         incident_ref=args["incident_ref"],
         # in UTC: SQLite keeps the wall-clock time and drops the offset, and everything stored is UTC
@@ -198,7 +260,12 @@ def create_report(
         role=RESPONDER,
         object_type="report",
         object_id=report.id,
-        detail={"plan": str(version.plan_id), "incident_ref": report.incident_ref, "lookup": str(shown_by)},
+        detail={
+            "plan": str(plan_id) if plan_id else None,
+            "melding": str(melding.id),
+            "incident_ref": report.incident_ref,
+            "lookup": str(shown_by) if shown_by else None,
+        },
     )
     return report, False
 
@@ -268,6 +335,7 @@ _ORGANISATION = Organisation.__table__.c
 _REPORTS = (
     select(
         _REPORT.id,
+        _REPORT.melding_id,
         _REPORT.plan_id,
         _REPORT.lookup_id,
         _REPORT.incident_ref,
@@ -344,7 +412,8 @@ class ReportShown:
     """A report as ReportSchema and the pages read it, with who to call back."""
 
     id: uuid.UUID
-    plan_id: uuid.UUID
+    melding_id: uuid.UUID
+    plan_id: uuid.UUID | None  # None: a melding without a handelingskader
     lookup_id: uuid.UUID | None
     incident_ref: str
     occurred_at: datetime
@@ -385,6 +454,7 @@ def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.U
             judged = sorted(outcomes.get(row.id, []), key=lambda pair: pair[0])
             found[row.id] = ReportShown(
                 id=row.id,
+                melding_id=row.melding_id,
                 plan_id=row.plan_id,
                 lookup_id=row.lookup_id,
                 incident_ref=row.incident_ref,

@@ -35,8 +35,12 @@ def _unique(values: list[str]) -> None:
 
 
 class ReportArgs(DutchSchema):
-    plan_id = fields.UUID(required=True)
+    # without a plan: a melding about a family without a handelingskader (no agreements)
+    plan_id = fields.UUID(load_default=None, allow_none=True)
     lookup_id = fields.UUID(load_default=None, allow_none=True)
+    # the melding this report belongs to; without it, the one with the same meldingnummer
+    # within 7 days, or a new one
+    melding_id = fields.UUID(load_default=None, allow_none=True)
     incident_ref = Text(required=True, min_length=1, max_length=64)
     occurred_at = fields.AwareDateTime(required=True, format="iso")
     mode = Choice(ReportMode, required=True)
@@ -68,6 +72,9 @@ class ReportArgs(DutchSchema):
         ids = [row["agreement_id"] for row in data.get("agreements") or [] if "agreement_id" in row]
         if len(set(ids)) != len(ids):
             errors["agreements"] = ["Noem elke afspraak één keer."]
+        # (a plan_id that is no id is missing from data: its own error says so)
+        if "plan_id" in data and data["plan_id"] is None and data.get("agreements"):
+            errors["agreements"] = ["Zonder handelingskader zijn er geen afspraken: laat de afspraken weg."]
         if errors:
             raise ValidationError(errors)
 
@@ -93,7 +100,8 @@ class AmendmentSchema(DutchSchema):
 
 class ReportSchema(DutchSchema):
     id = fields.UUID()
-    plan_id = fields.UUID()
+    melding_id = fields.UUID()
+    plan_id = fields.UUID(allow_none=True)
     lookup_id = fields.UUID(allow_none=True)
     incident_ref = fields.String()
     occurred_at = fields.AwareDateTime(format="iso")

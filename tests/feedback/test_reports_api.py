@@ -24,7 +24,8 @@ REPORT_FIELDS = {
     "plan_id", "lookup_id", "incident_ref", "occurred_at", "mode", "responders", "violence_type",
     "household_type", "care_involvement", "mental_health_service", "agreements", "actions", "narrative",
     # and what the registry adds
-    "id", "feedback_due", "created_at", "organisation", "reported_by", "call_back", "amendments",
+    "id", "melding_id", "feedback_due", "created_at", "organisation", "reported_by", "call_back",
+    "amendments",
 }  # fmt: skip
 OUTCOME_FIELDS = {"agreement_id", "outcome", "note"}
 AMENDMENT_FIELDS = {"note", "created_at", "by"}
