@@ -4,6 +4,7 @@ What goes (personal data, or text that may hold it): the addresses, persons and 
 every version; titles, summaries, the owner's name and phone; the agreements' trigger and
 action texts; the reason of a withdrawal; the narrative, agreement notes, amendment notes,
 incident number and request fingerprint of reports on the plan; acknowledgement notes; the
+meldingnummer of meldingen past the retention and the texts of reports without a plan on them; the
 incident number of lookups that showed only purged plans, and of lookups without a match
 older than the retention. The incident number is the police's key to a case file about
 identified people, so it counts as personal data.
@@ -37,6 +38,7 @@ from registry.core.models import (
     FeedbackAcknowledgement,
     Lookup,
     LookupResult,
+    Melding,
     Person,
     Plan,
     PlanVersion,
@@ -169,6 +171,46 @@ def _anonymise_lookups(session: Session, before: datetime) -> dict[str, int]:
     return {"lookups": lookups, "acknowledgement_notes": notes}
 
 
+def _purge_meldingen(session: Session, before: datetime) -> dict[str, int]:
+    """The meldingnummer of every melding past the retention (about a family without a
+    handelingskader: by the time of the call; on a plan: once the plan is purged), and the text
+    of the reports without a plan on them: narrative, incident number, amendment and
+    acknowledgement notes. Their categories, times, responders, mode and actions stay."""
+    purged = select(Plan.id).where(Plan.purged_at.is_not(None))
+    due = or_(and_(Melding.plan_id.is_(None), Melding.occurred_at < before), Melding.plan_id.in_(purged))
+    meldingen = _changed(
+        session,
+        update(Melding).where(due, Melding.incident_ref != "").values(incident_ref="", incident_key=""),
+    )
+    planless = select(Report.id).where(
+        Report.plan_id.is_(None), Report.melding_id.in_(select(Melding.id).where(due))
+    )
+    reports = _changed(
+        session,
+        update(Report)
+        .where(Report.id.in_(planless), or_(Report.narrative != "", Report.incident_ref != ""))
+        .values(narrative="", incident_ref="", request_hash=None),
+    )
+    amendments = _changed(
+        session,
+        update(ReportAmendment)
+        .where(ReportAmendment.report_id.in_(planless), ReportAmendment.note != "")
+        .values(note=""),
+    )
+    notes = _changed(
+        session,
+        update(FeedbackAcknowledgement)
+        .where(FeedbackAcknowledgement.report_id.in_(planless), FeedbackAcknowledgement.note != "")
+        .values(note=""),
+    )
+    return {
+        "meldingen": meldingen,
+        "reports_without_plan": reports,
+        "report_without_plan_amendments": amendments,
+        "report_without_plan_acknowledgement_notes": notes,
+    }
+
+
 def purge(session: Session, now: datetime, retention_months: int, audit_retention_months: int) -> PurgeResult:
     """Remove what is past its retention, and write one audit row with the counts."""
     result = PurgeResult(
@@ -177,6 +219,7 @@ def purge(session: Session, now: datetime, retention_months: int, audit_retentio
     result.plans = due_plans(session, result.plans_before)
     result.counts = _purge_plans(session, result.plans, now)  # no plans: every count 0
     result.counts.update(_anonymise_lookups(session, result.plans_before))
+    result.counts.update(_purge_meldingen(session, result.plans_before))
     for plan_id in result.plans:
         # out of every search index (it already is, being expired or withdrawn: belt and braces),
         # and, after commit, out of the index's files on disk (signals.plans_purged)

@@ -330,3 +330,49 @@ def test_a_melding_without_plan_in_a_region_without_veilig_thuis_is_stored_all_t
         assert response.status_code == 201, response.get_data(as_text=True)
         assert len(meldingen(app)) == 1
         assert client.get(FEEDBACK, headers=auth_headers(vt)).get_json()["items"] == []
+
+
+def test_a_melding_without_a_plan_loses_its_texts_and_number_after_the_retention(
+    app: Flask, people: People, post_report: Callable[..., Any]
+) -> None:
+    from dateutil.relativedelta import relativedelta
+    from sqlalchemy import update
+
+    from registry.core.timeutil import utcnow
+    from registry.ops.cli import purge
+
+    # Given two calls about families without a handelingskader: one 13 months ago, one of today
+    old = post_report(planless_body("P-2025-0100", occurred_at=utcnow() - timedelta(hours=5)))
+    new = post_report(planless_body("P-2026-0200", occurred_at=utcnow() - timedelta(hours=3)))
+    assert old.status_code == new.status_code == 201
+    with app.app_context():
+        long_ago = utcnow() - relativedelta(months=13)
+        old_report = database.session.get(Report, uuid.UUID(old.get_json()["id"]))
+        assert old_report is not None
+        database.session.execute(
+            update(Melding).where(Melding.id == old_report.melding_id).values(occurred_at=long_ago)
+        )
+        database.session.execute(
+            update(Report).where(Report.id == old_report.id).values(occurred_at=long_ago)
+        )
+        database.commit()
+
+    # When `samenop purge` runs (retention: 12 months)
+    result = app.test_cli_runner().invoke(purge, [])
+    assert result.exit_code == 0, result.output
+
+    # Then the old call keeps its counted facts but not its number or narrative; today's keeps all
+    with app.app_context():
+        stored = {
+            str(report.id): (
+                report.incident_ref,
+                report.narrative,
+                report.violence_type,
+                melding.incident_ref,
+            )
+            for report, melding in database.session.execute(
+                select(Report, Melding).join(Melding, Melding.id == Report.melding_id)
+            )
+        }
+    assert stored[old.get_json()["id"]] == ("", "", "partner_violence", "")
+    assert stored[new.get_json()["id"]] == ("P-2026-0200", NARRATIVE, "partner_violence", "P-2026-0200")

@@ -12,6 +12,7 @@ The default run (`make test`) uses short variants; the issue's full durations an
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -187,6 +188,11 @@ class LiveServer:
                 "SAMENOP_INDEX_DIR": str(self.index_dir),
                 "SAMENOP_INSTANCE_DIR": str(self.workdir / "instance"),
                 "SAMENOP_SECRET_KEY": "reliability-secret-key-" + "r" * 32,
+                # every app server of one database shares the key of its TOTP secrets, as it
+                # shares the secret key (a synthetic key: 32 bytes in url-safe base64)
+                "SAMENOP_TOTP_KEY": base64.urlsafe_b64encode(
+                    b"reliability-totp-key-".ljust(32, b"t")
+                ).decode(),
                 "SAMENOP_COOKIE_SECURE": "false",
                 "SAMENOP_TOKEN_RATE_LIMIT": HIGH_LIMIT,
                 "SAMENOP_LOGIN_RATE_LIMIT": HIGH_LIMIT,
