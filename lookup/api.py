@@ -50,7 +50,8 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
     "registered one (or be its initial) unless the birth date given is the person's: the surname "
     "alone finds every family with that name.",
 )
-@require_token(operations.ROLE)
+# the token check and the search read in one transaction (perform begins by reading)
+@require_token(operations.ROLE, reads_first=True)
 @lookup_limit
 def lookup() -> dict[str, Any]:
     args = parse(_lookup_args)

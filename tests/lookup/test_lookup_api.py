@@ -711,6 +711,31 @@ def test_a_lookup_without_a_match_is_stored_and_audited_too(app, client, headers
         assert database.session.scalars(select(LookupResult)).all() == []
 
 
+def test_a_lookup_reads_in_one_transaction_and_writes_in_one(app, client, plan_headers, headers):
+    """The token check and the search share a read-only transaction (no write lock on SQLite, so
+    lookups search in parallel); the lookup, its results and its audit row are one write."""
+    import threading
+
+    from sqlalchemy import event
+
+    from registry.core import db as db_module
+
+    create(client, plan_headers)
+    begun: list[str] = []
+    requests = threading.get_ident()  # the test client's requests run here; the index follower not
+
+    @event.listens_for(app.extensions["samenop.engine"], "begin")
+    def _begin(_connection: Any) -> None:
+        if threading.get_ident() == requests:
+            begun.append("read" if db_module._READING.get() else "write")
+
+    for kind, query in EVERY_KIND.items():
+        begun.clear()
+
+        assert len(matches(client, headers, **query)) == 1, kind
+        assert begun == ["read", "write"], kind
+
+
 # --- the access log for the plan's owners -------------------------------------------------------
 
 
