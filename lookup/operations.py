@@ -147,22 +147,36 @@ _ADDRESSES_SHOWN = _shown(
     .select_from(Address)
     .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
 ).where(Address.id.in_(_ids("ids")))
-_VERSIONS = (
-    select(PlanVersion.__table__, Organisation.name.label("organisation_name"))
-    .join(Plan, Plan.id == PlanVersion.plan_id)
-    .join(Organisation, Organisation.id == Plan.owner_organisation_id)
-    .where(PlanVersion.id.in_(_ids("ids")))
-)
 _INSERT_LOOKUP = insert(cast(Table, Lookup.__table__))
 _INSERT_RESULTS = insert(cast(Table, LookupResult.__table__))
+
+
+def _for_versions(column: Any, many: bool) -> Any:
+    """`column` among the shown version ids (`ids`), or, for one match (nearly every address and
+    phone lookup), equal to it (`id`): an expanding IN is rendered anew on every execution."""
+    return column.in_(_ids("ids")) if many else column == bindparam("id")
+
+
+# _views' statements: the versions with their owner's name, and each kind of row; [False] for
+# one version, [True] for several
+_VERSIONS = {
+    many: select(PlanVersion.__table__, Organisation.name.label("organisation_name"))
+    .join(Plan, Plan.id == PlanVersion.plan_id)
+    .join(Organisation, Organisation.id == Plan.owner_organisation_id)
+    .where(_for_versions(PlanVersion.id, many))
+    for many in (False, True)
+}
 _CHILDREN = {
-    name: select(model.__table__).where(model.plan_version_id.in_(_ids("ids"))).order_by(order)
-    for name, model, order in (
-        ("addresses", Address, Address.id),
-        ("persons", Person, Person.id),
-        ("agreements", Agreement, Agreement.position),
-        ("contacts", Contact, Contact.id),
-    )
+    many: {
+        name: select(model.__table__).where(_for_versions(model.plan_version_id, many)).order_by(order)
+        for name, model, order in (
+            ("addresses", Address, Address.id),
+            ("persons", Person, Person.id),
+            ("agreements", Agreement, Agreement.position),
+            ("contacts", Contact, Contact.id),
+        )
+    }
+    for many in (False, True)
 }
 
 
@@ -354,11 +368,14 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
     ids = [m.version_id for m in matches]
     if not ids:
         return []
-    versions = {row.id: row for row in session.connection().execute(_VERSIONS, {"ids": ids})}
+    many = len(ids) > 1
+    parameters = {"ids": ids} if many else {"id": ids[0]}
+    connection = session.connection()
+    versions = {row.id: row for row in connection.execute(_VERSIONS[many], parameters)}
     children: dict[str, dict[int, list[dict[str, Any]]]] = {}
-    for name, statement in _CHILDREN.items():
+    for name, statement in _CHILDREN[many].items():
         grouped: dict[int, list[dict[str, Any]]] = {version_id: [] for version_id in ids}
-        for row in session.connection().execute(statement, {"ids": ids}):
+        for row in connection.execute(statement, parameters):
             grouped[row.plan_version_id].append(row._asdict())
         children[name] = grouped
     views = []
