@@ -401,6 +401,37 @@ def test_a_match_shows_what_responders_need_and_nothing_outside_the_allow_list(
     assert plan["valid_until"] == created["valid_until"]
 
 
+def test_the_answer_is_what_the_response_schema_dumps(app, client, plan_headers, headers, monkeypatch):
+    """The answer is dumped by a function built from LookupResponseSchema (registry.web.schemas.dumper),
+    not by marshmallow itself: the same answer, for every kind of lookup and every kind of value."""
+    from lookup import api, operations
+    from lookup.schemas import LookupResponseSchema
+
+    outcomes: list[operations.Outcome] = []
+    perform = operations.perform
+
+    def performed(*args: Any, **kwargs: Any) -> operations.Outcome:
+        outcomes.append(perform(*args, **kwargs))
+        return outcomes[-1]
+
+    monkeypatch.setattr(operations, "perform", performed)
+    unknown = person(first_name="", surname_prefix="", surname="Onbekend", birth_date=None, phone=None)
+    create(client, plan_headers, family_profile=None, persons=[NOE, SAM, unknown])
+    create(
+        client, plan_headers, title="Bovenwoning", addresses=[{**KERKSTRAAT_14, "house_number_suffix": "A"}]
+    )
+    queries = [*EVERY_KIND.values(), at(suffix="a"), at(house_number=99)]
+    answers = [look_up(client, headers, **query) for query in queries]
+
+    assert [len(response.get_json()["matches"]) for response in answers] == [2, 2, 2, 2, 2, 0]
+    schema = LookupResponseSchema()
+    for outcome, response in zip(outcomes, answers, strict=True):
+        dumped = api.dump_outcome(outcome)
+        assert dumped == schema.dump(api.answer(outcome))
+        assert json.dumps(dumped, default=str) == json.dumps(schema.dump(api.answer(outcome)), default=str)
+        assert response.get_json() == json.loads(json.dumps(dumped))
+
+
 def test_the_answer_is_not_cached_and_is_logged_with_an_id_and_time(app, client, plan_headers, headers):
     create(client, plan_headers)
 
