@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
+from flask.typing import ResponseReturnValue
 
 from lookup import operations
 from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema
@@ -59,11 +60,16 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
 # the token check and the search read in one transaction (perform begins by reading)
 @require_token(operations.ROLE, reads_first=True)
 @lookup_limit
-def lookup() -> dict[str, Any]:
+def lookup() -> ResponseReturnValue:
     args = parse(_lookup_args)
     # the caller as the token check found it: no ORM user to build for the hottest request
-    outcome = operations.perform(db.session, api_caller(), args["incident_ref"], LookupArgs.kind(args), args)
-    return dump_outcome(outcome)
+    caller = api_caller()
+    outcome = operations.prepare(db.session, caller, args["incident_ref"], LookupArgs.kind(args), args)
+    # the answer is made (as Flask would make it of the dict) before the lookup is stored: on SQLite
+    # the store holds the write lock until the request commits, and every other lookup waits for it
+    response = current_app.json.response(dump_outcome(outcome))
+    operations.store(db.session, caller, outcome)
+    return response
 
 
 @bp.get("/plans/<plan_id>/access-log")

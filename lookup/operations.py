@@ -310,27 +310,51 @@ def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
 def perform(session: Session, user: Responder, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
     """Find (only reading: many lookups search at once), then store the lookup, what it
     showed and the audit row in one short write transaction."""
+    outcome = prepare(session, user, incident_ref, kind, args)
+    store(session, user, outcome)
+    return outcome
+
+
+# the lookup's columns, as prepare() fills them in
+_LOOKUP_VALUES = (
+    "id", "user_id", "organisation_id", "role", "incident_ref", "query_kind", "performed_at", "match_count"
+)  # fmt: skip
+
+
+def prepare(session: Session, user: Responder, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
+    """The first half of perform: find (only reading), and the lookup as it is to be stored, with
+    its id and time. Nothing is written: store() does that. The API answers from this outcome,
+    built before store() takes the write lock, which on SQLite every other lookup waits for."""
     with db.reading():
         matches = find(session, kind, args)
         shown = list(zip(_views(session, matches), matches, strict=True))
-    values = {
-        "id": uuid.uuid4(),
-        "user_id": user.id,
-        "organisation_id": user.organisation_id,
-        "role": ROLE,
-        "incident_ref": incident_ref,
-        "query_kind": kind,
-        "performed_at": utcnow(),
-        "match_count": len(matches),
-    }
+    record = Lookup(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        role=ROLE,
+        incident_ref=incident_ref,
+        query_kind=kind,
+        performed_at=utcnow(),
+        match_count=len(matches),
+    )  # what the page and the answer show; stored by store()
+    return Outcome(record, shown)
+
+
+def store(session: Session, user: Responder, outcome: Outcome) -> None:
+    """The second half of perform: the lookup, what it showed and its audit row, in one short
+    write transaction (the request's commit ends it)."""
+    record = outcome.lookup
+    matches = [match for _shown, match in outcome.matches]
     # two Core inserts: the write lock (SQLite) is held as briefly as possible
-    session.connection().execute(_INSERT_LOOKUP, values)
+    connection = session.connection()
+    connection.execute(_INSERT_LOOKUP, {name: getattr(record, name) for name in _LOOKUP_VALUES})
     if matches:
-        session.connection().execute(
+        connection.execute(
             _INSERT_RESULTS,
             [
                 {
-                    "lookup_id": values["id"],
+                    "lookup_id": record.id,
                     "plan_id": m.plan_id,
                     "plan_version_id": m.version_id,
                     "match_on": m.on,
@@ -340,7 +364,6 @@ def perform(session: Session, user: Responder, incident_ref: str, kind: str, arg
                 for m in matches
             ],
         )
-    record = Lookup(**values)  # what the page and the answer show; stored above
     audit.record(
         session,
         "lookup",
@@ -350,12 +373,11 @@ def perform(session: Session, user: Responder, incident_ref: str, kind: str, arg
         object_type="lookup",
         object_id=record.id,
         detail={
-            "incident_ref": incident_ref,
-            "query_kind": kind,
+            "incident_ref": record.incident_ref,
+            "query_kind": record.query_kind,
             "shown": [{"plan": str(m.plan_id), "version_id": m.version_id} for m in matches],
         },
     )
-    return Outcome(record, shown)
 
 
 def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:

@@ -408,13 +408,13 @@ def test_the_answer_is_what_the_response_schema_dumps(app, client, plan_headers,
     from lookup.schemas import LookupResponseSchema
 
     outcomes: list[operations.Outcome] = []
-    perform = operations.perform
+    prepare = operations.prepare
 
-    def performed(*args: Any, **kwargs: Any) -> operations.Outcome:
-        outcomes.append(perform(*args, **kwargs))
+    def prepared(*args: Any, **kwargs: Any) -> operations.Outcome:
+        outcomes.append(prepare(*args, **kwargs))
         return outcomes[-1]
 
-    monkeypatch.setattr(operations, "perform", performed)
+    monkeypatch.setattr(operations, "prepare", prepared)
     unknown = person(first_name="", surname_prefix="", surname="Onbekend", birth_date=None, phone=None)
     create(client, plan_headers, family_profile=None, persons=[NOE, SAM, unknown])
     create(
