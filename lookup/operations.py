@@ -8,7 +8,7 @@ then checked against the database (active, current version, still valid) before 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, cast
 
@@ -57,6 +57,8 @@ class Match:
     on: str  # address | person
     quality: MatchQuality
     score: float
+    # the version's row (_VERSION_COLUMNS) when the match's own query read it: _views then does not
+    version: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +126,28 @@ def _ids(name: str) -> Any:
 # The read path's statements, built once: building a select() costs more than running it
 # (docs/performance.md); SQLAlchemy caches the compiled form of each. They run on the session's
 # connection: rows, not ORM objects, so the ORM's per-execution work is skipped.
-_BY_ADDRESS = _shown(
-    select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)
-    .select_from(Address)
-    .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+# what _views shows of a version besides its rows: its columns and its owner's name. The address
+# and phone matches read them with the match (a handful of rows), so that _views need not.
+_VERSION_COLUMNS = (PlanVersion.__table__, Organisation.name.label("organisation_name"))
+
+
+def _with_owner(query: Any) -> Any:
+    return query.join(Organisation, Organisation.id == Plan.owner_organisation_id)
+
+
+_BY_ADDRESS = _with_owner(
+    _shown(
+        select(*_VERSION_COLUMNS, Address.house_number_suffix)
+        .select_from(Address)
+        .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+    )
 ).where(Address.postcode == bindparam("postcode"), Address.house_number == bindparam("number"))
-_BY_PHONE = _shown(
-    select(PlanVersion.plan_id, PlanVersion.id)
-    .select_from(Person)
-    .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+_BY_PHONE = _with_owner(
+    _shown(
+        select(*_VERSION_COLUMNS)
+        .select_from(Person)
+        .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+    )
 ).where(Person.phone == bindparam("phone"))
 _BORN_ON = select(Person.id, Person.first_name, Person.surname_prefix, Person.surname).where(
     Person.birth_date == bindparam("born")
@@ -160,10 +175,9 @@ def _for_versions(column: Any, many: bool) -> Any:
 # _views' statements: the versions with their owner's name, and each kind of row; [False] for
 # one version, [True] for several
 _VERSIONS = {
-    many: select(PlanVersion.__table__, Organisation.name.label("organisation_name"))
-    .join(Plan, Plan.id == PlanVersion.plan_id)
-    .join(Organisation, Organisation.id == Plan.owner_organisation_id)
-    .where(_for_versions(PlanVersion.id, many))
+    many: _with_owner(select(*_VERSION_COLUMNS).join(Plan, Plan.id == PlanVersion.plan_id)).where(
+        _for_versions(PlanVersion.id, many)
+    )
     for many in (False, True)
 }
 _CHILDREN = {
@@ -188,19 +202,20 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
     rows = session.connection().execute(_BY_ADDRESS, parameters).all()
     return [
         Match(
-            plan_id,
-            version_id,
+            row.plan_id,
+            row.id,
             "address",
-            MatchQuality.EXACT if stored == suffix else MatchQuality.BUILDING,
-            1.0 if stored == suffix else 0.8,
+            MatchQuality.EXACT if row.house_number_suffix == suffix else MatchQuality.BUILDING,
+            1.0 if row.house_number_suffix == suffix else 0.8,
+            version=row,
         )
-        for plan_id, version_id, stored in rows
+        for row in rows
     ]
 
 
 def by_phone(session: Session, number: str) -> list[Match]:
     rows = session.connection().execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
-    return [Match(plan_id, version_id, "person", MatchQuality.EXACT, 1.0) for plan_id, version_id in rows]
+    return [Match(row.plan_id, row.id, "person", MatchQuality.EXACT, 1.0, version=row) for row in rows]
 
 
 def by_person(session: Session, index: search.SearchIndex, text: str, born: date | None) -> list[Match]:
@@ -381,7 +396,8 @@ def store(session: Session, user: Responder, outcome: Outcome) -> None:
 
 
 def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
-    """The shown versions with everything responders see, in five Core queries.
+    """The shown versions with everything responders see, in five Core queries (four when the
+    matches read their versions: address and phone).
 
     The read path of the control room stays lean: the ORM costs far more than the queries
     (docs/performance.md). Rows are plain dicts, which templates read alike and marshmallow
@@ -390,10 +406,15 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
     ids = [m.version_id for m in matches]
     if not ids:
         return []
+    connection = session.connection()
+    versions = {m.version_id: m.version for m in matches if m.version is not None}
+    unread = [version_id for version_id in ids if version_id not in versions]
+    if unread:
+        several = len(unread) > 1
+        found = connection.execute(_VERSIONS[several], {"ids": unread} if several else {"id": unread[0]})
+        versions.update((row.id, row) for row in found)
     many = len(ids) > 1
     parameters = {"ids": ids} if many else {"id": ids[0]}
-    connection = session.connection()
-    versions = {row.id: row for row in connection.execute(_VERSIONS[many], parameters)}
     children: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for name, statement in _CHILDREN[many].items():
         grouped: dict[int, list[dict[str, Any]]] = {version_id: [] for version_id in ids}
