@@ -13,8 +13,22 @@ from datetime import date
 from typing import Any, Protocol, cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Integer,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from lookup import normalise, search
 from registry.core import audit, rules
@@ -180,18 +194,61 @@ _VERSIONS = {
     )
     for many in (False, True)
 }
-_CHILDREN = {
-    many: {
-        name: select(model.__table__).where(_for_versions(model.plan_version_id, many)).order_by(order)
-        for name, model, order in (
-            ("addresses", Address, Address.id),
-            ("persons", Person, Person.id),
-            ("agreements", Agreement, Agreement.position),
-            ("contacts", Contact, Contact.id),
+_ROW_KINDS = (
+    ("addresses", Address, Address.id),
+    ("persons", Person, Person.id),
+    ("agreements", Agreement, Agreement.position),
+    ("contacts", Contact, Contact.id),
+)
+
+
+def _rows_statement(many: bool) -> tuple[Any, list[list[tuple[str, int]]]]:
+    """The four kinds of rows of the shown versions in one statement instead of four: a UNION ALL
+    whose columns are slots of one type each (text, integer, date, boolean), which every kind fills
+    with its own columns of that type and NULL elsewhere. The first SELECT gives each slot its
+    type, and so its result processing (SQLite's dates and booleans), with a CAST of its NULLs;
+    PostgreSQL wants the types of a UNION's columns to agree anyway. Also returns, per kind, its
+    columns (in the table's order) and where each is in a row."""
+    families: list[type] = []  # the slots: the Python type of each
+    placed: list[list[tuple[str, int]]] = []  # per kind: (column, slot)
+    for _name, model, _order in _ROW_KINDS:
+        taken: dict[type, int] = {}
+        columns = []
+        for column in cast(Table, model.__table__).columns:
+            family = column.type.python_type
+            nth = taken.get(family, 0)
+            taken[family] = nth + 1
+            slots = [slot for slot, kind in enumerate(families) if kind is family]
+            if nth == len(slots):
+                families.append(family)
+                slots.append(len(families) - 1)
+            columns.append((column.name, slots[nth]))
+        placed.append(columns)
+    typed: dict[type, TypeEngine[Any]] = {str: Text(), int: Integer(), date: Date(), bool: Boolean()}
+    selects = []
+    for number, (_name, kind, order) in enumerate(_ROW_KINDS):
+        table = cast(Table, kind.__table__)
+        in_slot = {slot: table.c[name] for name, slot in placed[number]}
+        selects.append(
+            select(
+                literal_column(str(number), Integer).label("kind"),
+                order.label("sort"),
+                *(
+                    in_slot[slot].label(f"slot{slot}")
+                    if slot in in_slot
+                    else sql_cast(null(), typed[family]).label(f"slot{slot}")
+                    for slot, family in enumerate(families)
+                ),
+            ).where(_for_versions(table.c.plan_version_id, many))
         )
-    }
-    for many in (False, True)
-}
+    rows = union_all(*selects)
+    statement = rows.order_by(rows.selected_columns.kind, rows.selected_columns.sort)
+    # a row is (kind, sort, slot0, slot1, ...)
+    return statement, [[(name, slot + 2) for name, slot in columns] for columns in placed]
+
+
+# [False] for one version, [True] for several
+_ROWS = {many: _rows_statement(many) for many in (False, True)}
 
 
 # --- the match kinds ----------------------------------------------------------------------------
@@ -396,8 +453,8 @@ def store(session: Session, user: Responder, outcome: Outcome) -> None:
 
 
 def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
-    """The shown versions with everything responders see, in five Core queries (four when the
-    matches read their versions: address and phone).
+    """The shown versions with everything responders see, in two Core queries (one when the
+    matches read their versions: address and phone): the versions, and their rows (_ROWS).
 
     The read path of the control room stays lean: the ORM costs far more than the queries
     (docs/performance.md). Rows are plain dicts, which templates read alike and marshmallow
@@ -411,16 +468,18 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
     unread = [version_id for version_id in ids if version_id not in versions]
     if unread:
         several = len(unread) > 1
-        found = connection.execute(_VERSIONS[several], {"ids": unread} if several else {"id": unread[0]})
-        versions.update((row.id, row) for row in found)
+        read = connection.execute(_VERSIONS[several], {"ids": unread} if several else {"id": unread[0]})
+        versions.update((row.id, row) for row in read)
     many = len(ids) > 1
-    parameters = {"ids": ids} if many else {"id": ids[0]}
-    children: dict[str, dict[int, list[dict[str, Any]]]] = {}
-    for name, statement in _CHILDREN[many].items():
-        grouped: dict[int, list[dict[str, Any]]] = {version_id: [] for version_id in ids}
-        for row in connection.execute(statement, parameters):
-            grouped[row.plan_version_id].append(row._asdict())
-        children[name] = grouped
+    statement, columns = _ROWS[many]
+    children: list[dict[int, list[dict[str, Any]]]] = [
+        {version_id: [] for version_id in ids} for _ in _ROW_KINDS
+    ]
+    for found in connection.execute(statement, {"ids": ids} if many else {"id": ids[0]}):
+        kind = found[0]
+        shown = {name: found[index] for name, index in columns[kind]}
+        children[kind][shown["plan_version_id"]].append(shown)
+    addresses, persons, agreements, contacts = children
     views = []
     for match in matches:
         row = versions[match.version_id]
@@ -436,10 +495,10 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
                 owner_organisation=row.organisation_name,
                 owner_name=row.owner_name,
                 owner_phone=row.owner_phone,
-                addresses=children["addresses"][row.id],
-                persons=children["persons"][row.id],
-                agreements=children["agreements"][row.id],
-                contacts=children["contacts"][row.id],
+                addresses=addresses[row.id],
+                persons=persons[row.id],
+                agreements=agreements[row.id],
+                contacts=contacts[row.id],
             )
         )
     return views

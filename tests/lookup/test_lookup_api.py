@@ -401,6 +401,52 @@ def test_a_match_shows_what_responders_need_and_nothing_outside_the_allow_list(
     assert plan["valid_until"] == created["valid_until"]
 
 
+def test_the_rows_of_a_plan_shown_are_read_as_stored(app, client, plan_headers):
+    """_views reads the four kinds of rows of the shown versions in one UNION ALL (each kind in
+    slots of its columns' types): every row comes back with its table's columns, values and types,
+    in the order shown, whether one version is read or several."""
+    from sqlalchemy import inspect
+
+    from lookup import operations
+    from registry.core.models import Address, Agreement, Contact, Person
+
+    unknown = person(first_name="", surname_prefix="", surname="Onbekend", birth_date=None, phone=None)
+    first = create(
+        client,
+        plan_headers,
+        persons=[NOE, SAM, unknown],
+        agreements=[agreement(trigger="Eerst"), agreement(trigger="Dan", actor="network"), agreement()],
+    )
+    second = create(client, plan_headers, addresses=[address(postcode="9999 ZZ", house_number_suffix="BIS")])
+    kinds = {"addresses": Address, "persons": Person, "agreements": Agreement, "contacts": Contact}
+    order = {"agreements": "position"}
+    with app.app_context():
+        session = database.session
+        versions = [
+            session.scalars(select(PlanVersion).where(PlanVersion.plan_id == uuid.UUID(plan["id"]))).one()
+            for plan in (first, second)
+        ]
+        matches = [operations.Match(v.plan_id, v.id, "address", "exact", 1.0) for v in versions]
+        for shown in (matches[:1], matches):
+            with database.reading():
+                views = operations._views(session, shown)
+            for view, version in zip(views, versions, strict=False):
+                for name, model in kinds.items():
+                    stored = session.scalars(
+                        select(model)
+                        .where(model.plan_version_id == version.id)
+                        .order_by(getattr(model, order.get(name, "id")))
+                    ).all()
+                    columns = [column.key for column in inspect(model).columns]
+                    expected = [{key: getattr(row, key) for key in columns} for row in stored]
+                    rows = getattr(view, name)
+                    assert rows == expected, name
+                    assert [list(row) for row in rows] == [columns] * len(stored), name
+                    assert [[type(value) for value in row.values()] for row in rows] == [
+                        [type(value) for value in row.values()] for row in expected
+                    ], name
+
+
 def test_the_answer_is_what_the_response_schema_dumps(app, client, plan_headers, headers, monkeypatch):
     """The answer is dumped by a function built from LookupResponseSchema (registry.web.schemas.dumper),
     not by marshmallow itself: the same answer, for every kind of lookup and every kind of value."""
