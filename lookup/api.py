@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
+from flask.typing import ResponseReturnValue
 
 from lookup import operations
 from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema
@@ -14,28 +15,34 @@ from registry.plans import operations as plans
 from registry.web.api import ApiError, api_caller, api_user, parse, require_token
 from registry.web.openapi import describe
 from registry.web.ratelimit import lookup_limit
+from registry.web.schemas import dumper
 
 bp = Blueprint("lookup_api", __name__, url_prefix="/api/v1")
 
 _lookup_args = LookupArgs()
 _response = LookupResponseSchema()
+# the schema's answer, without marshmallow's work around each of its ~75 fields
+_dump_response = dumper(_response)
 _access_log = AccessLogSchema()
 
 
+def answer(outcome: operations.Outcome) -> dict[str, Any]:
+    """What LookupResponseSchema dumps."""
+    return {
+        "lookup_id": outcome.lookup.id,
+        "performed_at": outcome.lookup.performed_at,
+        "matches": [
+            {
+                "plan": shown.as_dict(),
+                "match": {"on": match.on, "quality": match.quality, "score": match.score},
+            }
+            for shown, match in outcome.matches
+        ],
+    }
+
+
 def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
-    return _response.dump(
-        {
-            "lookup_id": outcome.lookup.id,
-            "performed_at": outcome.lookup.performed_at,
-            "matches": [
-                {
-                    "plan": shown.as_dict(),
-                    "match": {"on": match.on, "quality": match.quality, "score": match.score},
-                }
-                for shown, match in outcome.matches
-            ],
-        }
-    )
+    return _dump_response(answer(outcome))
 
 
 @bp.post("/lookups")
@@ -49,13 +56,19 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
     "registered one (or be its initial) unless the birth date given is the person's: the surname "
     "alone finds every family with that name.",
 )
-@require_token(operations.ROLE)
+# the token check and the search read in one transaction (perform begins by reading)
+@require_token(operations.ROLE, reads_first=True)
 @lookup_limit
-def lookup() -> dict[str, Any]:
+def lookup() -> ResponseReturnValue:
     args = parse(_lookup_args)
     # the caller as the token check found it: no ORM user to build for the hottest request
-    outcome = operations.perform(db.session, api_caller(), args["incident_ref"], LookupArgs.kind(args), args)
-    return dump_outcome(outcome)
+    caller = api_caller()
+    outcome = operations.prepare(db.session, caller, args["incident_ref"], LookupArgs.kind(args), args)
+    # the answer is made (as Flask would make it of the dict) before the lookup is stored: on SQLite
+    # the store holds the write lock until the request commits, and every other lookup waits for it
+    response = current_app.json.response(dump_outcome(outcome))
+    operations.store(db.session, caller, outcome)
+    return response
 
 
 @bp.get("/plans/<plan_id>/access-log")

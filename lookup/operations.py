@@ -8,13 +8,27 @@ then checked against the database (active, current version, still valid) before 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Integer,
+    Table,
+    Text,
+    bindparam,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from lookup import normalise, search
 from registry.core import audit, rules
@@ -57,6 +71,8 @@ class Match:
     on: str  # address | person
     quality: MatchQuality
     score: float
+    # the version's row (_VERSION_COLUMNS) when the match's own query read it: _views then does not
+    version: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +140,28 @@ def _ids(name: str) -> Any:
 # The read path's statements, built once: building a select() costs more than running it
 # (docs/performance.md); SQLAlchemy caches the compiled form of each. They run on the session's
 # connection: rows, not ORM objects, so the ORM's per-execution work is skipped.
-_BY_ADDRESS = _shown(
-    select(PlanVersion.plan_id, PlanVersion.id, Address.house_number_suffix)
-    .select_from(Address)
-    .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+# what _views shows of a version besides its rows: its columns and its owner's name. The address
+# and phone matches read them with the match (a handful of rows), so that _views need not.
+_VERSION_COLUMNS = (PlanVersion.__table__, Organisation.name.label("organisation_name"))
+
+
+def _with_owner(query: Any) -> Any:
+    return query.join(Organisation, Organisation.id == Plan.owner_organisation_id)
+
+
+_BY_ADDRESS = _with_owner(
+    _shown(
+        select(*_VERSION_COLUMNS, Address.house_number_suffix)
+        .select_from(Address)
+        .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
+    )
 ).where(Address.postcode == bindparam("postcode"), Address.house_number == bindparam("number"))
-_BY_PHONE = _shown(
-    select(PlanVersion.plan_id, PlanVersion.id)
-    .select_from(Person)
-    .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+_BY_PHONE = _with_owner(
+    _shown(
+        select(*_VERSION_COLUMNS)
+        .select_from(Person)
+        .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
+    )
 ).where(Person.phone == bindparam("phone"))
 _BORN_ON = select(Person.id, Person.first_name, Person.surname_prefix, Person.surname).where(
     Person.birth_date == bindparam("born")
@@ -147,23 +176,79 @@ _ADDRESSES_SHOWN = _shown(
     .select_from(Address)
     .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
 ).where(Address.id.in_(_ids("ids")))
-_VERSIONS = (
-    select(PlanVersion.__table__, Organisation.name.label("organisation_name"))
-    .join(Plan, Plan.id == PlanVersion.plan_id)
-    .join(Organisation, Organisation.id == Plan.owner_organisation_id)
-    .where(PlanVersion.id.in_(_ids("ids")))
-)
 _INSERT_LOOKUP = insert(cast(Table, Lookup.__table__))
 _INSERT_RESULTS = insert(cast(Table, LookupResult.__table__))
-_CHILDREN = {
-    name: select(model.__table__).where(model.plan_version_id.in_(_ids("ids"))).order_by(order)
-    for name, model, order in (
-        ("addresses", Address, Address.id),
-        ("persons", Person, Person.id),
-        ("agreements", Agreement, Agreement.position),
-        ("contacts", Contact, Contact.id),
+
+
+def _for_versions(column: Any, many: bool) -> Any:
+    """`column` among the shown version ids (`ids`), or, for one match (nearly every address and
+    phone lookup), equal to it (`id`): an expanding IN is rendered anew on every execution."""
+    return column.in_(_ids("ids")) if many else column == bindparam("id")
+
+
+# _views' statements: the versions with their owner's name, and each kind of row; [False] for
+# one version, [True] for several
+_VERSIONS = {
+    many: _with_owner(select(*_VERSION_COLUMNS).join(Plan, Plan.id == PlanVersion.plan_id)).where(
+        _for_versions(PlanVersion.id, many)
     )
+    for many in (False, True)
 }
+_ROW_KINDS = (
+    ("addresses", Address, Address.id),
+    ("persons", Person, Person.id),
+    ("agreements", Agreement, Agreement.position),
+    ("contacts", Contact, Contact.id),
+)
+
+
+def _rows_statement(many: bool) -> tuple[Any, list[list[tuple[str, int]]]]:
+    """The four kinds of rows of the shown versions in one statement instead of four: a UNION ALL
+    whose columns are slots of one type each (text, integer, date, boolean), which every kind fills
+    with its own columns of that type and NULL elsewhere. The first SELECT gives each slot its
+    type, and so its result processing (SQLite's dates and booleans), with a CAST of its NULLs;
+    PostgreSQL wants the types of a UNION's columns to agree anyway. Also returns, per kind, its
+    columns (in the table's order) and where each is in a row."""
+    families: list[type] = []  # the slots: the Python type of each
+    placed: list[list[tuple[str, int]]] = []  # per kind: (column, slot)
+    for _name, model, _order in _ROW_KINDS:
+        taken: dict[type, int] = {}
+        columns = []
+        for column in cast(Table, model.__table__).columns:
+            family = column.type.python_type
+            nth = taken.get(family, 0)
+            taken[family] = nth + 1
+            slots = [slot for slot, kind in enumerate(families) if kind is family]
+            if nth == len(slots):
+                families.append(family)
+                slots.append(len(families) - 1)
+            columns.append((column.name, slots[nth]))
+        placed.append(columns)
+    typed: dict[type, TypeEngine[Any]] = {str: Text(), int: Integer(), date: Date(), bool: Boolean()}
+    selects = []
+    for number, (_name, kind, order) in enumerate(_ROW_KINDS):
+        table = cast(Table, kind.__table__)
+        in_slot = {slot: table.c[name] for name, slot in placed[number]}
+        selects.append(
+            select(
+                literal_column(str(number), Integer).label("kind"),
+                order.label("sort"),
+                *(
+                    in_slot[slot].label(f"slot{slot}")
+                    if slot in in_slot
+                    else sql_cast(null(), typed[family]).label(f"slot{slot}")
+                    for slot, family in enumerate(families)
+                ),
+            ).where(_for_versions(table.c.plan_version_id, many))
+        )
+    rows = union_all(*selects)
+    statement = rows.order_by(rows.selected_columns.kind, rows.selected_columns.sort)
+    # a row is (kind, sort, slot0, slot1, ...)
+    return statement, [[(name, slot + 2) for name, slot in columns] for columns in placed]
+
+
+# [False] for one version, [True] for several
+_ROWS = {many: _rows_statement(many) for many in (False, True)}
 
 
 # --- the match kinds ----------------------------------------------------------------------------
@@ -174,19 +259,20 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
     rows = session.connection().execute(_BY_ADDRESS, parameters).all()
     return [
         Match(
-            plan_id,
-            version_id,
+            row.plan_id,
+            row.id,
             "address",
-            MatchQuality.EXACT if stored == suffix else MatchQuality.BUILDING,
-            1.0 if stored == suffix else 0.8,
+            MatchQuality.EXACT if row.house_number_suffix == suffix else MatchQuality.BUILDING,
+            1.0 if row.house_number_suffix == suffix else 0.8,
+            version=row,
         )
-        for plan_id, version_id, stored in rows
+        for row in rows
     ]
 
 
 def by_phone(session: Session, number: str) -> list[Match]:
     rows = session.connection().execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
-    return [Match(plan_id, version_id, "person", MatchQuality.EXACT, 1.0) for plan_id, version_id in rows]
+    return [Match(row.plan_id, row.id, "person", MatchQuality.EXACT, 1.0, version=row) for row in rows]
 
 
 def by_person(session: Session, index: search.SearchIndex, text: str, born: date | None) -> list[Match]:
@@ -296,27 +382,51 @@ def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
 def perform(session: Session, user: Responder, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
     """Find (only reading: many lookups search at once), then store the lookup, what it
     showed and the audit row in one short write transaction."""
+    outcome = prepare(session, user, incident_ref, kind, args)
+    store(session, user, outcome)
+    return outcome
+
+
+# the lookup's columns, as prepare() fills them in
+_LOOKUP_VALUES = (
+    "id", "user_id", "organisation_id", "role", "incident_ref", "query_kind", "performed_at", "match_count"
+)  # fmt: skip
+
+
+def prepare(session: Session, user: Responder, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
+    """The first half of perform: find (only reading), and the lookup as it is to be stored, with
+    its id and time. Nothing is written: store() does that. The API answers from this outcome,
+    built before store() takes the write lock, which on SQLite every other lookup waits for."""
     with db.reading():
         matches = find(session, kind, args)
         shown = list(zip(_views(session, matches), matches, strict=True))
-    values = {
-        "id": uuid.uuid4(),
-        "user_id": user.id,
-        "organisation_id": user.organisation_id,
-        "role": ROLE,
-        "incident_ref": incident_ref,
-        "query_kind": kind,
-        "performed_at": utcnow(),
-        "match_count": len(matches),
-    }
+    record = Lookup(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        role=ROLE,
+        incident_ref=incident_ref,
+        query_kind=kind,
+        performed_at=utcnow(),
+        match_count=len(matches),
+    )  # what the page and the answer show; stored by store()
+    return Outcome(record, shown)
+
+
+def store(session: Session, user: Responder, outcome: Outcome) -> None:
+    """The second half of perform: the lookup, what it showed and its audit row, in one short
+    write transaction (the request's commit ends it)."""
+    record = outcome.lookup
+    matches = [match for _shown, match in outcome.matches]
     # two Core inserts: the write lock (SQLite) is held as briefly as possible
-    session.connection().execute(_INSERT_LOOKUP, values)
+    connection = session.connection()
+    connection.execute(_INSERT_LOOKUP, {name: getattr(record, name) for name in _LOOKUP_VALUES})
     if matches:
-        session.connection().execute(
+        connection.execute(
             _INSERT_RESULTS,
             [
                 {
-                    "lookup_id": values["id"],
+                    "lookup_id": record.id,
                     "plan_id": m.plan_id,
                     "plan_version_id": m.version_id,
                     "match_on": m.on,
@@ -326,7 +436,6 @@ def perform(session: Session, user: Responder, incident_ref: str, kind: str, arg
                 for m in matches
             ],
         )
-    record = Lookup(**values)  # what the page and the answer show; stored above
     audit.record(
         session,
         "lookup",
@@ -336,16 +445,16 @@ def perform(session: Session, user: Responder, incident_ref: str, kind: str, arg
         object_type="lookup",
         object_id=record.id,
         detail={
-            "incident_ref": incident_ref,
-            "query_kind": kind,
+            "incident_ref": record.incident_ref,
+            "query_kind": record.query_kind,
             "shown": [{"plan": str(m.plan_id), "version_id": m.version_id} for m in matches],
         },
     )
-    return Outcome(record, shown)
 
 
 def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
-    """The shown versions with everything responders see, in five Core queries.
+    """The shown versions with everything responders see, in two Core queries (one when the
+    matches read their versions: address and phone): the versions, and their rows (_ROWS).
 
     The read path of the control room stays lean: the ORM costs far more than the queries
     (docs/performance.md). Rows are plain dicts, which templates read alike and marshmallow
@@ -354,13 +463,23 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
     ids = [m.version_id for m in matches]
     if not ids:
         return []
-    versions = {row.id: row for row in session.connection().execute(_VERSIONS, {"ids": ids})}
-    children: dict[str, dict[int, list[dict[str, Any]]]] = {}
-    for name, statement in _CHILDREN.items():
-        grouped: dict[int, list[dict[str, Any]]] = {version_id: [] for version_id in ids}
-        for row in session.connection().execute(statement, {"ids": ids}):
-            grouped[row.plan_version_id].append(row._asdict())
-        children[name] = grouped
+    connection = session.connection()
+    versions = {m.version_id: m.version for m in matches if m.version is not None}
+    unread = [version_id for version_id in ids if version_id not in versions]
+    if unread:
+        several = len(unread) > 1
+        read = connection.execute(_VERSIONS[several], {"ids": unread} if several else {"id": unread[0]})
+        versions.update((row.id, row) for row in read)
+    many = len(ids) > 1
+    statement, columns = _ROWS[many]
+    children: list[dict[int, list[dict[str, Any]]]] = [
+        {version_id: [] for version_id in ids} for _ in _ROW_KINDS
+    ]
+    for found in connection.execute(statement, {"ids": ids} if many else {"id": ids[0]}):
+        kind = found[0]
+        shown = {name: found[index] for name, index in columns[kind]}
+        children[kind][shown["plan_version_id"]].append(shown)
+    addresses, persons, agreements, contacts = children
     views = []
     for match in matches:
         row = versions[match.version_id]
@@ -376,10 +495,10 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
                 owner_organisation=row.organisation_name,
                 owner_name=row.owner_name,
                 owner_phone=row.owner_phone,
-                addresses=children["addresses"][row.id],
-                persons=children["persons"][row.id],
-                agreements=children["agreements"][row.id],
-                contacts=children["contacts"][row.id],
+                addresses=addresses[row.id],
+                persons=persons[row.id],
+                agreements=agreements[row.id],
+                contacts=contacts[row.id],
             )
         )
     return views

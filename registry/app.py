@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -35,6 +36,17 @@ CSP = (
 )
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session. A request without the session cookie (every API request)
+    gets the new, empty session Flask gives it, without Flask building the cookie's signing
+    serializer first (itsdangerous objects, on every request)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = config_module.load(overrides)
     app = Flask(
@@ -44,6 +56,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=settings["INSTANCE_DIR"],
     )
     app.config.update(settings)
+    app.session_interface = _CookieSessions()
     if app.config["TRUSTED_PROXIES"]:
         # behind N reverse proxies: the client's address is the Nth from the right in
         # X-Forwarded-For (what the audit log, the rate limits and the login throttle see),

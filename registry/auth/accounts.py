@@ -580,7 +580,7 @@ def api_caller(session: Session, raw: str) -> ApiCaller | None:
     """The caller behind a bearer token; None if the token is unknown, revoked, expired or idle
     too long, or its user is deactivated. Asks the database every time (no cache), so that a
     revocation or deactivation counts from the next request on."""
-    rows = session.execute(_API_CALLER, {"token_hash": hash_token(raw)}).all()
+    rows = session.connection().execute(_API_CALLER, {"token_hash": hash_token(raw)}).all()
     if not rows:
         return None
     row = rows[0]

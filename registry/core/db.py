@@ -165,6 +165,10 @@ def _write_kept(session: Session) -> None:
 # set inside Database.reading(): transactions begun there only read
 _READING: ContextVar[bool] = ContextVar("samenop_reading", default=False)
 
+# Session.info key: the read-only transaction Database.begin_reading() left open, which the next
+# reading() stretch continues and ends
+_READ_AHEAD = "samenop.read_ahead"
+
 # how long a transaction waits for SQLite's write lock before the request fails
 SQLITE_LOCK_WAIT = 30.0
 # its own generator: the jitter never moves the random module's shared state
@@ -245,6 +249,8 @@ class Database:
             session.rollback()
             if not session.info.get(_KEPT):
                 return
+        elif self._continues_read_ahead(session):
+            session.commit()  # a read-only transaction no reading() stretch ended: never write in it
         _write_kept(session)
         session.commit()
 
@@ -260,9 +266,20 @@ class Database:
         """
         session = self.session
         if session.in_transaction():
-            yield session
+            if not self._continues_read_ahead(session):
+                yield session
+                return
+            # the read-only transaction begin_reading() left open: continued here, ended here
+            yield from self._read_and_end(session)
             return
         token = _READING.set(True)
+        try:
+            yield from self._read_and_end(session)
+        finally:
+            _READING.reset(token)
+
+    @staticmethod
+    def _read_and_end(session: Session) -> Iterator[Session]:
         try:
             yield session
             if session.dirty or session.new or session.deleted:
@@ -271,8 +288,31 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+
+    def begin_reading(self) -> Session:
+        """Begin a read-only transaction as reading() does, and leave it open: the request's next
+        reading() stretch continues it and ends it. For a request that reads ahead of its view,
+        whose view begins by reading (the lookup: the token check and the search in one read
+        transaction, not two). Should the view not get that far, the error answer's rollback
+        ends it; should it answer without a reading() stretch, finish_request ends it before it
+        writes anything. Inside a transaction that is already open this changes nothing."""
+        session = self.session
+        if session.in_transaction():
+            return session
+        token = _READING.set(True)
+        try:
+            session.connection()  # BEGIN (deferred on SQLite: no write lock)
         finally:
             _READING.reset(token)
+        session.info[_READ_AHEAD] = session.get_transaction()
+        return session
+
+    @staticmethod
+    def _continues_read_ahead(session: Session) -> bool:
+        """Whether the open transaction is the one begin_reading() left open (forgotten here:
+        it is ended by whoever asks)."""
+        begun = session.info.pop(_READ_AHEAD, None)
+        return begun is not None and begun is session.get_transaction()
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -117,11 +117,15 @@ def parse(schema: Schema, data: Any | None = None) -> Any:
 _UNAUTHENTICATED = "Log opnieuw in: het token ontbreekt of is verlopen."
 
 
-def require_token(*roles: str) -> Callable[[F], F]:
+def require_token(*roles: str, reads_first: bool = False) -> Callable[[F], F]:
     """Bearer-token authentication; `roles` (any of) required, else 403.
 
     One prebuilt query per request (accounts.api_caller): the view gets the caller's ids and
-    roles from `api_caller()`, and the ORM user only if it asks for it (`api_user()`)."""
+    roles from `api_caller()`, and the ORM user only if it asks for it (`api_user()`).
+
+    `reads_first`: the view begins with a `db.reading()` stretch (the lookup), which continues
+    the token check's read-only transaction instead of beginning a second one
+    (Database.begin_reading)."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -130,8 +134,11 @@ def require_token(*roles: str) -> Callable[[F], F]:
             raw = raw.strip()
             caller = None
             if scheme.lower() == "bearer" and raw:
-                with db.reading():
-                    caller = accounts.api_caller(db.session, raw)
+                if reads_first:
+                    caller = accounts.api_caller(db.begin_reading(), raw)
+                else:
+                    with db.reading():
+                        caller = accounts.api_caller(db.session, raw)
             if caller is None:
                 audit.record_kept(db.session, "api_request", "unauthenticated", detail=_attempt())
                 raise ApiError(401, "unauthenticated", _UNAUTHENTICATED)

@@ -11,6 +11,12 @@ to N times the limit (each worker counts only the requests it happens to serve).
 `limits` supports and every worker reaches, such as `redis://host:6379` (install the `redis`
 extra) or `memcached://host:11211` (pymemcache), makes it one budget across workers and app servers.
 
+Flask-Limiter checks every limit that applies to a request when it resolves them for that request:
+about 40 µs before every request (default and application limits; this app has none, so that pass
+is left out) and as much again in each limit's decorator. The lookup budget of the API, the
+hottest request, is spent directly on the limiter's own strategy and storage, under the key
+Flask-Limiter's shared limit of the web page uses (`lookup_limit`): one counter for both.
+
 The strategy is fixed-window (Flask-Limiter's default, set explicitly below): one counter per
 user and window, the cheapest on every storage; moving-window keeps a timestamp per hit. The
 memory storage is limits' own with its expiry swept inline (SweptMemoryStorage), not by a thread
@@ -24,22 +30,28 @@ requests through (and logs): a control room must never be refused because of it.
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit, RouteLimit
 from flask_login import current_user
-from limits import parse_many
+from limits import RateLimitItem, parse_many
 from limits.errors import ConfigurationError
 from limits.storage import MemoryStorage
 
 from registry.core.config import ConfigError
 from registry.core.db import db
-from registry.web.api import API_PREFIX, error_response
+from registry.web.api import API_PREFIX, ApiError, error_response
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MESSAGE = "Te veel aanvragen in korte tijd. Wacht even en probeer het dan opnieuw."
 
@@ -121,10 +133,50 @@ login_limit = limiter.limit(
 
 #: the budget that API and web lookups share: the same counter per user, whichever way they come
 LOOKUP_SCOPE = "lookups"
-#: POST /api/v1/lookups, per authenticated user (place it below @require_token)
-lookup_limit = limiter.shared_limit(
-    _setting("LOOKUP_RATE_LIMIT"), LOOKUP_SCOPE, key_func=authenticated_user, error_message=MESSAGE
-)
+
+
+@functools.lru_cache(maxsize=8)
+def _limits_of(setting: str) -> tuple[RateLimitItem, ...]:
+    """The limits of a setting such as "120 per minute", smallest window first (as Flask-Limiter
+    checks them)."""
+    return tuple(sorted(parse_many(setting)))
+
+
+def _spend_lookup() -> None:
+    """One lookup from the caller's budget, as Flask-Limiter's shared limit of the web page spends
+    it (the same key, so the same counter); over it: 429 with Retry-After, as _too_many_requests
+    answers. Storage errors let the lookup through, as RATELIMIT_SWALLOW_ERRORS has it."""
+    if not (limiter.enabled and limiter.initialized):
+        return
+    config = current_app.config
+    identifiers = [authenticated_user(), LOOKUP_SCOPE]
+    prefix = config.get("RATELIMIT_KEY_PREFIX")
+    if prefix:
+        identifiers.insert(0, prefix)
+    strategy = limiter.limiter
+    try:
+        for item in _limits_of(str(config["LOOKUP_RATE_LIMIT"])):
+            if not strategy.hit(item, *identifiers):
+                reset = strategy.get_window_stats(item, *identifiers).reset_time
+                retry_after = max(1, math.ceil(reset - time.time()))
+                raise ApiError(429, "rate_limited", MESSAGE, headers={"Retry-After": str(retry_after)})
+    except ApiError:
+        raise
+    except Exception:
+        if not config["RATELIMIT_SWALLOW_ERRORS"]:
+            raise
+        log.exception("Failed to rate limit. Swallowing error")
+
+
+def lookup_limit(view: F) -> F:
+    """POST /api/v1/lookups, per authenticated user (place it below @require_token)."""
+
+    @functools.wraps(view)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        _spend_lookup()
+        return view(*args, **kwargs)
+
+    return limited  # type: ignore[return-value]
 
 
 def web_lookup_limit(on_breach: Callable[[RequestLimit], Response]) -> RouteLimit:
@@ -162,6 +214,12 @@ def init_app(app: Flask) -> None:
         limiter.init_app(app)
     except ConfigurationError as exc:
         raise ConfigError(f"SAMENOP_RATE_LIMIT_STORAGE cannot be used: {exc}") from None
+    manager = limiter.limit_manager
+    if not (manager.default_limits or manager.application_limits or config.get("RATELIMIT_META")):
+        # the pass before every request finds only default and application limits: there are none,
+        # every limit here is a decorator that checks its own
+        hooks = app.before_request_funcs.get(None, [])
+        hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
 
 

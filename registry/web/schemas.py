@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, missing
+from marshmallow.decorators import POST_DUMP, PRE_DUMP
 
 from registry.core import normalise
 from registry.core.vocabulary import Vocabulary
@@ -152,3 +154,54 @@ class Phone(fields.String):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return normalise.phone_display(value) if value else None
+
+
+# --- a lean answer ------------------------------------------------------------------------------
+
+
+def dumper(schema: Schema) -> Callable[[Any], dict[str, Any]]:
+    """`schema.dump` of one object, as a function built once from the schema's fields: the same
+    answer without marshmallow's work around each field (an accessor, get_value and serialize per
+    field, a dump per nested object: ~0.1 ms of an exact address lookup). Each field
+    still formats its value with its own `_serialize`; nested schemas are built alike. For the
+    hottest answers: the schema stays the contract (its fields, their order, the OpenAPI
+    description). What it would not do as marshmallow does is refused when it is built: dump
+    hooks, fields that compute their value (Method, Function), dotted attributes."""
+    if schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
+        raise TypeError(f"{type(schema).__name__} has dump hooks: dump it with marshmallow")
+    plan: list[tuple[str, str, Callable[[Any, Any], Any], Any]] = []
+    for name, field in schema.dump_fields.items():
+        key = field.attribute if field.attribute is not None else name
+        if "." in key or not field._CHECK_ATTRIBUTE:
+            raise TypeError(f"{type(schema).__name__}.{name}: dump it with marshmallow")
+        data_key = field.data_key if field.data_key is not None else name
+        plan.append((key, data_key, _formatter(name, field), field.dump_default))
+
+    def dump(obj: Any) -> dict[str, Any]:
+        answer = {}
+        for key, data_key, formatted, default in plan:
+            # marshmallow.utils.get_value: the key, else the attribute
+            try:
+                value = obj[key]
+            except (KeyError, IndexError, TypeError, AttributeError):
+                value = getattr(obj, key, missing)
+            if value is missing:
+                value = default() if callable(default) else default
+                if value is missing:
+                    continue
+            answer[data_key] = formatted(value, obj)
+        return answer
+
+    return dump
+
+
+def _formatter(name: str, field: fields.Field) -> Callable[[Any, Any], Any]:
+    """What Field.serialize does with a value once it has it: Nested as marshmallow's Nested does
+    (None stays None; a list when the field or its schema is `many`), dumped by a dumper of its own."""
+    if type(field) is fields.Nested:
+        nested = dumper(field.schema)
+        if field.many or field.schema.many:
+            return lambda value, _obj: None if value is None else [nested(each) for each in value]
+        return lambda value, _obj: None if value is None else nested(value)
+    serialize = field._serialize
+    return lambda value, obj: serialize(value, name, obj)

@@ -401,6 +401,83 @@ def test_a_match_shows_what_responders_need_and_nothing_outside_the_allow_list(
     assert plan["valid_until"] == created["valid_until"]
 
 
+def test_the_rows_of_a_plan_shown_are_read_as_stored(app, client, plan_headers):
+    """_views reads the four kinds of rows of the shown versions in one UNION ALL (each kind in
+    slots of its columns' types): every row comes back with its table's columns, values and types,
+    in the order shown, whether one version is read or several."""
+    from sqlalchemy import inspect
+
+    from lookup import operations
+    from registry.core.models import Address, Agreement, Contact, Person
+
+    unknown = person(first_name="", surname_prefix="", surname="Onbekend", birth_date=None, phone=None)
+    first = create(
+        client,
+        plan_headers,
+        persons=[NOE, SAM, unknown],
+        agreements=[agreement(trigger="Eerst"), agreement(trigger="Dan", actor="network"), agreement()],
+    )
+    second = create(client, plan_headers, addresses=[address(postcode="9999 ZZ", house_number_suffix="BIS")])
+    kinds = {"addresses": Address, "persons": Person, "agreements": Agreement, "contacts": Contact}
+    order = {"agreements": "position"}
+    with app.app_context():
+        session = database.session
+        versions = [
+            session.scalars(select(PlanVersion).where(PlanVersion.plan_id == uuid.UUID(plan["id"]))).one()
+            for plan in (first, second)
+        ]
+        matches = [operations.Match(v.plan_id, v.id, "address", "exact", 1.0) for v in versions]
+        for shown in (matches[:1], matches):
+            with database.reading():
+                views = operations._views(session, shown)
+            for view, version in zip(views, versions, strict=False):
+                for name, model in kinds.items():
+                    stored = session.scalars(
+                        select(model)
+                        .where(model.plan_version_id == version.id)
+                        .order_by(getattr(model, order.get(name, "id")))
+                    ).all()
+                    columns = [column.key for column in inspect(model).columns]
+                    expected = [{key: getattr(row, key) for key in columns} for row in stored]
+                    rows = getattr(view, name)
+                    assert rows == expected, name
+                    assert [list(row) for row in rows] == [columns] * len(stored), name
+                    assert [[type(value) for value in row.values()] for row in rows] == [
+                        [type(value) for value in row.values()] for row in expected
+                    ], name
+
+
+def test_the_answer_is_what_the_response_schema_dumps(app, client, plan_headers, headers, monkeypatch):
+    """The answer is dumped by a function built from LookupResponseSchema (registry.web.schemas.dumper),
+    not by marshmallow itself: the same answer, for every kind of lookup and every kind of value."""
+    from lookup import api, operations
+    from lookup.schemas import LookupResponseSchema
+
+    outcomes: list[operations.Outcome] = []
+    prepare = operations.prepare
+
+    def prepared(*args: Any, **kwargs: Any) -> operations.Outcome:
+        outcomes.append(prepare(*args, **kwargs))
+        return outcomes[-1]
+
+    monkeypatch.setattr(operations, "prepare", prepared)
+    unknown = person(first_name="", surname_prefix="", surname="Onbekend", birth_date=None, phone=None)
+    create(client, plan_headers, family_profile=None, persons=[NOE, SAM, unknown])
+    create(
+        client, plan_headers, title="Bovenwoning", addresses=[{**KERKSTRAAT_14, "house_number_suffix": "A"}]
+    )
+    queries = [*EVERY_KIND.values(), at(suffix="a"), at(house_number=99)]
+    answers = [look_up(client, headers, **query) for query in queries]
+
+    assert [len(response.get_json()["matches"]) for response in answers] == [2, 2, 2, 2, 2, 0]
+    schema = LookupResponseSchema()
+    for outcome, response in zip(outcomes, answers, strict=True):
+        dumped = api.dump_outcome(outcome)
+        assert dumped == schema.dump(api.answer(outcome))
+        assert json.dumps(dumped, default=str) == json.dumps(schema.dump(api.answer(outcome)), default=str)
+        assert response.get_json() == json.loads(json.dumps(dumped))
+
+
 def test_the_answer_is_not_cached_and_is_logged_with_an_id_and_time(app, client, plan_headers, headers):
     create(client, plan_headers)
 
@@ -709,6 +786,31 @@ def test_a_lookup_without_a_match_is_stored_and_audited_too(app, client, headers
             assert entry.detail == {"incident_ref": f"P-2024-{number}", "query_kind": kind, "shown": []}
     with app.app_context():
         assert database.session.scalars(select(LookupResult)).all() == []
+
+
+def test_a_lookup_reads_in_one_transaction_and_writes_in_one(app, client, plan_headers, headers):
+    """The token check and the search share a read-only transaction (no write lock on SQLite, so
+    lookups search in parallel); the lookup, its results and its audit row are one write."""
+    import threading
+
+    from sqlalchemy import event
+
+    from registry.core import db as db_module
+
+    create(client, plan_headers)
+    begun: list[str] = []
+    requests = threading.get_ident()  # the test client's requests run here; the index follower not
+
+    @event.listens_for(app.extensions["samenop.engine"], "begin")
+    def _begin(_connection: Any) -> None:
+        if threading.get_ident() == requests:
+            begun.append("read" if db_module._READING.get() else "write")
+
+    for kind, query in EVERY_KIND.items():
+        begun.clear()
+
+        assert len(matches(client, headers, **query)) == 1, kind
+        assert begun == ["read", "write"], kind
 
 
 # --- the access log for the plan's owners -------------------------------------------------------

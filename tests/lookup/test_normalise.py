@@ -222,6 +222,46 @@ def test_what_is_not_a_phone_number_is_refused(typed):
     assert normalise.phone(typed) is None
 
 
+@pytest.mark.parametrize(
+    ("e164", "shown"),
+    [
+        ("+31612345678", "06-12345678"),
+        ("+31881234567", "088-1234567"),
+        ("+31201234567", "020-1234567"),
+        ("+31592123456", "0592-123456"),
+        ("+31800123456", "0800-123456"),
+        ("+3114020", "14020"),
+        ("+3197012345678", "0970-12345678"),
+        ("+32471234567", "+32 471 23 45 67"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_stored_number_is_shown_as_dutch_professionals_type_it(e164, shown):
+    from registry.core.normalise import phone_display
+
+    assert phone_display.__wrapped__(e164) == shown
+
+
+@given(
+    st.integers(min_value=100_000_000, max_value=999_999_999)
+    | st.integers(min_value=1_000, max_value=99_999_999_999)
+)
+@example(612345678)
+@example(881234567)
+@example(14020)
+def test_the_area_code_of_a_dutch_number_is_as_long_as_phonenumbers_says(national):
+    """phone_display splits +31 numbers without asking their type (registry.core.normalise._ndc_length):
+    the number type only counts for a country with a mobile token, and +31 has none."""
+    import phonenumbers
+
+    from registry.core.normalise import _ndc_length
+
+    assert phonenumbers.country_mobile_token(31) == ""
+    number = phonenumbers.PhoneNumber(country_code=31, national_number=national)
+    assert _ndc_length(number) == phonenumbers.length_of_national_destination_code(number)
+
+
 # --- free-text addresses ------------------------------------------------------------------------
 
 

@@ -84,3 +84,71 @@ def test_the_audit_chain_holds_after_failed_requests(acting_app: Flask) -> None:
 
     with acting_app.app_context():
         assert audit.verify(database.session).ok
+
+
+# --- a read-only transaction begun ahead of the view (Database.begin_reading) ------------------
+
+
+def _reads_ahead(kind: str) -> Callable[[], Any]:
+    """A view whose request began reading ahead of it (as the token check of a lookup does), that
+    keeps an audit row and then reads and writes, answers without reading, or is refused."""
+
+    def view() -> Any:
+        from datetime import date
+
+        session = database.begin_reading()
+        session.scalar(select(func.count()).select_from(ClosedDay))
+        keep(session, lambda kept: audit.record(kept, "test_kept", "success", username="tester"))
+        if kind == "refused":
+            abort(403)
+        if kind == "read_then_write":
+            with database.reading():
+                session.scalar(select(func.count()).select_from(AuditEntry))
+            session.add(ClosedDay(day_on=date(2026, 12, 24), reason="Synthetisch"))
+            audit.record(session, "test_write", "success", username="tester")
+        return "ok", 200
+
+    view.__name__ = f"reads_ahead_{kind}"
+    return view
+
+
+@pytest.fixture
+def transactions(app: Flask) -> list[str]:
+    """Each transaction begun, as `read` (no write lock on SQLite) or `write` (BEGIN IMMEDIATE)."""
+    from sqlalchemy import event
+
+    from registry.core import db as db_module
+
+    for kind in ("read_then_write", "answer_only", "refused"):
+        app.add_url_rule(f"/_test/ahead/{kind}", view_func=_reads_ahead(kind), methods=["POST"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    begun: list[str] = []
+    event.listen(
+        app.extensions["samenop.engine"],
+        "begin",
+        lambda _connection: begun.append("read" if db_module._READING.get() else "write"),
+    )
+    return begun
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "written"),
+    [
+        # the view's reading() stretch continues the transaction begun ahead and ends it
+        ("read_then_write", 200, (1, ["test_write", "test_kept"])),
+        # a view that never reads again: the transaction ends before anything is written
+        ("answer_only", 200, (0, ["test_kept"])),
+        # refused: the rollback ends it
+        ("refused", 403, (0, ["test_kept"])),
+    ],
+)
+def test_a_transaction_begun_reading_ahead_is_one_read_and_never_takes_a_write(
+    app: Flask, transactions: list[str], kind: str, status: int, written: tuple[int, list[str]]
+) -> None:
+    response = app.test_client().post(f"/_test/ahead/{kind}")
+
+    assert response.status_code == status
+    assert transactions == ["read", "write"]
+    assert _written(app) == written
+    with app.app_context():
+        assert audit.verify(database.session).ok

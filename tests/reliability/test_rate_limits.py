@@ -230,6 +230,28 @@ def test_api_and_web_lookups_of_one_user_share_one_budget(
     assert web_lookup(browser, 10).status_code == 200
 
 
+def test_a_failing_storage_never_refuses_a_lookup(
+    app, client, make_user, auth_headers, web_login, monkeypatch
+):
+    # Given a responder, in the API and in the browser, and a storage that has become unreachable
+    user = make_user(("responder",))
+    headers = auth_headers(user)
+    browser = app.test_client()
+    web_login(browser, user)
+    with app.app_context():
+        storage = limiter.storage
+
+    def unreachable(*_args: Any, **_kwargs: Any) -> Any:
+        raise ConnectionError("storage unreachable")
+
+    monkeypatch.setattr(storage, "incr", unreachable)
+    # When they look up more often than the limit allows
+    # Then every lookup is answered, both ways: a control room is never refused because of it
+    assert [lookup(client, headers, n).status_code for n in range(7)] == [200] * 7
+    assert [web_lookup(browser, n).status_code for n in range(7)] == [200] * 7
+    assert lookup_rows(app) == 14
+
+
 def test_a_one_second_window_resets_in_real_time(app_config):
     # Given a limit of 2 per second (the real clock, no time travel; the window opens at the
     # first request, so three quick ones fall in one window)
