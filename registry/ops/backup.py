@@ -159,14 +159,19 @@ def backup(database_url: str, target: Path) -> Summary:
             copy.close()
             source.close()
         summary = examine(draft, target)
-        with open(draft, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(draft, target)
-        _fsync_directory(target.parent)
+        _put_in_place(draft, target)
     except BaseException:
         draft.unlink(missing_ok=True)
         raise
     return summary
+
+
+def _put_in_place(draft: Path, target: Path) -> None:
+    """The checked draft becomes the target in one step, durable before and after the rename."""
+    with open(draft, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(draft, target)
+    _fsync_directory(target.parent)
 
 
 def _known_revision(revision: str | None, database_url: str) -> None:
@@ -212,10 +217,7 @@ def restore(database_url: str, source: Path) -> Summary:
         schema.upgrade(f"sqlite:///{draft}")
         summary = examine(draft, source)
         _quiesce(target)
-        with open(draft, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(draft, target)
-        _fsync_directory(target.parent)
+        _put_in_place(draft, target)
     except BaseException:
         draft.unlink(missing_ok=True)
         for suffix in ("-wal", "-shm", "-journal"):

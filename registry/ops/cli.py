@@ -144,6 +144,7 @@ def user_add(
             "user_create", accounts.normalise_username(username), {"roles": sorted(roles), "reason": str(exc)}
         )
         raise click.ClickException(str(exc)) from None
+    secret = raw = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         try:
@@ -152,23 +153,8 @@ def user_add(
             raise click.ClickException(str(exc)) from None
         secret = accounts.provision_totp(account)
         account.enrolled_at = account.password_changed_at
-        audit.record(
-            db.session,
-            "user_create",
-            "success",
-            username="cli",
-            object_type="user",
-            object_id=account.id,
-            detail={"roles": sorted(set(roles))},
-        )
-        db.commit()
-        click.echo(f"user {account.username} ({', '.join(sorted(roles))}) at {organisation.name}")
-        if print_totp_secret:
-            click.echo(f"totp_secret: {secret}")
-        return
-    from flask import url_for
-
-    raw = accounts.issue_enrolment(account, current_app.config["ENROLMENT_VALID_HOURS"])
+    else:
+        raw = accounts.issue_enrolment(account, current_app.config["ENROLMENT_VALID_HOURS"])
     audit.record(
         db.session,
         "user_create",
@@ -179,6 +165,13 @@ def user_add(
         detail={"roles": sorted(set(roles))},
     )
     db.commit()
+    if raw is None:
+        click.echo(f"user {account.username} ({', '.join(sorted(roles))}) at {organisation.name}")
+        if print_totp_secret:
+            click.echo(f"totp_secret: {secret}")
+        return
+    from flask import url_for
+
     with current_app.test_request_context():
         link = current_app.config["BASE_URL"].rstrip("/") + url_for("auth.enrol", token=raw)
     hours = current_app.config["ENROLMENT_VALID_HOURS"]

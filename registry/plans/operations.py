@@ -205,7 +205,6 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(plan)
-        plan_id = plan.id
         audit.record_kept(
             session,
             "plan_update",
@@ -213,7 +212,7 @@ def update_plan(session: Session, user: User, plan: Plan, args: dict[str, Any], 
             user=user,
             role=ROLE,
             object_type="plan",
-            object_id=plan_id,
+            object_id=plan.id,
             detail={"expected": expected},
         )
         raise VersionConflict(plan.current_version)
@@ -292,9 +291,8 @@ def require_owner(session: Session, user: User, plan: Plan, action: str) -> None
     """NotOwner, after an audit row of the refused attempt, unless the user's organisation owns
     the plan (called first, so that the answer does not depend on what else was asked)."""
     if not may_share(user, plan):
-        plan_id = plan.id
         audit.record_kept(
-            session, action, "refused", user=user, role=ROLE, object_type="plan", object_id=plan_id
+            session, action, "refused", user=user, role=ROLE, object_type="plan", object_id=plan.id
         )
         raise NotOwner
 
