@@ -9,7 +9,7 @@ from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
 from lookup import operations
-from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema
+from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema, OpenCandidateArgs
 from registry.core.db import db
 from registry.plans import operations as plans
 from registry.web.api import ApiError, api_caller, api_user, parse, require_token
@@ -24,6 +24,7 @@ _response = LookupResponseSchema()
 # the schema's answer, without marshmallow's work around each of its ~75 fields
 _dump_response = dumper(_response)
 _access_log = AccessLogSchema()
+_open_args = OpenCandidateArgs()
 
 
 def answer(outcome: operations.Outcome) -> dict[str, Any]:
@@ -37,6 +38,17 @@ def answer(outcome: operations.Outcome) -> dict[str, Any]:
                 "match": {"on": match.on, "quality": match.quality, "score": match.score},
             }
             for shown, match in outcome.matches
+        ],
+        "candidates": [
+            {
+                "plan_id": candidate.plan_id,
+                "name": candidate.name,
+                "birth_year": candidate.birth_year,
+                "city": candidate.city,
+                "owner_organisation": candidate.owner_organisation,
+                "match": {"on": "person", "quality": candidate.quality, "score": candidate.score},
+            }
+            for candidate in outcome.candidates
         ],
     }
 
@@ -54,7 +66,11 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
     description="Exactly one of address, address_text, person or phone. No match is an empty list, "
     "and is logged too. A person's name may have typos; a first name given must resemble the "
     "registered one (or be its initial) unless the birth date given is the person's: the surname "
-    "alone finds every family with that name.",
+    "alone finds every family with that name. A name without a birth date shows no plan: it "
+    "answers `candidates` (name, birth year, city, owner), and POST /lookups/{lookup_id}/open "
+    "shows one of them. incident_ref must have the format of the organisation's meldingnummers "
+    "(422 otherwise). Each user has a budget of lookups per hour, and of lookups on a name alone, "
+    "across every server (429 with Retry-After).",
 )
 # the token check and the search read in one transaction (perform begins by reading)
 @require_token(operations.ROLE, reads_first=True)
@@ -63,12 +79,53 @@ def lookup() -> ResponseReturnValue:
     args = parse(_lookup_args)
     # the caller as the token check found it: no ORM user to build for the hottest request
     caller = api_caller()
-    outcome = operations.prepare(db.session, caller, args["incident_ref"], LookupArgs.kind(args), args)
+    try:
+        outcome = operations.prepare(db.session, caller, args["incident_ref"], LookupArgs.kind(args), args)
+    except operations.LookupRefused as refused:
+        raise _error(refused) from None
     # the answer is made (as Flask would make it of the dict) before the lookup is stored: on SQLite
     # the store holds the write lock until the request commits, and every other lookup waits for it
     response = current_app.json.response(dump_outcome(outcome))
     operations.store(db.session, caller, outcome)
     return response
+
+
+def _error(refused: operations.LookupRefused) -> ApiError:
+    if refused.retry_after is not None:
+        return ApiError(
+            refused.status, refused.code, refused.message, headers={"Retry-After": str(refused.retry_after)}
+        )
+    return ApiError(refused.status, refused.code, refused.message, {refused.field: [refused.message]})
+
+
+_NOT_A_CANDIDATE = "Deze kandidaat is er niet (meer) voor u: doe een nieuwe raadpleging."
+
+
+@bp.post("/lookups/<lookup_id>/open")
+@describe(
+    "Show one plan from the candidates of your own lookup on a name",
+    body=OpenCandidateArgs,
+    response=LookupResponseSchema,
+    errors=(404, 429),
+    description="Within 12 hours of the lookup that listed it, by the user who did it. A lookup of "
+    "its own (its lookup_id is the one to report with), with the meldingnummer of the list; it "
+    "counts against the budget of lookups on a name.",
+)
+@require_token(operations.ROLE)
+@lookup_limit
+def open_candidate(lookup_id: str) -> ResponseReturnValue:
+    args = parse(_open_args)
+    try:
+        parsed: uuid.UUID | None = uuid.UUID(lookup_id)
+    except ValueError:
+        parsed = None
+    try:
+        outcome = operations.open_candidate(db.session, api_caller(), parsed, args["plan_id"])
+    except operations.LookupRefused as refused:
+        raise _error(refused) from None
+    except operations.CandidateRefused:
+        raise ApiError(404, "not_found", _NOT_A_CANDIDATE) from None
+    return dump_outcome(outcome)
 
 
 @bp.get("/plans/<plan_id>/access-log")

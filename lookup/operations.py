@@ -7,9 +7,10 @@ then checked against the database (active, current version, still valid) before 
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
 from flask import current_app
@@ -20,6 +21,8 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    case,
+    func,
     insert,
     literal_column,
     null,
@@ -38,6 +41,7 @@ from registry.core.models import (
     Agreement,
     Contact,
     Lookup,
+    LookupCandidate,
     LookupResult,
     Organisation,
     Person,
@@ -46,7 +50,8 @@ from registry.core.models import (
     User,
 )
 from registry.core.timeutil import local_today, utcnow
-from registry.core.vocabulary import MatchQuality, QueryKind, Role
+from registry.core.vocabulary import AddressRole, FlagRule, MatchQuality, QueryKind, Role
+from registry.privacy import flags
 
 ROLE = Role.RESPONDER
 MAX_MATCHES = 10
@@ -55,6 +60,10 @@ LOOKUP_LOCK_WAIT = 1.0  # seconds
 # the report form after a lookup stays open this long: the 12 hours after which a lookup
 # without a report becomes an item of the plan's owners
 REPORT_FORM_OPEN = rules.LOOKUP_GRACE
+# the window of the per-user budget (SAMENOP_LOOKUP_HOURLY_LIMIT, SAMENOP_NAME_LOOKUP_HOURLY_LIMIT)
+BUDGET_WINDOW = timedelta(hours=1)
+# a candidate of a name-only lookup can be opened this long after it
+CANDIDATES_OPEN = rules.LOOKUP_GRACE
 
 
 class Responder(audit.Actor, Protocol):
@@ -62,6 +71,31 @@ class Responder(audit.Actor, Protocol):
 
     @property
     def organisation_id(self) -> int: ...
+
+    @property
+    def incident_ref_pattern(self) -> str | None: ...
+
+    @property
+    def incident_ref_example(self) -> str | None: ...
+
+
+class LookupRefused(Exception):
+    """A lookup that is not done: a meldingnummer not of the organisation's format (422, naming
+    `field`), or the user's budget of the last hour spent (429, `retry_after` seconds). Its audit
+    row is written however the request ends."""
+
+    def __init__(self, status: int, code: str, field: str, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.field = field
+        self.message = message
+        self.retry_after = retry_after
+
+
+class CandidateRefused(Exception):
+    """The candidate cannot be opened (not this user's lookup, too late, not among its candidates,
+    no longer shown): answered alike whatever the reason."""
 
 
 @dataclass
@@ -73,6 +107,7 @@ class Match:
     score: float
     # the version's row (_VERSION_COLUMNS) when the match's own query read it: _views then does not
     version: Any = field(default=None, repr=False, compare=False)
+    person_id: int | None = None  # whose name matched (by_person)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +152,26 @@ class ShownPlan:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One plan a name without a birth date found: enough to tell the families apart, not the
+    plan itself (no agreements, contacts, other persons or address)."""
+
+    plan_id: uuid.UUID
+    person_id: int
+    name: str
+    birth_year: int | None
+    city: str
+    owner_organisation: str
+    quality: MatchQuality
+    score: float
+
+
 @dataclass
 class Outcome:
     lookup: Lookup
     matches: list[tuple[ShownPlan, Match]]
+    candidates: list[Candidate] = field(default_factory=list)
 
 
 def _today() -> date:
@@ -178,6 +229,15 @@ _ADDRESSES_SHOWN = _shown(
 ).where(Address.id.in_(_ids("ids")))
 _INSERT_LOOKUP = insert(cast(Table, Lookup.__table__))
 _INSERT_RESULTS = insert(cast(Table, LookupResult.__table__))
+_INSERT_CANDIDATES = insert(cast(Table, LookupCandidate.__table__))
+# the user's lookups since `since`: all, and those on a name only (candidate lists and the
+# candidates opened from them), with the oldest of each (when the budget frees up again)
+_SPENT = select(
+    func.count(),
+    func.count(case((Lookup.name_only, 1))),
+    func.min(Lookup.performed_at),
+    func.min(case((Lookup.name_only, Lookup.performed_at))),
+).where(Lookup.user_id == bindparam("user_id"), Lookup.performed_at > bindparam("since"))
 
 
 def _for_versions(column: Any, many: bool) -> Any:
@@ -315,6 +375,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
                 "person",
                 MatchQuality.EXACT if exact else MatchQuality.FUZZY,
                 round(scored[person_id], 3),
+                person_id=person_id,
             )
         )
     return matches
@@ -389,17 +450,35 @@ def perform(session: Session, user: Responder, incident_ref: str, kind: str, arg
 
 # the lookup's columns, as prepare() fills them in
 _LOOKUP_VALUES = (
-    "id", "user_id", "organisation_id", "role", "incident_ref", "query_kind", "performed_at", "match_count"
+    "id", "user_id", "organisation_id", "role", "incident_ref", "query_kind", "performed_at", "match_count",
+    "name_only", "opened_from",
 )  # fmt: skip
+
+
+def is_name_only(kind: str, args: dict[str, Any]) -> bool:
+    """A name without a birth date: it lists candidates instead of showing plans."""
+    return kind == QueryKind.PERSON and args["person"].get("birth_date") is None
 
 
 def prepare(session: Session, user: Responder, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
     """The first half of perform: find (only reading), and the lookup as it is to be stored, with
     its id and time. Nothing is written: store() does that. The API answers from this outcome,
-    built before store() takes the write lock, which on SQLite every other lookup waits for."""
+    built before store() takes the write lock, which on SQLite every other lookup waits for.
+
+    LookupRefused for a meldingnummer not of the organisation's format, or a budget spent."""
+    problem = rules.incident_ref_problem(incident_ref, user.incident_ref_pattern, user.incident_ref_example)
+    if problem is not None:
+        _refuse(session, user, {"reason": "incident_ref_format", "query_kind": kind})
+        raise LookupRefused(422, "validation_error", "incident_ref", problem)
+    name_only = is_name_only(kind, args)
     with db.reading():
+        now = utcnow()
+        check_budget(session, user, name_only, now)
         matches = find(session, kind, args)
-        shown = list(zip(_views(session, matches), matches, strict=True))
+        if name_only:
+            candidates, shown = _candidates(session, matches), []
+        else:
+            candidates, shown = [], list(zip(_views(session, matches), matches, strict=True))
     record = Lookup(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -407,18 +486,20 @@ def prepare(session: Session, user: Responder, incident_ref: str, kind: str, arg
         role=ROLE,
         incident_ref=incident_ref,
         query_kind=kind,
-        performed_at=utcnow(),
+        performed_at=now,
         match_count=len(matches),
+        name_only=name_only,
+        opened_from=None,
     )  # what the page and the answer show; stored by store()
-    return Outcome(record, shown)
+    return Outcome(record, shown, candidates)
 
 
 def store(session: Session, user: Responder, outcome: Outcome) -> None:
-    """The second half of perform: the lookup, what it showed and its audit row, in one short
-    write transaction (the request's commit ends it)."""
+    """The second half of perform: the lookup, what it showed (or listed) and its audit row, in
+    one short write transaction (the request's commit ends it)."""
     record = outcome.lookup
     matches = [match for _shown, match in outcome.matches]
-    # two Core inserts: the write lock (SQLite) is held as briefly as possible
+    # Core inserts: the write lock (SQLite) is held as briefly as possible
     connection = session.connection()
     connection.execute(_INSERT_LOOKUP, {name: getattr(record, name) for name in _LOOKUP_VALUES})
     if matches:
@@ -436,20 +517,207 @@ def store(session: Session, user: Responder, outcome: Outcome) -> None:
                 for m in matches
             ],
         )
+    detail: dict[str, Any] = {
+        "incident_ref": record.incident_ref,
+        "query_kind": record.query_kind,
+        "shown": [{"plan": str(m.plan_id), "version_id": m.version_id} for m in matches],
+    }
+    if outcome.candidates:
+        connection.execute(
+            _INSERT_CANDIDATES,
+            [
+                {
+                    "lookup_id": record.id,
+                    "plan_id": c.plan_id,
+                    "person_id": c.person_id,
+                    "quality": c.quality,
+                    "score": c.score,
+                }
+                for c in outcome.candidates
+            ],
+        )
+        detail["candidates"] = [str(c.plan_id) for c in outcome.candidates]
+    if record.opened_from is not None:
+        detail["opened_from"] = str(record.opened_from)
+    found = matches or outcome.candidates
     audit.record(
         session,
         "lookup",
-        "match" if matches else "no_match",
+        "match" if found else "no_match",
         user=user,
         role=ROLE,
         object_type="lookup",
         object_id=record.id,
-        detail={
-            "incident_ref": record.incident_ref,
-            "query_kind": record.query_kind,
-            "shown": [{"plan": str(m.plan_id), "version_id": m.version_id} for m in matches],
-        },
+        detail=detail,
     )
+
+
+def _refuse(session: Session, user: Responder, detail: dict[str, Any]) -> None:
+    audit.record_kept(session, "lookup", "refused", user=user, role=ROLE, object_type="lookup", detail=detail)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} {'minuut' if minutes == 1 else 'minuten'}"
+
+
+def check_budget(session: Session, user: Responder, name_only: bool, now: datetime) -> None:
+    """The user's lookups of the last hour, counted in the database: one budget across every
+    worker and server (the per-minute limit of registry.web.ratelimit is per process). Two
+    lookups at the same moment may both pass at the last one; no more than that.
+    Over it: LookupRefused (429), an audit row and a flag for the privacy officer."""
+    config = current_app.config
+    total_limit = int(config["LOOKUP_HOURLY_LIMIT"])
+    names_limit = int(config["NAME_LOOKUP_HOURLY_LIMIT"])
+    spent = session.connection().execute(_SPENT, {"user_id": user.id, "since": now - BUDGET_WINDOW}).one()
+    total, names, oldest, oldest_name = spent
+    if total >= total_limit:
+        retry = _seconds_until(oldest, now)
+        message = (
+            f"U heeft het afgelopen uur {total} raadplegingen gedaan, het maximum per uur. "
+            f"Probeer het over {_minutes(retry)} opnieuw, of vraag een collega."
+        )
+        budget, count = "lookups_per_hour", total
+    elif name_only and names >= names_limit:
+        retry = _seconds_until(oldest_name, now)
+        message = (
+            f"U heeft het afgelopen uur {names} keer op alleen een naam gezocht, het maximum per uur. "
+            "Zoek op naam met geboortedatum, op adres of op telefoonnummer, "
+            f"of probeer het over {_minutes(retry)} opnieuw."
+        )
+        budget, count = "name_lookups_per_hour", names
+    else:
+        return
+    _refuse(session, user, {"reason": budget, "count": count})
+    day = local_today(config["TIMEZONE"])
+    flags.raise_kept(
+        session, user.id, user.organisation_id, FlagRule.LIMIT_REACHED, day, count, {"budget": budget}
+    )
+    raise LookupRefused(429, "rate_limited", "q", message, retry_after=retry)
+
+
+def _seconds_until(oldest: datetime | None, now: datetime) -> int:
+    """When the oldest lookup of the window leaves it."""
+    if oldest is None:
+        return 1
+    return max(1, math.ceil((oldest + BUDGET_WINDOW - now).total_seconds()))
+
+
+# --- a name without a birth date: candidates, opened one at a time -------------------------------
+
+_CANDIDATE_PERSONS = select(
+    Person.id, Person.first_name, Person.surname_prefix, Person.surname, Person.birth_date
+).where(Person.id.in_(_ids("ids")))
+# the city a candidate is told apart by: the residence, else another address, never the safe
+# address (a shelter's town is not said to anyone who has not opened the plan)
+_CANDIDATE_CITIES = (
+    select(Address.plan_version_id, Address.city, Address.role)
+    .where(Address.plan_version_id.in_(_ids("ids")), Address.role != AddressRole.SAFE_ADDRESS)
+    .order_by(Address.id)
+)
+_CANDIDATE_OWNERS = _with_owner(
+    select(PlanVersion.id, Organisation.name).join(Plan, Plan.id == PlanVersion.plan_id)
+).where(PlanVersion.id.in_(_ids("ids")))
+
+
+def _candidates(session: Session, matches: list[Match]) -> list[Candidate]:
+    if not matches:
+        return []
+    connection = session.connection()
+    persons = {
+        row.id: row for row in connection.execute(_CANDIDATE_PERSONS, {"ids": [m.person_id for m in matches]})
+    }
+    versions = [m.version_id for m in matches]
+    owners: dict[int, str] = {
+        row[0]: row[1] for row in connection.execute(_CANDIDATE_OWNERS, {"ids": versions})
+    }
+    cities: dict[int, str] = {}
+    for version_id, city, role in connection.execute(_CANDIDATE_CITIES, {"ids": versions}):
+        if version_id not in cities or role == AddressRole.RESIDENCE:
+            cities[version_id] = city
+    candidates = []
+    for match in matches:
+        person = persons[match.person_id]
+        name = " ".join(part for part in (person.first_name, person.surname_prefix, person.surname) if part)
+        candidates.append(
+            Candidate(
+                plan_id=match.plan_id,
+                person_id=person.id,
+                name=name,
+                birth_year=person.birth_date.year if person.birth_date else None,
+                city=cities.get(match.version_id, ""),
+                owner_organisation=owners[match.version_id],
+                quality=match.quality,
+                score=match.score,
+            )
+        )
+    return candidates
+
+
+_OPENABLE = select(LookupCandidate.quality, LookupCandidate.score).where(
+    LookupCandidate.lookup_id == bindparam("lookup_id"), LookupCandidate.plan_id == bindparam("plan_id")
+)
+_CURRENT_SHOWN = _with_owner(_shown(select(*_VERSION_COLUMNS).select_from(PlanVersion))).where(
+    Plan.id == bindparam("plan_id")
+)
+
+
+def open_candidate(
+    session: Session, user: Responder, lookup_id: uuid.UUID | None, plan_id: uuid.UUID | None
+) -> Outcome:
+    """One plan from the candidates of the user's own name-only lookup, within CANDIDATES_OPEN of
+    it: its current version, if responders are still shown it. A lookup of its own (query kind
+    `candidate`, the meldingnummer of the list, `opened_from` it), which counts against the
+    name-only budget like the list, shows the plan as any lookup does and opens the report form.
+    Otherwise CandidateRefused, after an audit row of the refusal."""
+    with db.reading():
+        now = utcnow()
+        source = session.get(Lookup, lookup_id) if lookup_id is not None else None
+        found = None
+        if source is None or source.user_id != user.id or not source.name_only or source.opened_from:
+            reason = "not_own_candidates"
+        elif source.performed_at <= now - CANDIDATES_OPEN:
+            reason = "candidates_closed"
+        else:
+            listed = (
+                session.connection().execute(_OPENABLE, {"lookup_id": source.id, "plan_id": plan_id}).first()
+            )
+            if listed is None:
+                reason = "not_a_candidate"
+            else:
+                check_budget(session, user, True, now)
+                row = (
+                    session.connection()
+                    .execute(_CURRENT_SHOWN, {"plan_id": plan_id, "today": _today()})
+                    .first()
+                )
+                if row is None:
+                    reason = "no_longer_shown"
+                else:
+                    quality = MatchQuality[listed.quality.upper()]
+                    found = Match(row.plan_id, row.id, "person", quality, listed.score, version=row)
+                    shown = _views(session, [found])
+        if found is None:
+            _refuse(
+                session, user, {"reason": reason, "lookup": str(lookup_id or ""), "plan": str(plan_id or "")}
+            )
+            raise CandidateRefused(reason)
+    assert source is not None
+    record = Lookup(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        organisation_id=user.organisation_id,
+        role=ROLE,
+        incident_ref=source.incident_ref,
+        query_kind=QueryKind.CANDIDATE,
+        performed_at=now,
+        match_count=1,
+        name_only=True,
+        opened_from=source.id,
+    )
+    outcome = Outcome(record, [(shown[0], found)])
+    store(session, user, outcome)
+    return outcome
 
 
 def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:

@@ -12,7 +12,7 @@ from registry.plans.schemas import Suffix
 from registry.web.schemas import DutchSchema, Phone, Postcode, Text
 
 # one field per kind of query: the field given is the lookup's query kind
-QUERY_FIELDS = QueryKind.codes()
+QUERY_FIELDS = QueryKind.searched()
 
 
 class AddressQueryArgs(DutchSchema):
@@ -139,6 +139,20 @@ class LookupMatchSchema(DutchSchema):
     match = fields.Nested(MatchSchema)
 
 
+class CandidateSchema(DutchSchema):
+    """One family a name without a birth date found: enough to choose, not the plan itself."""
+
+    class Meta:
+        ordered = True
+
+    plan_id = fields.UUID(metadata={"description": "open it with POST /lookups/{lookup_id}/open"})
+    name = fields.String(metadata={"description": "the person whose name matched"})
+    birth_year = fields.Integer(allow_none=True)
+    city = fields.String(metadata={"description": "the city of the residence; never a safe address"})
+    owner_organisation = fields.String()
+    match = fields.Nested(MatchSchema)
+
+
 class LookupResponseSchema(DutchSchema):
     class Meta:
         ordered = True
@@ -146,6 +160,17 @@ class LookupResponseSchema(DutchSchema):
     lookup_id = fields.UUID()
     performed_at = fields.AwareDateTime(format="iso")
     matches = fields.Nested(LookupMatchSchema, many=True)
+    candidates = fields.Nested(
+        CandidateSchema,
+        many=True,
+        metadata={
+            "description": "a name without a birth date: the families found, none shown (matches is empty)"
+        },
+    )
+
+
+class OpenCandidateArgs(DutchSchema):
+    plan_id = fields.UUID(required=True)
 
 
 class AccessLogEntrySchema(DutchSchema):

@@ -82,6 +82,7 @@ def page() -> Any:
     errors: dict[str, str] = {}
     outcome = None
     understood = None
+    status = None
     if request.method == "POST":
         if not incident_ref:
             errors["incident_ref"] = "Vul het meldingnummer in: elke raadpleging hoort bij een melding."
@@ -97,21 +98,54 @@ def page() -> Any:
             except ValidationError as exc:
                 errors["q"] = " ".join(_messages(exc.messages)) or "Deze zoekvraag begrijp ik niet."
             else:
-                outcome = operations.perform(
-                    db.session, web.current(), args["incident_ref"], understood.kind, args
-                )
-    status = 422 if errors else 200
-    return (
-        render_template(
-            "lookup/page.html",
-            incident_ref=incident_ref,
-            q=text,
-            errors=errors,
-            outcome=outcome,
-            kind_label=understood.kind.label if understood else "",
-        ),
-        status,
+                try:
+                    outcome = operations.perform(
+                        db.session, web.current(), args["incident_ref"], understood.kind, args
+                    )
+                except operations.LookupRefused as refused:
+                    errors[refused.field] = refused.message
+                    status = refused.status
+    return _page(incident_ref, text, errors, outcome, understood.kind.label if understood else "", status)
+
+
+def _page(
+    incident_ref: str,
+    text: str,
+    errors: dict[str, str],
+    outcome: Any,
+    kind_label: str,
+    status: int | None = None,
+) -> Any:
+    page = render_template(
+        "lookup/page.html",
+        incident_ref=incident_ref,
+        q=text,
+        errors=errors,
+        outcome=outcome,
+        kind_label=kind_label,
     )
+    return page, status or (422 if errors else 200)
+
+
+@bp.post("/kandidaat")
+@web.role_required(operations.ROLE)
+@web_lookup_limit(on_breach=_too_many_lookups)
+def open_candidate() -> Any:
+    """One family from the candidates of a name without a birth date (the page's "Openen")."""
+    incident_ref = request.form.get("incident_ref", "").strip()
+    try:
+        outcome = operations.open_candidate(
+            db.session,
+            web.current(),
+            _uuid(request.form.get("lookup_id")),
+            _uuid(request.form.get("plan_id")),
+        )
+    except operations.LookupRefused as refused:
+        return _page(incident_ref, "", {refused.field: refused.message}, None, "", refused.status)
+    except operations.CandidateRefused:
+        message = "Deze kandidaat kan niet (meer) worden geopend. Doe een nieuwe raadpleging."
+        return _page(incident_ref, "", {"q": message}, None, "", 404)
+    return _page(outcome.lookup.incident_ref, "", {}, outcome, QueryKind.CANDIDATE.label)
 
 
 def _messages(node: Any) -> list[str]:

@@ -196,6 +196,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "PASSWORD_HASH_PARAMS": FAST_HASH,
         "BASE_URL": "http://localhost",
         "TESTING": True,
+        # the hourly budgets are tested where they are the subject (tests/lookup/test_harvesting.py)
+        "LOOKUP_HOURLY_LIMIT": 100_000,
+        "NAME_LOOKUP_HOURLY_LIMIT": 100_000,
     }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.auth import passwords, two_factor
-from registry.core import audit
+from registry.core import audit, rules
 from registry.core import roles as role_rules
 from registry.core.db import Base, keep
 from registry.core.models import (
@@ -105,6 +105,25 @@ def create_organisation(session: Session, name: str, kind: str, region: str | No
     session.add(org)
     session.flush()
     return org
+
+
+def set_incident_ref_format(organisation: Organisation, pattern: str | None, example: str | None) -> None:
+    """The format of the organisation's meldingnummers (registry.core.rules.incident_ref_problem),
+    or none (None). ValueError when the pattern is no regular expression, is too long, or the
+    example does not have the format: the operators would read a format no number has."""
+    if pattern is None:
+        organisation.incident_ref_pattern = organisation.incident_ref_example = None
+        return
+    if not pattern or len(pattern) > 200:
+        raise ValueError("the pattern must have 1 to 200 characters")
+    if not example or len(example) > 64:
+        raise ValueError("give an --example meldingnummer of this format (at most 64 characters)")
+    if rules.incident_ref_format(pattern).fullmatch(example) is None:
+        raise ValueError(f"the example {example!r} does not have the format {pattern!r}")
+    if rules.incident_ref_problem("x", pattern, example) is None:
+        raise ValueError(f"the pattern {pattern!r} lets 'x' through: a meldingnummer has a format")
+    organisation.incident_ref_pattern = pattern
+    organisation.incident_ref_example = example
 
 
 # names the audit log uses for what no user did (the command line, the system itself)
@@ -515,6 +534,9 @@ class ApiCaller:
     organisation_kind: str
     roles: frozenset[str]  # the roles that count (registry.core.roles.held)
     last_used_at: datetime
+    # the organisation's meldingnummer format (registry.core.rules.incident_ref_problem)
+    incident_ref_pattern: str | None = None
+    incident_ref_example: str | None = None
 
     @property
     def id(self) -> int:
@@ -544,6 +566,8 @@ _API_CALLER = (
         _users.c.organisation_id,
         _organisations.c.name.label("organisation_name"),
         _organisations.c.kind.label("organisation_kind"),
+        _organisations.c.incident_ref_pattern,
+        _organisations.c.incident_ref_example,
         _user_roles.c.role,
     )
     .select_from(
@@ -599,6 +623,8 @@ def api_caller(session: Session, raw: str) -> ApiCaller | None:
         organisation_kind=row.organisation_kind,
         roles=role_rules.held((r.role for r in rows if r.role is not None), row.organisation_kind),
         last_used_at=last_used_at,
+        incident_ref_pattern=row.incident_ref_pattern,
+        incident_ref_example=row.incident_ref_example,
     )
 
 

@@ -159,6 +159,16 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # reverse proxies in front that set X-Forwarded-For (and -Proto): 0 = none, the
         # connecting peer is the client (registry.app applies werkzeug's ProxyFix)
         "TRUSTED_PROXIES": env.get("SAMENOP_TRUSTED_PROXIES") or "0",
+        # lookups per user in the last hour, counted in the database (one budget across every
+        # worker and server): all of them, and those on a name without a birth date (a candidate
+        # list, and each candidate opened from it)
+        "LOOKUP_HOURLY_LIMIT": env.get("SAMENOP_LOOKUP_HOURLY_LIMIT") or "120",
+        "NAME_LOOKUP_HOURLY_LIMIT": env.get("SAMENOP_NAME_LOOKUP_HOURLY_LIMIT") or "20",
+        # when a user's lookups of a day are flagged for the privacy officer (registry.privacy.flags)
+        "FLAG_LOOKUPS_PER_HOUR": env.get("SAMENOP_FLAG_LOOKUPS_PER_HOUR") or "30",
+        "FLAG_NAME_ONLY_PER_DAY": env.get("SAMENOP_FLAG_NAME_ONLY_PER_DAY") or "10",
+        "FLAG_WITHOUT_REPORT_PER_DAY": env.get("SAMENOP_FLAG_WITHOUT_REPORT_PER_DAY") or "5",
+        "FLAG_HISTORY_MINIMUM": env.get("SAMENOP_FLAG_HISTORY_MINIMUM") or "20",
     }
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None
@@ -209,8 +219,10 @@ def validate(config: dict[str, Any]) -> None:
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
     _smtp_ca_file(config)
-    _request_bytes(config)
-    _trusted_proxies(config)
+    _whole_number(config, "MAX_CONTENT_LENGTH", MIN_REQUEST_BYTES, MAX_REQUEST_BYTES, "a number of bytes")
+    _whole_number(config, "TRUSTED_PROXIES", 0, MAX_TRUSTED_PROXIES, "the number of reverse proxies in front")
+    for key in COUNTS:
+        _whole_number(config, key, 1, MAX_COUNT, "a whole number")
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
     _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
@@ -271,38 +283,33 @@ MIN_REQUEST_BYTES = 128 * 1024
 MAX_REQUEST_BYTES = 100 * 1024 * 1024
 
 
-def _request_bytes(config: dict[str, Any]) -> None:
-    """MAX_CONTENT_LENGTH: a whole number of bytes within bounds; stored back as an int."""
-    raw = config.get("MAX_CONTENT_LENGTH")
+MAX_TRUSTED_PROXIES = 10  # one too many lets a client choose the address it is audited under
+# the budgets and flag thresholds: whole numbers, at least 1
+COUNTS = (
+    "LOOKUP_HOURLY_LIMIT",
+    "NAME_LOOKUP_HOURLY_LIMIT",
+    "FLAG_LOOKUPS_PER_HOUR",
+    "FLAG_NAME_ONLY_PER_DAY",
+    "FLAG_WITHOUT_REPORT_PER_DAY",
+    "FLAG_HISTORY_MINIMUM",
+)
+MAX_COUNT = 1_000_000_000
+# where a setting's environment variable has another name than SAMENOP_<key>
+_VARIABLES = {"MAX_CONTENT_LENGTH": "SAMENOP_MAX_REQUEST_BYTES"}
+
+
+def _whole_number(config: dict[str, Any], key: str, minimum: int, maximum: int, what: str) -> int:
+    """A whole number from minimum to maximum; stored back as an int."""
+    raw = config.get(key)
     try:
-        limit = int(str(raw).strip()) if not isinstance(raw, bool) else None
+        number = int(str(raw).strip()) if not isinstance(raw, bool) else None
     except ValueError:
-        limit = None
-    if limit is None or not MIN_REQUEST_BYTES <= limit <= MAX_REQUEST_BYTES:
-        raise ConfigError(
-            f"SAMENOP_MAX_REQUEST_BYTES must be a number of bytes from {MIN_REQUEST_BYTES} "
-            f"to {MAX_REQUEST_BYTES}, not {raw!r}"
-        )
-    config["MAX_CONTENT_LENGTH"] = limit
-
-
-MAX_TRUSTED_PROXIES = 10
-
-
-def _trusted_proxies(config: dict[str, Any]) -> None:
-    """TRUSTED_PROXIES: how many reverse proxies in front set X-Forwarded-For; an int, 0 = none.
-    One too many lets a client choose the address it is audited and limited under."""
-    raw = config.get("TRUSTED_PROXIES")
-    try:
-        hops = int(str(raw).strip()) if not isinstance(raw, bool) else None
-    except ValueError:
-        hops = None
-    if hops is None or not 0 <= hops <= MAX_TRUSTED_PROXIES:
-        raise ConfigError(
-            f"SAMENOP_TRUSTED_PROXIES must be the number of reverse proxies in front, "
-            f"0 to {MAX_TRUSTED_PROXIES}, not {raw!r}"
-        )
-    config["TRUSTED_PROXIES"] = hops
+        number = None
+    if number is None or not minimum <= number <= maximum:
+        name = _VARIABLES.get(key, f"SAMENOP_{key}")
+        raise ConfigError(f"{name} must be {what} from {minimum} to {maximum}, not {raw!r}")
+    config[key] = number
+    return number
 
 
 def _check_sqlite_file(database: str | None, query: Any) -> None:

@@ -98,6 +98,11 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(String(32))  # OrganisationKind
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
+    # the format of the organisation's meldingnummers (a regular expression the whole number must
+    # match, case ignored) and an example of one: a lookup by its responders must give one
+    # (registry.core.rules.incident_ref_problem); set by an administrator
+    incident_ref_pattern: Mapped[str | None] = mapped_column(String(200))
+    incident_ref_example: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
@@ -132,6 +137,14 @@ class User(Base):
     @property
     def organisation_name(self) -> str:
         return self.organisation.name
+
+    @property
+    def incident_ref_pattern(self) -> str | None:
+        return self.organisation.incident_ref_pattern
+
+    @property
+    def incident_ref_example(self) -> str | None:
+        return self.organisation.incident_ref_example
 
     @property
     def roles(self) -> set[str]:
@@ -347,9 +360,15 @@ class Contact(Base):
 
 
 class Lookup(Base):
-    """One control-room query, stored whether or not it matched."""
+    """One control-room query, stored whether or not it matched.
+
+    A name without a birth date (`name_only`) shows no plan, only its candidates
+    (LookupCandidate); opening one of them is a lookup of its own (query kind `candidate`,
+    `opened_from` the name-only lookup) that shows that one plan."""
 
     __tablename__ = "lookups"
+    # a user's lookups of the last hour: the budget counted across every worker and server
+    __table_args__ = (Index("ix_lookups_user_id_performed_at", "user_id", "performed_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -359,6 +378,8 @@ class Lookup(Base):
     query_kind: Mapped[str] = mapped_column(String(16))  # QueryKind
     performed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     match_count: Mapped[int] = mapped_column(Integer, default=0)
+    name_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    opened_from: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"))
 
     results: Mapped[list[LookupResult]] = relationship(cascade="all, delete-orphan")
 
@@ -375,6 +396,44 @@ class LookupResult(Base):
     match_on: Mapped[str] = mapped_column(String(16))
     quality: Mapped[str] = mapped_column(String(16))  # MatchQuality
     score: Mapped[float] = mapped_column()
+
+
+class LookupCandidate(Base):
+    """A plan a name-only lookup found and listed (name, birth year, city, owner), without showing
+    it: the responder opens one at a time."""
+
+    __tablename__ = "lookup_candidates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lookup_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lookups.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
+    person_id: Mapped[int] = mapped_column(Integer)  # the person whose name matched (no FK: versions change)
+    quality: Mapped[str] = mapped_column(String(16))  # MatchQuality
+    score: Mapped[float] = mapped_column()
+
+
+class LookupFlag(Base):
+    """An unusual pattern in one user's lookups on one day, for the privacy officer (auditor) to
+    review and close with a note (registry.privacy.flags)."""
+
+    __tablename__ = "lookup_flags"
+    __table_args__ = (UniqueConstraint("user_id", "rule", "day", name="uq_lookup_flags_user_rule_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    rule: Mapped[str] = mapped_column(String(32))  # FlagRule
+    day: Mapped[date] = mapped_column(Date)  # in the configured time zone
+    count: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    closed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship()
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_user_id])
 
 
 class Melding(Base):

@@ -9,6 +9,9 @@
   the shown-to-responders rule to the index's candidates against the database.
 - Visible to an organisation (the registrant side: plan pages, feedback, statistics): the
   owning organisation and every organisation the plan is shared with; nobody else.
+- A meldingnummer a lookup may be given: one of the format its organisation set (a regular
+  expression the whole number matches, case ignored); where none is set, one with a digit in it.
+  A lookup has a purpose, the melding: "x" is none.
 - One melding: reports with the same meldingnummer (case and spaces ignored) within 7 days.
 - Who hears of a melding without a handelingskader: the Veilig Thuis organisation of the
   reporting organisation's region; nobody else.
@@ -19,6 +22,8 @@ Python form beside it; tests/registry/test_rules.py holds the two to the same an
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -74,6 +79,29 @@ LOOKUP_GRACE = timedelta(hours=12)
 #: reports whose meldingnummers are the same (case and spaces ignored) belong to one melding when
 #: the call came in within this time of the melding's own
 MELDING_WINDOW = timedelta(days=7)
+
+
+@functools.lru_cache(maxsize=64)
+def incident_ref_format(pattern: str) -> re.Pattern[str]:
+    """An organisation's meldingnummer format, compiled (ValueError when it is no regular
+    expression: the CLI checks it before storing it)."""
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+
+
+def incident_ref_problem(incident_ref: str, pattern: str | None, example: str | None) -> str | None:
+    """What is wrong with a meldingnummer for a lookup by an organisation with this format (None:
+    nothing), in the words the operator reads next to the field."""
+    if pattern:
+        if incident_ref_format(pattern).fullmatch(incident_ref) is None:
+            shown = f", zoals {example}" if example else ""
+            return f"Dit is geen meldingnummer van uw organisatie{shown}. Vul het nummer van de melding in."
+        return None
+    if not any(character.isdigit() for character in incident_ref):
+        return "Een meldingnummer bevat cijfers. Vul het nummer van de melding in."
+    return None
 
 
 def melding_key_of(incident_ref: str) -> str:

@@ -117,6 +117,24 @@ class QueryKind(Vocabulary):
     ADDRESS_TEXT = "address_text", "adres"
     PERSON = "person", "persoon"
     PHONE = "phone", "telefoonnummer"
+    # one plan opened from the candidates of a name without a birth date: not a search field
+    CANDIDATE = "candidate", "naam, gekozen uit de kandidaten"
+
+    @classmethod
+    def searched(cls) -> tuple[str, ...]:
+        """The kinds a lookup searches on: one field each in the lookup's input."""
+        return tuple(code for code in cls.codes() if code != cls.CANDIDATE)
+
+
+class FlagRule(Vocabulary):
+    """Why a user's lookups of one day were flagged for the privacy officer
+    (registry.privacy.flags, the thresholds in docs/privacy.md)."""
+
+    MANY_LOOKUPS = "many_lookups", "Veel raadplegingen binnen een uur"
+    MANY_NAME_ONLY = "many_name_only", "Veel zoekvragen op alleen een naam"
+    WITHOUT_REPORT = "without_report", "Raadplegingen met resultaat zonder geregistreerde inzet"
+    OFF_HOURS = "off_hours", "Raadplegingen buiten de gebruikelijke uren"
+    LIMIT_REACHED = "limit_reached", "Limiet van raadplegingen per uur bereikt"
 
 
 class MatchQuality(Vocabulary):

@@ -57,7 +57,7 @@ def create_demo_reports(
             organisation_id=user.organisation_id,
             role=Role.RESPONDER,
             incident_ref=f"DEMO-{index:04d}",
-            query_kind=rng.choice(QueryKind.codes()),
+            query_kind=rng.choice(QueryKind.searched()),
             performed_at=occurred + timedelta(minutes=2),
             match_count=1,
             results=[

@@ -23,9 +23,10 @@ def register_commands(app: Flask) -> None:
     from registry.feedback.cli import closed_days, feedback
     from registry.ops.migrate_cli import db_group
     from registry.plans.cli import plans
+    from registry.privacy.cli import privacy
     from registry.regions.cli import region
 
-    for command in (init, demo, serve, org, region, user, audit_group, plans, feedback, closed_days):
+    for command in (init, demo, serve, org, region, user, audit_group, plans, feedback, closed_days, privacy):
         app.cli.add_command(command)
     for command in (purge, backup_command, restore_command):
         app.cli.add_command(command)
@@ -103,6 +104,42 @@ def org_add(name: str, kind: str, region: str | None) -> None:
     db.commit()
     where = f" in region {region}" if region else ""
     click.echo(f"organisation {organisation.id}: {name} ({kind}){where}")
+
+
+@org.command("meldingnummer")
+@click.argument("name")
+@click.option("--pattern", default=None, help="a regular expression the whole meldingnummer matches")
+@click.option(
+    "--example", default=None, help="a meldingnummer of this format, shown to whoever types another"
+)
+@click.option("--clear", is_flag=True, help="no format of its own: any number with a digit in it")
+@with_appcontext
+def org_meldingnummer(name: str, pattern: str | None, example: str | None, clear: bool) -> None:
+    """Set the format of an organisation's meldingnummers: its responders' lookups must give one."""
+    organisation = db.session.scalars(select(Organisation).where(Organisation.name == name)).first()
+    if organisation is None:
+        raise click.ClickException(f"no such organisation: {name}")
+    if clear == (pattern is not None):
+        raise click.ClickException("give --pattern (with --example) or --clear")
+    if pattern is not None:
+        try:
+            accounts.set_incident_ref_format(organisation, pattern, example)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        accounts.set_incident_ref_format(organisation, None, None)
+    audit.record(
+        db.session,
+        "organisation_incident_ref_format",
+        "success",
+        username="cli",
+        object_type="organisation",
+        object_id=organisation.id,
+        detail={"pattern": pattern or "", "example": example or ""},
+    )
+    db.commit()
+    shown = f"{pattern} (e.g. {example})" if pattern else "any number with a digit in it"
+    click.echo(f"meldingnummers of {name}: {shown}")
 
 
 @click.group()

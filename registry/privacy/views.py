@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from registry.auth import web
 from registry.core.db import db
-from registry.privacy import operations
+from registry.core.models import MAX_ID
+from registry.core.timeutil import utcnow
+from registry.privacy import flags, operations
 from registry.privacy.schemas import LogSearchArgs
 
 bp = Blueprint("privacy", __name__, url_prefix="/logboek")
@@ -39,3 +41,38 @@ def log() -> Any:
     return render_template(
         "registry/privacy/log.html", chain=chain, raw=raw, errors={}, result=result, query=query
     )
+
+
+@bp.get("/signaleringen")
+@web.role_required(flags.ROLE)
+def flagged() -> Any:
+    """The flagged lookups: open ones to review, and the last ones closed, with their notes."""
+    return _flags_page({}, {})
+
+
+def _flags_page(errors: dict[int, str], notes: dict[int, str], status: int = 200) -> Any:
+    config = current_app.config
+    # today's and yesterday's lookups are looked at again each time (the hourly scan may be an
+    # hour behind); the flags found are written with this request
+    flags.scan(db.session, utcnow(), config["TIMEZONE"], flags.Thresholds.of(config))
+    listing = flags.listing(db.session, web.current())
+    page = render_template(
+        "registry/privacy/flags.html", listing=listing, errors=errors, notes=notes, thresholds=config
+    )
+    return page, status
+
+
+@bp.post("/signaleringen/<int:flag_id>/sluiten")
+@web.role_required(flags.ROLE)
+def close_flag(flag_id: int) -> Any:
+    note = request.form.get("note", "")
+    if flag_id > MAX_ID:
+        return _flags_page({flag_id: "Deze signalering bestaat niet."}, {}, 404)
+    try:
+        flags.close(db.session, web.current(), flag_id, note)
+    except flags.NoteRequired as exc:
+        return _flags_page({flag_id: str(exc)}, {flag_id: note}, 422)
+    except flags.FlagNotFound:
+        return _flags_page({flag_id: "Deze signalering is al gesloten of bestaat niet."}, {}, 404)
+    flash("De signalering is gesloten, met uw notitie.", "success")
+    return redirect(url_for("privacy.flagged"))

@@ -20,6 +20,7 @@ from registry.core.db import db as database
 from registry.core.models import Plan
 from registry.core.timeutil import utcnow
 from registry.ops.cli import purge
+from tests.lookups import found_plan_ids
 from tests.registry.plan_data import address, person, plan_body
 
 SURNAME = "Zwijgerveldhuis"
@@ -41,7 +42,7 @@ def look_up(client: FlaskClient, headers: dict[str, str], name: str) -> list[str
         "/api/v1/lookups", json={"incident_ref": "P-2026-0042", "person": {"name": name}}, headers=headers
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    return [match["plan"]["id"] for match in response.get_json()["matches"]]
+    return found_plan_ids(response.get_json())
 
 
 def test_a_purged_plans_names_are_gone_from_the_index_files(

@@ -20,6 +20,7 @@ from lookup.cli import compact, rebuild
 from lookup.search import SearchIndex, documents, follower, merging
 from registry.core.db import db as database
 from registry.core.models import Plan, PlanChange
+from tests.lookups import found_plan_ids
 from tests.registry.plan_data import address, person, plan_body
 
 LOOKUPS = "/api/v1/lookups"
@@ -66,7 +67,7 @@ def delete_index(app: Flask) -> None:
 def found_by_name(client: FlaskClient, headers: dict[str, str], name: str) -> list[str]:
     response = client.post(LOOKUPS, json={"incident_ref": "P-1", "person": {"name": name}}, headers=headers)
     assert response.status_code == 200, response.get_json()
-    return [match["plan"]["id"] for match in response.get_json()["matches"]]
+    return found_plan_ids(response.get_json())
 
 
 def found_by_text(client: FlaskClient, headers: dict[str, str], text: str) -> list[str]:

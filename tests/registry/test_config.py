@@ -250,7 +250,10 @@ def test_database_and_index_are_readable_by_the_owner_only(tmp_path, umask_022):
         assert client.post("/api/v1/plans", json=plan_body(), headers=headers).status_code == 201
         found = client.post(
             "/api/v1/lookups",
-            json={"incident_ref": "BESTAND-1", "person": {"name": "Noor Testveen"}},
+            json={
+                "incident_ref": "BESTAND-1",
+                "person": {"name": "Noor Testveen", "birth_date": "1990-01-02"},
+            },
             headers={"Authorization": f"Bearer {raw_responder}"},
         )
         assert found.status_code == 200, found.get_json()

@@ -49,7 +49,7 @@ def test_the_owner_sees_who_looked_the_plan_up_when_and_how(
     headers = auth_headers(responder)
     for incident_ref, where in (
         ("P-2026-0311", {"address": {"postcode": "9401AB", "house_number": 14}}),
-        ("P-2026-0312", {"person": {"name": "Noor van der Testveen"}}),
+        ("P-2026-0312", {"person": {"name": "Noor van der Testveen", "birth_date": "1990-01-02"}}),
     ):
         found = client.post("/api/v1/lookups", json={"incident_ref": incident_ref, **where}, headers=headers)
         assert [m["plan"]["id"] for m in found.get_json()["matches"]] == [plan["id"]]

@@ -197,6 +197,8 @@ class LiveServer:
                 "SAMENOP_TOKEN_RATE_LIMIT": HIGH_LIMIT,
                 "SAMENOP_LOGIN_RATE_LIMIT": HIGH_LIMIT,
                 "SAMENOP_LOOKUP_RATE_LIMIT": HIGH_LIMIT,
+                "SAMENOP_LOOKUP_HOURLY_LIMIT": "1000000000",
+                "SAMENOP_NAME_LOOKUP_HOURLY_LIMIT": "1000000000",
             }
         )
         env.update(self.env_overrides)
@@ -497,7 +499,7 @@ def show_to_control_room(http: Http, plans: list[SeededPlan]) -> None:
     report without a lookup id needs a lookup of the plan by the organisation in the last 12 hours."""
     for plan in plans:
         query = {"postcode": plan.postcode, "house_number": plan.house_number}
-        answer = http.request("POST", "/api/v1/lookups", {"incident_ref": "SEED", "address": query})
+        answer = http.request("POST", "/api/v1/lookups", {"incident_ref": "SEED-1", "address": query})
         assert answer.status == 200, answer.body
         assert plan.id in [match["plan"]["id"] for match in answer.body["matches"]]
 

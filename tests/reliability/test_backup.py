@@ -26,6 +26,7 @@ from registry.core.db import db as database
 from registry.core.models import AuditEntry, Plan, User
 from registry.ops.cli import audit_verify, backup_command, restore_command
 from tests.conftest import close_app
+from tests.lookups import found_plan_ids
 from tests.registry.plan_data import address, person, plan_body
 
 
@@ -125,7 +126,7 @@ def test_backup_restores_into_a_new_instance_that_serves_the_plan(
         headers={"Authorization": f"Bearer {raw_responder}"},
     )
     assert found.status_code == 200, found.get_data(as_text=True)
-    assert [m["plan"]["id"] for m in found.get_json()["matches"]] == [plan["id"]]
+    assert found_plan_ids(found.get_json()) == [plan["id"]]
     # and its audit chain, continued after the restore, verifies
     verified = invoke(other_instance, audit_verify)
     assert verified.exit_code == 0, verified.output

@@ -248,7 +248,7 @@ def test_sigkill_during_sustained_writes_loses_no_acknowledged_write(
         found = finder.request(
             "POST",
             "/api/v1/lookups",
-            {"incident_ref": "NA-KILL", "address_text": f"Crashlaan {where['house_number']} Herstad"},
+            {"incident_ref": "NA-KILL-1", "address_text": f"Crashlaan {where['house_number']} Herstad"},
         )
         assert found.status == 200, found.body
         assert plan_id in [match["plan"]["id"] for match in found.body["matches"]]

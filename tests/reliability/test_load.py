@@ -97,7 +97,7 @@ def test_fifty_concurrent_lookups_for_a_while_without_a_single_error(live_server
         # one of each kind first: the index catches up on the seeded plans before the clock starts
         for kind in ("address", "address_text", "person", "phone"):
             query = next(q for q in queries if q[0] == kind)
-            answer = setup.request("POST", "/api/v1/lookups", {"incident_ref": "WARMUP", **query[1]})
+            answer = setup.request("POST", "/api/v1/lookups", {"incident_ref": "WARMUP-1", **query[1]})
             assert _lookup_problem(answer, query[2]) is None, answer.body
     warmups = 4
 

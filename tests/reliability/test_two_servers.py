@@ -68,14 +68,15 @@ def _lookups(http: Http, family: dict[str, Any]) -> dict[str, list[dict[str, Any
     }
     matches = {}
     for kind, query in bodies.items():
-        answer = http.request("POST", "/api/v1/lookups", {"incident_ref": f"TWEE-{kind}", **query})
+        answer = http.request("POST", "/api/v1/lookups", {"incident_ref": f"TWEE-{kind}-1", **query})
         assert answer.status == 200, answer.body
-        matches[kind] = answer.body["matches"]
+        matches[kind] = answer.body["matches"] + answer.body["candidates"]
     return matches
 
 
 def _plan_ids(matches: list[dict[str, Any]]) -> list[str]:
-    return [match["plan"]["id"] for match in matches]
+    """The plans shown, or listed as candidates (a name without a birth date)."""
+    return [match["plan"]["id"] if "plan" in match else match["plan_id"] for match in matches]
 
 
 def _assert_found(matches: dict[str, list[dict[str, Any]]], plan_id: str, where: str) -> None:
