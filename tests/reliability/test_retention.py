@@ -192,7 +192,7 @@ def world(app: Flask, client: FlaskClient, make_org: Any, make_user: Any, auth_h
         made.registrant_headers,
         status=200,
     )
-    for ref in ("P-NIETS-OUD", "P-NIETS-NU"):
+    for ref in ("P-NIETS-OUD-1", "P-NIETS-NU-1"):
         made.post(
             "/api/v1/lookups",
             {"incident_ref": ref, "address": {"postcode": "9999 ZZ", "house_number": 1}},
@@ -211,7 +211,7 @@ def world(app: Flask, client: FlaskClient, make_org: Any, make_user: Any, auth_h
             update(Plan).where(Plan.id == made.plan_id(WITHDRAWN)).values(withdrawn_at=months_ago(13))
         )
         session.execute(
-            update(Lookup).where(Lookup.incident_ref == "P-NIETS-OUD").values(performed_at=months_ago(13))
+            update(Lookup).where(Lookup.incident_ref == "P-NIETS-OUD-1").values(performed_at=months_ago(13))
         )
         database.commit()
     return made
@@ -408,7 +408,7 @@ def test_lookup_without_match_loses_its_incident_number_after_the_retention(app,
             if count == 0
         )
     # the no-match lookup of 13 months ago is anonymous; today's keeps its number
-    assert refs == ["", "P-NIETS-NU"]
+    assert refs == ["", "P-NIETS-NU-1"]
 
 
 def test_a_purged_plan_still_shows_everywhere(app, client, world, web_login):
