@@ -830,6 +830,28 @@ def open_report_form(
     raise FormRefused(reason)
 
 
+def open_melding_form(session: Session, user: User, lookup_id: uuid.UUID | None) -> Lookup:
+    """The form for a melding without a handelingskader, after the user's own lookup, within
+    REPORT_FORM_OPEN of it: it carries the lookup's meldingnummer and time. It shows nothing of a
+    plan, so any of the user's lookups will do (also one that listed candidates, none of them the
+    family). Otherwise FormRefused, after an audit row of the refusal."""
+    lookup = session.get(Lookup, lookup_id) if lookup_id is not None else None
+    if lookup is not None and lookup.user_id == user.id and lookup.performed_at > utcnow() - REPORT_FORM_OPEN:
+        return lookup
+    reason = "form_closed" if lookup is not None and lookup.user_id == user.id else "not_own_lookup"
+    audit.record_kept(
+        session,
+        "melding_form",
+        "refused",
+        user=user,
+        role=ROLE,
+        object_type="lookup",
+        object_id=lookup_id or "",
+        detail={"reason": reason},
+    )
+    raise FormRefused(reason)
+
+
 def record_report_form(session: Session, user: User, form: ReportForm) -> None:
     """Every showing of the report form is a read of the plan's agreements (NEN 7513), also
     when it is shown again with the errors of what was sent."""

@@ -159,16 +159,15 @@ def _messages(node: Any) -> list[str]:
 # --- recording what was done --------------------------------------------------------------------
 
 
-def _local_now() -> str:
-
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%dT%H:%M")
+def _local(moment: datetime) -> str:
+    """A moment as the form's datetime-local value, in the configured time zone."""
+    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%dT%H:%M")
 
 
 def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
     """The report form as the API's input: one ReportArgs validates both."""
 
     data: dict[str, Any] = {
-        "plan_id": form.get("plan_id", ""),
         "incident_ref": form.get("incident_ref", ""),
         "mode": form.get("mode") or None,
         "responders": form.getlist("responders"),
@@ -178,6 +177,8 @@ def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
     }
     if form.get("lookup_id"):
         data["lookup_id"] = form["lookup_id"]
+    if "plan_id" in form:  # the report on a plan; the melding without one has no such field
+        data["plan_id"] = form["plan_id"]
     for name in ("violence_type", "household_type", "care_involvement", "mental_health_service"):
         data[name] = form.get(name) or None
     if data["mode"] is None:
@@ -212,11 +213,11 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def _form_key(lookup_id: uuid.UUID, plan_id: uuid.UUID) -> str:
+def _form_key(lookup_id: uuid.UUID, plan_id: uuid.UUID | None) -> str:
     """The idempotency key of the report form: one per lookup and plan (keys are per user), the same
     however often the form is opened. Pages are never cached, so going back re-fetches the form;
     sent again, it returns the first report instead of storing a second."""
-    return f"inzet-{lookup_id}-{plan_id}"
+    return f"inzet-{lookup_id}-{plan_id}" if plan_id is not None else f"melding-{lookup_id}"
 
 
 @bp.route("/inzet", methods=["GET", "POST"])
@@ -232,11 +233,32 @@ def report() -> Any:
         )
     except operations.FormRefused:
         return render_template("lookup/report_refused.html"), 404
-    lookup, version, plan_id = opened.lookup, opened.version, opened.version.plan_id
+    answer = _report_form(opened.lookup, opened.version)
+    operations.record_report_form(db.session, user, opened)
+    return answer
+
+
+@bp.route("/melding", methods=["GET", "POST"])
+@web.role_required(operations.ROLE)
+def melding() -> Any:
+    """After a lookup that showed no handelingskader: the melding on record all the same (without
+    a plan, for the region's Veilig Thuis), with the lookup's meldingnummer and time."""
+    source = request.form if request.method == "POST" else request.args
+    try:
+        lookup = operations.open_melding_form(db.session, web.current(), _uuid(source.get("lookup_id")))
+    except operations.FormRefused:
+        return render_template("lookup/report_refused.html"), 404
+    return _report_form(lookup, None)
+
+
+def _report_form(lookup: Any, version: Any) -> Any:
+    """The report form of a lookup: on the plan it showed (`version`), or without one (None)."""
+    user = web.current()
+    plan_id = version.plan_id if version is not None else None
     errors: dict[str, list[str]] = {}
-    form = source
+    form = request.form if request.method == "POST" else request.args
     if request.method == "POST":
-        body = _report_args(request.form, version.agreements)
+        body = _report_args(request.form, version.agreements if version is not None else [])
         key = request.form.get("idempotency_key") or None
         try:
             args = ReportArgs().load(body)
@@ -255,9 +277,10 @@ def report() -> Any:
             }
         else:
             due = nl_date(saved.feedback_due)
-            flash(f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling op {due}.", "success")
+            reader = "De regiehouder leest" if version is not None else "Veilig Thuis in uw regio leest"
+            what = "De inzet" if version is not None else "De melding"
+            flash(f"{what} is geregistreerd. {reader} de terugkoppeling op {due}.", "success")
             return redirect(url_for("lookup.report_done", report_id=saved.id))
-    operations.record_report_form(db.session, user, opened)
     return (
         render_template(
             "lookup/report.html",
@@ -266,7 +289,9 @@ def report() -> Any:
             plan_id=plan_id,
             form=form,
             errors=errors,
-            now=_local_now(),
+            # the time of the call is the time of the lookup, not of opening the form: a night
+            # call registered in the morning counts as a night call
+            called_at=_local(lookup.performed_at),
             idempotency_key=request.form.get("idempotency_key") or _form_key(lookup.id, plan_id),
         ),
         422 if errors else 200,
