@@ -133,12 +133,17 @@ class ReportMode(Vocabulary):
 
 
 class Responder(Vocabulary):
-    """Who went out on an incident (a report's responders)."""
+    """Who went out on an incident (a report's responders).
+
+    The youth crisis service is one code, `cit`, whatever the region calls it (CIT, or SEZ:
+    Spoedeisende Zorg); `youth_protection` is the family's own jeugdbeschermer. Reports from
+    before 20261207 that said `youth_protection` for SEZ were moved to `cit` by migration
+    b5d3e8a1c7f2."""
 
     POLICE = "police", "Politie"
-    CIT = "cit", "CIT"
+    CIT = "cit", "CIT / SEZ (spoedeisende zorg jeugd)"
     VEILIG_THUIS = "veilig_thuis", "Veilig Thuis"
-    YOUTH_PROTECTION = "youth_protection", "Jeugdbescherming (SEZ)"
+    YOUTH_PROTECTION = "youth_protection", "Jeugdbeschermer"
     MENTAL_HEALTH = "mental_health", "GGZ"
     OTHER = "other", "Overig"
 
