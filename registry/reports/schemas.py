@@ -42,6 +42,9 @@ class ReportArgs(DutchSchema):
     # within 7 days, or a new one
     melding_id = fields.UUID(load_default=None, allow_none=True)
     incident_ref = Text(required=True, min_length=1, max_length=64)
+    # the melding's gemeente, by name (one of the known gemeenten); without it, the city of the
+    # plan's residence address when that is a gemeente of the region
+    gemeente = Text(load_default=None, allow_none=True, max_length=100)
     occurred_at = fields.AwareDateTime(required=True, format="iso")
     mode = Choice(ReportMode, required=True)
     responders = fields.List(
