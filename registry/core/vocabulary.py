@@ -148,8 +148,22 @@ class Responder(Vocabulary):
     OTHER = "other", "Overig"
 
 
+class TypeInzet(Vocabulary):
+    """The pilots' type of inzet of a melding (Monitoring), derived from the responders of all
+    its reports and its most intensive mode (registry.statistics.operations.type_inzet)."""
+
+    VT_PHONE_ADVICE = "vt_phone_advice", "VT telefonisch advies aan politie"
+    VT_ON_SITE_WITH_POLICE = "vt_on_site_with_police", "VT interventie ter plaatse, samen met politie"
+    VT_REMOTE = "vt_remote", "VT interventie op afstand richting gezin/huishouden"
+    VT_SEZ_JOINT_ASSESSMENT = "vt_sez_joint_assessment", "Gezamenlijke VT/SEZ afstemming/beoordeling"
+    VT_SEZ_ON_SITE = "vt_sez_on_site", "Gezamenlijke VT/SEZ interventie ter plaatse"
+    SEZ_ON_SITE_WITH_POLICE = "sez_on_site_with_police", "SEZ interventie ter plaatse, samen met politie"
+    SEZ_REMOTE = "sez_remote", "SEZ interventie op afstand richting gezin"
+    OTHER = "other", "Overig"
+
+
 class ViolenceType(Vocabulary):
-    PARTNER_VIOLENCE = "partner_violence", "(Ex-)partnergeweld/conflictscheiding"
+    PARTNER_VIOLENCE = "partner_violence", "(Ex) partnergeweld/conflictscheiding"
     CHILD_ABUSE = "child_abuse", "Kindermishandeling/ontwikkelingsbedreiging"
     PARENT_ABUSE = "parent_abuse", "Oudermishandeling (kind naar ouder)"
     HONOUR_BASED = "honour_based", "Eergerelateerd geweld"
