@@ -266,6 +266,10 @@ def _create(
         household_type=args.get("household_type"),
         care_involvement=args.get("care_involvement"),
         mental_health_service=args.get("mental_health_service"),
+        reached_after_minutes=args.get("reached_after_minutes"),
+        answered_by=args.get("answered_by") or None,
+        needed_mode=args.get("needed_mode"),
+        hours_spent=args.get("hours_spent"),
         actions=list(args["actions"]),
         narrative=args["narrative"],
         feedback_due=due_date(session, args["occurred_at"]),
@@ -385,6 +389,10 @@ _REPORTS = (
         _REPORT.household_type,
         _REPORT.care_involvement,
         _REPORT.mental_health_service,
+        _REPORT.reached_after_minutes,
+        _REPORT.answered_by,
+        _REPORT.needed_mode,
+        _REPORT.hours_spent,
         _REPORT.actions,
         _REPORT.narrative,
         _REPORT.feedback_due,
@@ -462,6 +470,10 @@ class ReportShown:
     household_type: str | None
     care_involvement: str | None
     mental_health_service: str | None
+    reached_after_minutes: int | None
+    answered_by: str | None
+    needed_mode: str | None
+    hours_spent: float | None
     agreements: list[OutcomeShown]
     actions: list[str]
     narrative: str
@@ -504,6 +516,10 @@ def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.U
                 household_type=row.household_type,
                 care_involvement=row.care_involvement,
                 mental_health_service=row.mental_health_service,
+                reached_after_minutes=row.reached_after_minutes,
+                answered_by=row.answered_by,
+                needed_mode=row.needed_mode,
+                hours_spent=row.hours_spent,
                 agreements=[outcome for _position, outcome in judged],
                 actions=list(row.actions),
                 narrative=row.narrative,

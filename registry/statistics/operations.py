@@ -148,6 +148,7 @@ class MeldingFigures:
     gemeente_id: int | None
     responders: set[str] = field(default_factory=set)
     modes: list[str] = field(default_factory=list)
+    hours: float = 0.0  # spent, all its reports together
     # per category, (created_at, value) of each report that filled it in
     categories: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
 
@@ -164,6 +165,7 @@ _MELDING_COLUMNS = (
     Report.responders,
     Report.mode,
     Report.created_at,
+    Report.hours_spent,
     *(getattr(Report, name) for name in CATEGORY_TABLES),
 )
 
@@ -184,6 +186,7 @@ def _meldingen(
         melding = found.setdefault(row.id, MeldingFigures(row.occurred_at, row.gemeente_id))
         melding.responders.update(row.responders)
         melding.modes.append(row.mode)
+        melding.hours += row.hours_spent or 0.0
         for name in CATEGORY_TABLES:
             value = getattr(row, name)
             if value:
@@ -263,6 +266,48 @@ def _projection(
     }
 
 
+#: reached "at once", as the pilot put it: within a quarter of an hour
+REACHED_WITHIN_MINUTES = 15
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def _reachability(reports: list[Report], zone: ZoneInfo) -> dict[str, dict[str, Any]]:
+    """Per time of day (and in total), of the reports that say after how many minutes the
+    partner was on the line: how many, how many within 15 minutes, and the share."""
+    counts: dict[str, list[int]] = {key: [0, 0] for key in (*TIME_OF_DAY, "total")}
+    for report in reports:
+        if report.reached_after_minutes is None:
+            continue
+        within = int(report.reached_after_minutes < REACHED_WITHIN_MINUTES)
+        for key in (time_of_day(report.occurred_at, zone), "total"):
+            counts[key][0] += 1
+            counts[key][1] += within
+    return {
+        key: {"reported": reported, "within_15": within, "share_within_15": _share(within, reported)}
+        for key, (reported, within) in counts.items()
+    }
+
+
+def _needed_vs_given(reports: list[Report], zone: ZoneInfo) -> dict[str, dict[str, Any]]:
+    """Of the phone-advice reports that say what was needed, by day and by evening and night: how
+    many, how many needed more (a more intensive mode than advice), and the share."""
+    counts: dict[str, list[int]] = {key: [0, 0] for key in TIME_OF_DAY_SUBTOTALS}
+    for report in reports:
+        if report.needed_mode is None or report.mode != ReportMode.PHONE_ADVICE:
+            continue
+        part = time_of_day(report.occurred_at, zone)
+        subtotal = next(key for key, parts in TIME_OF_DAY_SUBTOTALS.items() if part in parts)
+        counts[subtotal][0] += 1
+        counts[subtotal][1] += int(most_intensive([report.mode, report.needed_mode]) != report.mode)
+    return {
+        key: {"phone_advice": reported, "needed_more": more, "share_needed_more": _share(more, reported)}
+        for key, (reported, more) in counts.items()
+    }
+
+
 def compute(
     session: Session,
     organisation_id: int,
@@ -288,6 +333,7 @@ def compute(
     by_month = dict.fromkeys(period.months(), 0)
     tod: dict[str, int] = dict.fromkeys(TIME_OF_DAY, 0)
     by_type: dict[str, int] = dict.fromkeys(TypeInzet.codes(), 0)
+    hours_by_type: dict[str, float] = dict.fromkeys(TypeInzet.codes(), 0.0)
     combos: Counter[tuple[tuple[str, ...], str]] = Counter()
     tables: dict[str, dict[str, int]] = {
         name: dict.fromkeys([*values, UNREGISTERED], 0) for name, values in CATEGORY_TABLES.items()
@@ -297,7 +343,9 @@ def compute(
         by_month[f"{local.year:04d}-{local.month:02d}"] += 1
         tod[time_of_day(melding.occurred_at, zone)] += 1
         mode = most_intensive(melding.modes)
-        by_type[type_inzet(melding.responders, mode)] += 1
+        kind = type_inzet(melding.responders, mode)
+        by_type[kind] += 1
+        hours_by_type[kind] += melding.hours
         combos[(tuple(sorted(melding.responders)), mode)] += 1
         for name in CATEGORY_TABLES:
             tables[name][melding.category(name)] += 1
@@ -360,6 +408,12 @@ def compute(
             for (responders, mode), count in sorted(combos.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         **tables,
+        "reachability": _reachability(list(reports), zone),
+        "needed_vs_given": _needed_vs_given(list(reports), zone),
+        "hours": {
+            **{code: round(spent, 1) for code, spent in hours_by_type.items()},
+            "total": round(sum(hours_by_type.values()), 1),
+        },
         "per_gemeente": per_gemeente,
         "gemeente_unregistered": without_gemeente,
         "projection": _projection(

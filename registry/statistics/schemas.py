@@ -55,6 +55,18 @@ class ProjectionSchema(DutchSchema):
     capacity_hours = fields.Float()
 
 
+class ReachabilitySchema(DutchSchema):
+    reported = fields.Integer()
+    within_15 = fields.Integer()
+    share_within_15 = fields.Float(allow_none=True)
+
+
+class NeededSchema(DutchSchema):
+    phone_advice = fields.Integer()
+    needed_more = fields.Integer()
+    share_needed_more = fields.Float(allow_none=True)
+
+
 class StatisticsSchema(DutchSchema):
     # `from` is a Python keyword
     from_ = fields.Date(attribute="from", data_key="from")
@@ -78,6 +90,9 @@ class StatisticsSchema(DutchSchema):
     mental_health_service = fields.Nested(
         _counts("MentalHealthServiceCounts", (*CATEGORY_TABLES["mental_health_service"], UNREGISTERED))
     )
+    reachability = fields.Dict(keys=fields.String(), values=fields.Nested(ReachabilitySchema))
+    needed_vs_given = fields.Dict(keys=fields.String(), values=fields.Nested(NeededSchema))
+    hours = fields.Dict(keys=fields.String(), values=fields.Float())
     per_gemeente = fields.Dict(keys=fields.String(), values=fields.Nested(GemeenteCountsSchema))
     gemeente_unregistered = fields.Integer()
     projection = fields.Nested(ProjectionSchema)

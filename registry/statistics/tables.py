@@ -128,6 +128,42 @@ def _capacity(figures: dict[str, Any]) -> Table:
     )  # fmt: skip
 
 
+def _percent(share: float | None) -> str:
+    return "–" if share is None else f"{round(share * 100)}%"
+
+
+def _sheet(figures: dict[str, Any]) -> list[Table]:
+    """What the pilot could only describe: reachability, needed versus given, hours."""
+    labels = dict(TIME_OF_DAY_ROWS)
+    reach = figures["reachability"]
+    keys = (*(code for code, _label in TIME_OF_DAY_ROWS if code in reach), "total")
+    reachability = Table(
+        "bereikbaarheid", "Bereikbaarheid: binnen 15 minuten aan de lijn", "Tijdstip",
+        [(labels.get(key, "Totaal"), reach[key]["within_15"]) for key in keys], summable=False,
+        value_column="Binnen 15 minuten", extra_columns=("Bereikt na (minuten) ingevuld", "Aandeel"),
+        extra=[(str(reach[key]["reported"]), _percent(reach[key]["share_within_15"])) for key in keys],
+        chart=False,
+    )  # fmt: skip
+    needed = figures["needed_vs_given"]
+    needed_table = Table(
+        "nodige-inzet", "Nodige inzet: telefonisch advies dat meer nodig had", "Tijdstip",
+        [(labels[key], needed[key]["needed_more"]) for key in needed], summable=False,
+        value_column="Meer nodig", extra_columns=("Telefonisch advies, nodige inzet ingevuld", "Aandeel"),
+        extra=[(str(row["phone_advice"]), _percent(row["share_needed_more"])) for row in needed.values()],
+        chart=False,
+    )  # fmt: skip
+    hours = figures["hours"]
+    hours_rows: list[tuple[str, Cell]] = [
+        (label, nl_number(hours[code], 1)) for code, label in nl.TypeInzet.labels().items()
+    ]
+    hours_rows.append(("Totaal", nl_number(hours["total"], 1)))
+    spent = Table(
+        "bestede-tijd", "Bestede tijd (uur) per type inzet", "Type inzet", hours_rows, summable=False,
+        value_column="Uren", chart=False,
+    )  # fmt: skip
+    return [reachability, needed_table, spent]
+
+
 def tables(figures: dict[str, Any]) -> list[Table]:
     combos: list[tuple[str, Cell]] = [
         (
@@ -157,6 +193,7 @@ def tables(figures: dict[str, Any]) -> list[Table]:
               _with_unregistered(nl.CareInvolvement.labels(), figures["care_involvement"])),
         Table("ggz", "GGZ crisisdienst betrokken tijdens incident", "GGZ crisisdienst",
               _with_unregistered(nl.MentalHealthService.labels(), figures["mental_health_service"])),
+        *_sheet(figures),
         _per_gemeente(figures),
         _projection(figures),
         _capacity(figures),
