@@ -4,6 +4,7 @@ database, and each revision that moves data does so with rows in the tables."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -892,8 +893,59 @@ class TestMeldingen:
                 " created_by_id, organisation_id, created_at FROM reports WHERE id = :from_report",
                 {"id": uuid.UUID(int=99), "from_report": uuid.UUID(int=14)},
             )
-        # When the revision is undone, Then it refuses and changes nothing
+        # When the revision is undone, Then it refuses and changes nothing: it is still applied
         with pytest.raises(RuntimeError, match="without a handelingskader"):
             schema.downgrade(url, revision_before(url, self.revision))
         assert current_revision(url) == self.revision
+        assert "melding_id" in columns(url, "reports")
         assert count(url, "reports") == len(self.REPORTS) + 1
+
+
+class TestSezIsOneResponderCode:
+    """b5d3e8a1c7f2: a report's `youth_protection` responder ("Jeugdbescherming (SEZ)") was SEZ
+    and becomes `cit`, once, the list sorted; other reports stay as they are; going back keeps
+    the responders (cit is valid before too)."""
+
+    revision = "b5d3e8a1c7f2"
+    # report -> (responders before, responders after)
+    RESPONDERS = {
+        uuid.UUID(int=11): (["police", "youth_protection"], ["cit", "police"]),
+        uuid.UUID(int=12): (["cit", "youth_protection"], ["cit"]),
+        uuid.UUID(int=13): (["youth_protection"], ["cit"]),
+        uuid.UUID(int=14): (["police", "veilig_thuis"], ["police", "veilig_thuis"]),
+    }
+
+    def responders(self, url: str) -> dict[uuid.UUID, list[str]]:
+        return {
+            uuid.UUID(str(report_id)): json.loads(value) if isinstance(value, str) else value
+            for report_id, value in query(url, "SELECT id, responders FROM reports")
+        }
+
+    def test_up_and_down_with_rows(self, empty_database_url):
+        url = empty_database_url
+        # Given reports that named SEZ as youth_protection, alone, beside the police, beside cit,
+        # and one without it
+        before = revision_before(url, self.revision)
+        schema.upgrade(url, revision_before(url, before))
+        TestMeldingen().insert_reports(url)
+        schema.upgrade(url, before)
+        with transaction(url) as connection:
+            sql(
+                connection,
+                "UPDATE reports SET responders = :responders WHERE id = :id",
+                [
+                    {"id": report_id, "responders": json.dumps(old)}
+                    for report_id, (old, _new) in self.RESPONDERS.items()
+                ],
+            )
+
+        # When the revision runs
+        schema.upgrade(url, self.revision)
+        # Then SEZ is cit, once, and the list sorted; the other report is as it was
+        assert self.responders(url) == {report_id: new for report_id, (_old, new) in self.RESPONDERS.items()}
+
+        # When it is undone, Then the responders stay (cit is a code before it too)
+        schema.downgrade(url, "-1")
+        assert self.responders(url) == {report_id: new for report_id, (_old, new) in self.RESPONDERS.items()}
+        schema.upgrade(url)
+        assert differences(url) == []

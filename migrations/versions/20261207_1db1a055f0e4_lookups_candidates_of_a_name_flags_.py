@@ -8,7 +8,7 @@ the flags for the privacy officer (lookup_flags). Existing lookups are not name-
 what they found, as lookups did then. Downgrade drops what was added.
 
 Revision ID: 1db1a055f0e4
-Revises: f63f01428cac
+Revises: e4a7c2d9b16f
 Create Date: 2026-12-07 19:48:18.393583
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 
 revision: str = '1db1a055f0e4'
-down_revision: str | None = 'f63f01428cac'
+down_revision: str | None = 'e4a7c2d9b16f'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

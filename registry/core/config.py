@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from registry.core.vocabulary import TypeInzet
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 log = logging.getLogger(__name__)
@@ -169,6 +171,12 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "FLAG_NAME_ONLY_PER_DAY": env.get("SAMENOP_FLAG_NAME_ONLY_PER_DAY") or "10",
         "FLAG_WITHOUT_REPORT_PER_DAY": env.get("SAMENOP_FLAG_WITHOUT_REPORT_PER_DAY") or "5",
         "FLAG_HISTORY_MINIMUM": env.get("SAMENOP_FLAG_HISTORY_MINIMUM") or "20",
+        # Monitoring's projection: the inhabitants of the whole region the network projects its
+        # rate onto (the pilot: 842000); unset, only the gemeenten's own figures are shown
+        "PROJECTION_POPULATION": env.get("SAMENOP_PROJECTION_POPULATION") or None,
+        # hours of direct work per melding of each type inzet, for the capacity table:
+        # "code=hours,..." over the pilot's estimates (the middle of its ranges)
+        "HOURS_PER_TYPE_INZET": env.get("SAMENOP_HOURS_PER_TYPE_INZET") or "",
     }
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None
@@ -223,9 +231,63 @@ def validate(config: dict[str, Any]) -> None:
     _whole_number(config, "TRUSTED_PROXIES", 0, MAX_TRUSTED_PROXIES, "the number of reverse proxies in front")
     for key in COUNTS:
         _whole_number(config, key, 1, MAX_COUNT, "a whole number")
+    _projection(config)
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
     _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
+
+
+#: the Gelderland pilot's estimated hours per type inzet (PILOT-TABLES.md): 1.5 for VT's phone
+#: advice, the middle of its ranges for the rest (4-5 on site, 2-3 at a distance or in
+#: consultation); "other" has no estimate and no hours
+PILOT_HOURS_PER_TYPE_INZET = {
+    "vt_phone_advice": 1.5,
+    "vt_on_site_with_police": 4.5,
+    "vt_remote": 2.5,
+    "vt_sez_joint_assessment": 2.5,
+    "vt_sez_on_site": 4.5,
+    "sez_on_site_with_police": 4.5,
+    "sez_remote": 2.5,
+}
+
+
+def _projection(config: dict[str, Any]) -> None:
+    """PROJECTION_POPULATION: a whole number of inhabitants, or unset. HOURS_PER_TYPE_INZET:
+    "code=hours,..." (or a mapping) over the pilot's estimates; each code a TypeInzet, each
+    number of hours from 0 to 100. Both stored back parsed."""
+    raw = config.get("PROJECTION_POPULATION")
+    if raw is not None and raw != "":
+        try:
+            population = int(str(raw).replace(".", "").replace(" ", ""))
+        except ValueError:
+            population = 0
+        if population <= 0:
+            raise ConfigError(f"SAMENOP_PROJECTION_POPULATION must be a number of inhabitants, not {raw!r}")
+        config["PROJECTION_POPULATION"] = population
+    else:
+        config["PROJECTION_POPULATION"] = None
+    given = config.get("HOURS_PER_TYPE_INZET") or {}
+    if isinstance(given, str):
+        pairs = [item.split("=", 1) for item in given.split(",") if item.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ConfigError("SAMENOP_HOURS_PER_TYPE_INZET must look like vt_phone_advice=1.5,vt_remote=2.5")
+        given = {code.strip(): value.strip() for code, value in pairs}
+    hours: dict[str, float] = dict(PILOT_HOURS_PER_TYPE_INZET)
+    for code, value in dict(given).items():
+        if code not in TypeInzet.codes():
+            raise ConfigError(
+                f"SAMENOP_HOURS_PER_TYPE_INZET: {code} is no type inzet ({', '.join(TypeInzet.codes())})"
+            )
+        try:
+            number = float(str(value).replace(",", "."))
+        except ValueError:
+            number = -1.0
+        if not 0 <= number <= 100:
+            raise ConfigError(
+                f"SAMENOP_HOURS_PER_TYPE_INZET: {code}={value} is no number of hours (0 to 100)"
+            )
+        hours[code] = number
+    config["HOURS_PER_TYPE_INZET"] = hours
 
 
 def _totp_key(config: dict[str, Any]) -> None:

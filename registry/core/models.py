@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -475,6 +476,12 @@ class Report(Base):
     household_type: Mapped[str | None] = mapped_column(String(32))  # HouseholdType
     care_involvement: Mapped[str | None] = mapped_column(String(32))  # CareInvolvement
     mental_health_service: Mapped[str | None] = mapped_column(String(32))  # MentalHealthService
+    # the melding sheet, all optional: after how many minutes the partner (VT) was on the line and
+    # which team answered; the inzet that was needed (beside the one given, `mode`); time spent
+    reached_after_minutes: Mapped[int | None] = mapped_column(Integer)
+    answered_by: Mapped[str | None] = mapped_column(String(100))
+    needed_mode: Mapped[str | None] = mapped_column(String(32))  # ReportMode
+    hours_spent: Mapped[float | None] = mapped_column(Float)
     actions: Mapped[list[str]] = mapped_column(JSON, default=list)  # Action codes
     narrative: Mapped[str] = mapped_column(Text, default="")
     feedback_due: Mapped[date] = mapped_column(Date, index=True)

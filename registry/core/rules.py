@@ -15,6 +15,8 @@
 - One melding: reports with the same meldingnummer (case and spaces ignored) within 7 days.
 - Who hears of a melding without a handelingskader: the Veilig Thuis organisation of the
   reporting organisation's region; nobody else.
+- A report counts for an organisation (Monitoring): a report on a plan visible to it, a report
+  its own people recorded, and, for a Veilig Thuis, a report without a plan that it heard of.
 
 Each rule has a SQL form (for queries over many plans) and, where a loaded plan is checked, a
 Python form beside it; tests/registry/test_rules.py holds the two to the same answers.
@@ -31,7 +33,7 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Select, exists, select, union_all
 from sqlalchemy.sql import ColumnElement
 
-from registry.core.models import Melding, Organisation, Plan, PlanShare, PlanVersion, Region
+from registry.core.models import Melding, Organisation, Plan, PlanShare, PlanVersion, Region, Report
 from registry.core.vocabulary import PlanStatus
 
 # --- the current version ------------------------------------------------------------------------
@@ -171,4 +173,15 @@ def is_visible_to(plan: Plan, organisation_id: int) -> bool:
     """visible_to for one loaded plan."""
     return plan.owner_organisation_id == organisation_id or any(
         share.organisation_id == organisation_id for share in plan.shares
+    )
+
+
+def report_counts_for(organisation_id: int) -> ColumnElement[bool]:
+    """The reports an organisation's monitoring counts: on plans visible to it, recorded by its
+    own people, and (a Veilig Thuis) those without a plan it hears of (heard_by_veilig_thuis). A
+    melding counts for the organisation when one of its reports does."""
+    return (
+        Report.plan_id.in_(visible_plan_ids(organisation_id))
+        | (Report.organisation_id == organisation_id)
+        | (Report.plan_id.is_(None) & Report.organisation_id.in_(heard_by_veilig_thuis(organisation_id)))
     )

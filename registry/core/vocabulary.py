@@ -151,18 +151,37 @@ class ReportMode(Vocabulary):
 
 
 class Responder(Vocabulary):
-    """Who went out on an incident (a report's responders)."""
+    """Who went out on an incident (a report's responders).
+
+    The youth crisis service is one code, `cit`, whatever the region calls it (CIT, or SEZ:
+    Spoedeisende Zorg); `youth_protection` is the family's own jeugdbeschermer. Reports from
+    before 20261207 that said `youth_protection` for SEZ were moved to `cit` by migration
+    b5d3e8a1c7f2."""
 
     POLICE = "police", "Politie"
-    CIT = "cit", "CIT"
+    CIT = "cit", "CIT / SEZ (spoedeisende zorg jeugd)"
     VEILIG_THUIS = "veilig_thuis", "Veilig Thuis"
-    YOUTH_PROTECTION = "youth_protection", "Jeugdbescherming (SEZ)"
+    YOUTH_PROTECTION = "youth_protection", "Jeugdbeschermer"
     MENTAL_HEALTH = "mental_health", "GGZ"
     OTHER = "other", "Overig"
 
 
+class TypeInzet(Vocabulary):
+    """The pilots' type of inzet of a melding (Monitoring), derived from the responders of all
+    its reports and its most intensive mode (registry.statistics.operations.type_inzet)."""
+
+    VT_PHONE_ADVICE = "vt_phone_advice", "VT telefonisch advies aan politie"
+    VT_ON_SITE_WITH_POLICE = "vt_on_site_with_police", "VT interventie ter plaatse, samen met politie"
+    VT_REMOTE = "vt_remote", "VT interventie op afstand richting gezin/huishouden"
+    VT_SEZ_JOINT_ASSESSMENT = "vt_sez_joint_assessment", "Gezamenlijke VT/SEZ afstemming/beoordeling"
+    VT_SEZ_ON_SITE = "vt_sez_on_site", "Gezamenlijke VT/SEZ interventie ter plaatse"
+    SEZ_ON_SITE_WITH_POLICE = "sez_on_site_with_police", "SEZ interventie ter plaatse, samen met politie"
+    SEZ_REMOTE = "sez_remote", "SEZ interventie op afstand richting gezin"
+    OTHER = "other", "Overig"
+
+
 class ViolenceType(Vocabulary):
-    PARTNER_VIOLENCE = "partner_violence", "(Ex-)partnergeweld/conflictscheiding"
+    PARTNER_VIOLENCE = "partner_violence", "(Ex) partnergeweld/conflictscheiding"
     CHILD_ABUSE = "child_abuse", "Kindermishandeling/ontwikkelingsbedreiging"
     PARENT_ABUSE = "parent_abuse", "Oudermishandeling (kind naar ouder)"
     HONOUR_BASED = "honour_based", "Eergerelateerd geweld"

@@ -1,6 +1,8 @@
-"""`samenop region add|gemeente add`: the regions, their Veilig Thuis and their gemeenten."""
+"""`samenop region add|gemeente add|gemeente import`: the regions, their Veilig Thuis and their gemeenten."""
 
 from __future__ import annotations
+
+from typing import TextIO
 
 import click
 from flask.cli import with_appcontext
@@ -58,3 +60,24 @@ def gemeente_add(region_name: str, name: str, population: int) -> None:
     )  # fmt: skip
     db.commit()
     click.echo(f"gemeente {added.name} ({population} inwoners) in region {region_name}")
+
+
+@gemeente.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--region", "region_name", default=None, help="the region of lines without a region column")
+@with_appcontext
+def gemeente_import(file: TextIO, region_name: str | None) -> None:
+    """Add gemeenten with their inhabitants from a CSV (name,population[,region]); a gemeente its
+    region has already gets the new population. All or nothing."""
+    try:
+        rows = operations.read_gemeenten(file.read(), region_name)
+        added, updated = operations.import_gemeenten(db.session, rows)
+    except operations.RegionError as exc:
+        db.rollback()
+        raise click.ClickException(str(exc)) from None
+    audit.record(
+        db.session, "gemeente_import", "success", username="cli", object_type="gemeente",
+        detail={"file": getattr(file, "name", ""), "added": added, "updated": updated},
+    )  # fmt: skip
+    db.commit()
+    click.echo(f"{added} gemeenten added, {updated} updated, {len(rows) - added - updated} unchanged")

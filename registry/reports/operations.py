@@ -20,6 +20,7 @@ from registry.core.db import serialise_writes
 from registry.core.models import (
     Agreement,
     ClosedDay,
+    Gemeente,
     Lookup,
     LookupResult,
     Melding,
@@ -31,8 +32,9 @@ from registry.core.models import (
     User,
 )
 from registry.core.timeutil import utcnow
-from registry.core.vocabulary import Role
+from registry.core.vocabulary import AddressRole, Role
 from registry.feedback import working_days
+from registry.regions import operations as regions
 
 RESPONDER = Role.RESPONDER
 
@@ -145,13 +147,42 @@ def _own_lookup(session: Session, user: User, lookup_id: uuid.UUID | None) -> uu
     return lookup_id
 
 
+def _named_gemeente(session: Session, name: str | None) -> Gemeente | None:
+    """The gemeente a report names, which must be a known one."""
+    if name is None or not name.strip():
+        return None
+    gemeente = regions.gemeente_named(session, name)
+    if gemeente is None:
+        raise ReportRefused(
+            {"gemeente": ["Deze gemeente kennen wij niet: kies een gemeente uit de lijst van de regio."]}
+        )
+    return gemeente
+
+
+def _residence_gemeente(session: Session, user: User, version: PlanVersion | None) -> Gemeente | None:
+    """The gemeente of the plan's residence address (its city), among the gemeenten of the
+    reporting organisation's region and of the plan owner's region."""
+    if version is None:
+        return None
+    city = next((a.city for a in version.addresses if a.role == AddressRole.RESIDENCE and a.city), None)
+    if city is None:
+        return None
+    owner = session.get(Organisation, version.plan.owner_organisation_id)
+    return regions.gemeente_of_city(
+        session, city, (user.organisation.region_id, owner.region_id if owner is not None else None)
+    )
+
+
 def melding_for(
     session: Session, incident_ref: str, occurred_at: datetime, plan_id: uuid.UUID | None,
-    melding_id: uuid.UUID | None = None,
+    melding_id: uuid.UUID | None = None, gemeente: Gemeente | None = None,
+    default_gemeente: Gemeente | None = None,
 ) -> Melding:  # fmt: skip
     """The melding a report belongs to: the one it names, or else the nearest with the same
     meldingnummer within rules.MELDING_WINDOW (any organisation's), or else a new one. A melding
-    without a plan takes the first plan a report on it names."""
+    without a plan takes the first plan a report on it names. A gemeente the report names is the
+    melding's; without one, a melding without a gemeente takes `default_gemeente` (the plan's
+    residence)."""
     if melding_id is not None:
         melding = session.get(Melding, melding_id)
         if melding is None:
@@ -174,6 +205,10 @@ def melding_for(
             session.flush()
     if melding.plan_id is None and plan_id is not None:
         melding.plan_id = plan_id
+    if gemeente is not None:
+        melding.gemeente_id = gemeente.id
+    elif melding.gemeente_id is None and default_gemeente is not None:
+        melding.gemeente_id = default_gemeente.id
     return melding
 
 
@@ -211,7 +246,11 @@ def _create(
     if unknown:
         raise ReportRefused(unknown)
     plan_id = version.plan_id if version is not None else None
-    melding = melding_for(session, args["incident_ref"], args["occurred_at"], plan_id, args.get("melding_id"))
+    named = _named_gemeente(session, args.get("gemeente"))
+    melding = melding_for(
+        session, args["incident_ref"], args["occurred_at"], plan_id, args.get("melding_id"),
+        gemeente=named, default_gemeente=None if named else _residence_gemeente(session, user, version),
+    )  # fmt: skip
     report = Report(
         id=uuid.uuid4(),
         melding_id=melding.id,
@@ -227,6 +266,10 @@ def _create(
         household_type=args.get("household_type"),
         care_involvement=args.get("care_involvement"),
         mental_health_service=args.get("mental_health_service"),
+        reached_after_minutes=args.get("reached_after_minutes"),
+        answered_by=args.get("answered_by") or None,
+        needed_mode=args.get("needed_mode"),
+        hours_spent=args.get("hours_spent"),
         actions=list(args["actions"]),
         narrative=args["narrative"],
         feedback_due=due_date(session, args["occurred_at"]),
@@ -346,6 +389,10 @@ _REPORTS = (
         _REPORT.household_type,
         _REPORT.care_involvement,
         _REPORT.mental_health_service,
+        _REPORT.reached_after_minutes,
+        _REPORT.answered_by,
+        _REPORT.needed_mode,
+        _REPORT.hours_spent,
         _REPORT.actions,
         _REPORT.narrative,
         _REPORT.feedback_due,
@@ -423,6 +470,10 @@ class ReportShown:
     household_type: str | None
     care_involvement: str | None
     mental_health_service: str | None
+    reached_after_minutes: int | None
+    answered_by: str | None
+    needed_mode: str | None
+    hours_spent: float | None
     agreements: list[OutcomeShown]
     actions: list[str]
     narrative: str
@@ -465,6 +516,10 @@ def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.U
                 household_type=row.household_type,
                 care_involvement=row.care_involvement,
                 mental_health_service=row.mental_health_service,
+                reached_after_minutes=row.reached_after_minutes,
+                answered_by=row.answered_by,
+                needed_mode=row.needed_mode,
+                hours_spent=row.hours_spent,
                 agreements=[outcome for _position, outcome in judged],
                 actions=list(row.actions),
                 narrative=row.narrative,

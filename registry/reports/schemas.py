@@ -42,6 +42,9 @@ class ReportArgs(DutchSchema):
     # within 7 days, or a new one
     melding_id = fields.UUID(load_default=None, allow_none=True)
     incident_ref = Text(required=True, min_length=1, max_length=64)
+    # the melding's gemeente, by name (one of the known gemeenten); without it, the city of the
+    # plan's residence address when that is a gemeente of the region
+    gemeente = Text(load_default=None, allow_none=True, max_length=100)
     occurred_at = fields.AwareDateTime(required=True, format="iso")
     mode = Choice(ReportMode, required=True)
     responders = fields.List(
@@ -53,6 +56,22 @@ class ReportArgs(DutchSchema):
     household_type = Choice(HouseholdType, load_default=None, allow_none=True)
     care_involvement = Choice(CareInvolvement, load_default=None, allow_none=True)
     mental_health_service = Choice(MentalHealthService, load_default=None, allow_none=True)
+    # the melding sheet (Bereikt na, Beantwoord door, Nodige inzet, Bestede tijd): all optional
+    reached_after_minutes = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=24 * 60, error="Geef het aantal minuten, van 0 tot 1440."),
+    )
+    answered_by = Text(load_default=None, allow_none=True, max_length=100)
+    needed_mode = Choice(ReportMode, load_default=None, allow_none=True)
+    hours_spent = fields.Float(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(
+            min=0, max=48, error="Geef de bestede tijd in uren, van 0 tot 48, bijvoorbeeld 1.5."
+        ),
+    )
     agreements = fields.List(
         fields.Nested(AgreementOutcomeArgs), load_default=list, validate=validate.Length(max=30)
     )
@@ -111,6 +130,10 @@ class ReportSchema(DutchSchema):
     household_type = fields.String(allow_none=True)
     care_involvement = fields.String(allow_none=True)
     mental_health_service = fields.String(allow_none=True)
+    reached_after_minutes = fields.Integer(allow_none=True)
+    answered_by = fields.String(allow_none=True)
+    needed_mode = fields.String(allow_none=True)
+    hours_spent = fields.Float(allow_none=True)
     agreements = fields.List(fields.Nested(AgreementOutcomeSchema))
     actions = fields.List(fields.String())
     narrative = fields.String()

@@ -38,7 +38,7 @@ def index() -> dict[str, Any]:
     except PeriodError as exc:
         raise ApiError(400, "invalid_input", "Ongeldige periode.", exc.fields) from None
     user = api_user()
-    figures = operations.compute(db.session, user.organisation_id, period, current_app.config["TIMEZONE"])
+    figures = operations.figures(db.session, user.organisation_id, period, current_app.config)
     audit.record(
         db.session, "statistics", "success", user=user, role=ROLE,
         detail={"from": period.start.isoformat(), "to": period.end.isoformat()},

@@ -25,7 +25,8 @@ _STYLE = Style(
 
 
 def bar_chart(table: Table) -> str:
-    horizontal = len(table.rows) > 6 or max((len(label) for label, _ in table.rows), default=0) > 18
+    shown = table.chart_rows
+    horizontal = len(shown) > 6 or max((len(label) for label, _ in shown), default=0) > 18
     chart_class = pygal.HorizontalBar if horizontal else pygal.Bar
     chart = chart_class(
         style=_STYLE,
@@ -33,12 +34,12 @@ def bar_chart(table: Table) -> str:
         show_legend=False,
         print_values=True,
         width=640,
-        height=max(260, 34 * len(table.rows) + 80) if horizontal else 320,
+        height=max(260, 34 * len(shown) + 80) if horizontal else 320,
         title=table.title,
         disable_xml_declaration=False,
         truncate_label=-1,
     )
-    rows = list(reversed(table.rows)) if horizontal else table.rows  # pygal draws the first bar lowest
+    rows = list(reversed(shown)) if horizontal else shown  # pygal draws the first bar lowest
     chart.x_labels = [label for label, _count in rows]
     chart.add("Aantal", [count for _label, count in rows])
     # counts are whole numbers: whole-number ticks only

@@ -1,15 +1,20 @@
 """The monitoring tables. Counts only: never a name, address or narrative.
 
-Scope for a coordinator's organisation: reports on plans it owns or that are shared with
-it, and reports its own responders recorded; lookups its responders made or that showed
-its plans. Times of day and months are counted in the configured time zone.
+The unit is the melding (one acute call, however many organisations reported it): every table
+counts meldingen, each once, except `reports_by_month`, which counts reports. A melding counts
+for an organisation when one of its reports does (registry.core.rules.report_counts_for: on a
+plan it sees, recorded by its own people, or, for a Veilig Thuis, without a plan and heard of);
+what is counted of it comes from all its reports together. Lookups count those its responders
+made or that showed its plans. Months and times of day are in the configured time zone, by
+when the call came in.
 """
 
 from __future__ import annotations
 
 import statistics as stats
+import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,25 +22,34 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from registry.core import rules
 from registry.core.models import (
     ClosedDay,
     FeedbackAcknowledgement,
+    Gemeente,
     Lookup,
     LookupResult,
+    Melding,
+    Organisation,
     Report,
     ReportAgreement,
 )
-from registry.core.rules import visible_plan_ids
+from registry.core.rules import report_counts_for, visible_plan_ids
 from registry.core.vocabulary import (
     AgreementOutcome,
     CareInvolvement,
     HouseholdType,
     MentalHealthService,
+    ReportMode,
+    Responder,
+    TypeInzet,
     ViolenceType,
 )
 from registry.feedback import working_days
 
 TIME_OF_DAY = ("day_weekday", "day_weekend", "evening", "night")
+# the pilot's two subtotals: day 09.00–16.59 (any day), evening and night 17.00–08.59
+TIME_OF_DAY_SUBTOTALS = {"day": ("day_weekday", "day_weekend"), "evening_night": ("evening", "night")}
 CATEGORY_TABLES = {
     "violence_type": ViolenceType.codes(),
     "household_type": HouseholdType.codes(),
@@ -43,6 +57,13 @@ CATEGORY_TABLES = {
     "mental_health_service": MentalHealthService.codes(),
 }
 UNREGISTERED = "unregistered"
+# the modes from the least to the most intensive: a melding's mode is its reports' most intensive
+MODE_INTENSITY = (
+    ReportMode.PHONE_ADVICE,
+    ReportMode.REMOTE_INTERVENTION,
+    ReportMode.JOINT_ASSESSMENT,
+    ReportMode.ON_SITE_INTERVENTION,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +84,14 @@ class Period:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return months
 
+    def per_year(self) -> float:
+        """What turns a count over the period into one per year: 12 / months for whole calendar
+        months (the pilot's half year doubles: 83 -> 166), else 365 / days."""
+        after_end = self.end + timedelta(days=1)
+        if self.start.day == 1 and after_end.day == 1:
+            return 12 / len(self.months())
+        return 365 / ((self.end - self.start).days + 1)
+
 
 def time_of_day(moment: datetime, zone: ZoneInfo) -> str:
     """day (09.00–16.59, weekday or weekend), evening (17.00–21.59), night (22.00–08.59)."""
@@ -74,34 +103,259 @@ def time_of_day(moment: datetime, zone: ZoneInfo) -> str:
     return "night"
 
 
-def compute(session: Session, organisation_id: int, period: Period, timezone: str) -> dict[str, Any]:
+def most_intensive(modes: list[str]) -> str:
+    """on_site_intervention > joint_assessment > remote_intervention > phone_advice."""
+    return max(modes, key=MODE_INTENSITY.index)
+
+
+def type_inzet(responders: set[str], mode: str) -> TypeInzet:
+    """The pilot's type of inzet, from who responded (all reports of the melding together) and
+    the most intensive mode. VT is `veilig_thuis`, SEZ is `cit`; the police are the pilot's
+    given (every melding is a police call) and are not looked for.
+
+    | VT | SEZ | on site | joint assessment | remote | phone advice |
+    | yes | no | vt_on_site_with_police | other | vt_remote | vt_phone_advice |
+    | yes | yes | vt_sez_on_site | vt_sez_joint_assessment (also remote and phone: afstemming) |
+    | no | yes | sez_on_site_with_police | other | sez_remote | other |
+    | no | no | other |
+    """
+    vt, sez = Responder.VEILIG_THUIS in responders, Responder.CIT in responders
+    on_site = mode == ReportMode.ON_SITE_INTERVENTION
+    if vt and sez:
+        return TypeInzet.VT_SEZ_ON_SITE if on_site else TypeInzet.VT_SEZ_JOINT_ASSESSMENT
+    if vt:
+        return _VT_ONLY.get(mode, TypeInzet.OTHER)
+    if sez:
+        return _SEZ_ONLY.get(mode, TypeInzet.OTHER)
+    return TypeInzet.OTHER
+
+
+_VT_ONLY: dict[str, TypeInzet] = {
+    ReportMode.ON_SITE_INTERVENTION: TypeInzet.VT_ON_SITE_WITH_POLICE,
+    ReportMode.REMOTE_INTERVENTION: TypeInzet.VT_REMOTE,
+    ReportMode.PHONE_ADVICE: TypeInzet.VT_PHONE_ADVICE,
+}
+_SEZ_ONLY: dict[str, TypeInzet] = {
+    ReportMode.ON_SITE_INTERVENTION: TypeInzet.SEZ_ON_SITE_WITH_POLICE,
+    ReportMode.REMOTE_INTERVENTION: TypeInzet.SEZ_REMOTE,
+}
+
+
+@dataclass
+class MeldingFigures:
+    """What the tables count of one melding, from all its reports."""
+
+    occurred_at: datetime
+    gemeente_id: int | None
+    responders: set[str] = field(default_factory=set)
+    modes: list[str] = field(default_factory=list)
+    hours: float = 0.0  # spent, all its reports together
+    # per category, (created_at, value) of each report that filled it in
+    categories: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
+
+    def category(self, name: str) -> str:
+        """The most recent report's value; a later report that left it empty does not erase it."""
+        filled = self.categories.get(name)
+        return max(filled)[1] if filled else UNREGISTERED
+
+
+_MELDING_COLUMNS = (
+    Melding.id,
+    Melding.occurred_at,
+    Melding.gemeente_id,
+    Report.responders,
+    Report.mode,
+    Report.created_at,
+    Report.hours_spent,
+    *(getattr(Report, name) for name in CATEGORY_TABLES),
+)
+
+
+def _meldingen(
+    session: Session, organisation_id: int, start: datetime, end: datetime
+) -> list[MeldingFigures]:
+    """The meldingen whose call came in within the period and that count for the organisation,
+    each with all its reports."""
+    counted = select(Report.melding_id).where(report_counts_for(organisation_id))
+    found: dict[uuid.UUID, MeldingFigures] = {}
+    rows = session.execute(
+        select(*_MELDING_COLUMNS)
+        .join(Report, Report.melding_id == Melding.id)
+        .where(Melding.occurred_at >= start, Melding.occurred_at < end, Melding.id.in_(counted))
+    )
+    for row in rows:
+        melding = found.setdefault(row.id, MeldingFigures(row.occurred_at, row.gemeente_id))
+        melding.responders.update(row.responders)
+        melding.modes.append(row.mode)
+        melding.hours += row.hours_spent or 0.0
+        for name in CATEGORY_TABLES:
+            value = getattr(row, name)
+            if value:
+                melding.categories.setdefault(name, []).append((row.created_at, value))
+    return list(found.values())
+
+
+def _per_gemeente(
+    session: Session, organisation_id: int, meldingen: list[MeldingFigures], per_year: float
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """{gemeente: {meldingen, population, per_1000}} for the gemeenten of the organisation's region
+    (zeros too) and of the meldingen counted; per_1000 is per year at the period's rate. And
+    the number of meldingen without a gemeente."""
+    counts = Counter(melding.gemeente_id for melding in meldingen)
+    region_id = session.scalar(select(Organisation.region_id).where(Organisation.id == organisation_id))
+    gemeenten = session.scalars(
+        select(Gemeente)
+        .where(
+            or_(
+                Gemeente.region_id == region_id,
+                Gemeente.id.in_([gemeente_id for gemeente_id in counts if gemeente_id is not None]),
+            )
+        )
+        .order_by(Gemeente.name)
+    ).all()
+    rows = {
+        gemeente.name: {
+            "meldingen": counts.get(gemeente.id, 0),
+            "population": gemeente.population,
+            "per_1000": _per_1000(counts.get(gemeente.id, 0) * per_year, gemeente.population),
+        }
+        for gemeente in gemeenten
+    }
+    return rows, counts.get(None, 0)
+
+
+def _per_1000(per_year: float, population: int) -> float | None:
+    return round(per_year / population * 1000, 2) if population else None
+
+
+def _projection(
+    meldingen: int,
+    by_type: dict[str, int],
+    per_year: float,
+    population: int,
+    region_population: int | None,
+    hours: dict[str, float],
+) -> dict[str, Any]:
+    """The pilot's projection: the period's meldingen per year at this rate and per 1.000
+    inhabitants of the gemeenten; what that rate gives for the region's inhabitants (when
+    configured); and the capacity: per type inzet, meldingen per year × hours per melding."""
+    yearly = meldingen * per_year
+    scale = region_population / population if region_population and population else None
+    capacity: list[dict[str, Any]] = []
+    for code in TypeInzet.codes():
+        hours_each = hours.get(code)
+        yearly_of_type = round(by_type[code] * per_year * (scale or 1))
+        capacity.append(
+            {
+                "type_inzet": code,
+                "hours_per_melding": hours_each,
+                "meldingen_per_year": yearly_of_type,
+                "hours_per_year": round(yearly_of_type * hours_each, 1) if hours_each is not None else None,
+            }
+        )
+    return {
+        "meldingen": meldingen,
+        "per_year": round(yearly),
+        "population": population,
+        "per_1000": _per_1000(yearly, population),
+        "region_population": region_population,
+        "region_per_year": round(yearly * scale) if scale is not None else None,
+        # for the region when its population is configured, else for the gemeenten counted
+        "capacity_basis": "region" if scale is not None else "gemeenten",
+        "capacity": capacity,
+        "capacity_hours": round(sum(row["hours_per_year"] or 0 for row in capacity), 1),
+    }
+
+
+#: reached "at once", as the pilot put it: within a quarter of an hour
+REACHED_WITHIN_MINUTES = 15
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
+
+
+def _reachability(reports: list[Report], zone: ZoneInfo) -> dict[str, dict[str, Any]]:
+    """Per time of day (and in total), of the reports that say after how many minutes the
+    partner was on the line: how many, how many within 15 minutes, and the share."""
+    counts: dict[str, list[int]] = {key: [0, 0] for key in (*TIME_OF_DAY, "total")}
+    for report in reports:
+        if report.reached_after_minutes is None:
+            continue
+        within = int(report.reached_after_minutes < REACHED_WITHIN_MINUTES)
+        for key in (time_of_day(report.occurred_at, zone), "total"):
+            counts[key][0] += 1
+            counts[key][1] += within
+    return {
+        key: {"reported": reported, "within_15": within, "share_within_15": _share(within, reported)}
+        for key, (reported, within) in counts.items()
+    }
+
+
+def _needed_vs_given(reports: list[Report], zone: ZoneInfo) -> dict[str, dict[str, Any]]:
+    """Of the phone-advice reports that say what was needed, by day and by evening and night: how
+    many, how many needed more (a more intensive mode than advice), and the share."""
+    counts: dict[str, list[int]] = {key: [0, 0] for key in TIME_OF_DAY_SUBTOTALS}
+    for report in reports:
+        if report.needed_mode is None or report.mode != ReportMode.PHONE_ADVICE:
+            continue
+        part = time_of_day(report.occurred_at, zone)
+        subtotal = next(key for key, parts in TIME_OF_DAY_SUBTOTALS.items() if part in parts)
+        counts[subtotal][0] += 1
+        counts[subtotal][1] += int(most_intensive([report.mode, report.needed_mode]) != report.mode)
+    return {
+        key: {"phone_advice": reported, "needed_more": more, "share_needed_more": _share(more, reported)}
+        for key, (reported, more) in counts.items()
+    }
+
+
+def compute(
+    session: Session,
+    organisation_id: int,
+    period: Period,
+    timezone: str,
+    region_population: int | None = None,
+    hours: dict[str, float] | None = None,
+) -> dict[str, Any]:
     zone = ZoneInfo(timezone)
     start, end = period.bounds(zone)
     plan_ids = visible_plan_ids(organisation_id)
     reports = session.scalars(
         select(Report).where(
-            Report.occurred_at >= start,
-            Report.occurred_at < end,
-            or_(Report.plan_id.in_(plan_ids), Report.organisation_id == organisation_id),
+            Report.occurred_at >= start, Report.occurred_at < end, report_counts_for(organisation_id)
         )
     ).all()
+    reports_by_month = dict.fromkeys(period.months(), 0)
+    for report in reports:
+        local = report.occurred_at.astimezone(zone)
+        reports_by_month[f"{local.year:04d}-{local.month:02d}"] += 1
 
+    meldingen = _meldingen(session, organisation_id, start, end)
     by_month = dict.fromkeys(period.months(), 0)
-    tod = dict.fromkeys(TIME_OF_DAY, 0)
+    tod: dict[str, int] = dict.fromkeys(TIME_OF_DAY, 0)
+    by_type: dict[str, int] = dict.fromkeys(TypeInzet.codes(), 0)
+    hours_by_type: dict[str, float] = dict.fromkeys(TypeInzet.codes(), 0.0)
     combos: Counter[tuple[tuple[str, ...], str]] = Counter()
     tables: dict[str, dict[str, int]] = {
         name: dict.fromkeys([*values, UNREGISTERED], 0) for name, values in CATEGORY_TABLES.items()
     }
-    for report in reports:
-        occurred = report.occurred_at
-        local = occurred.astimezone(zone)
-        by_month[f"{local.year:04d}-{local.month:02d}"] = (
-            by_month.get(f"{local.year:04d}-{local.month:02d}", 0) + 1
-        )
-        tod[time_of_day(occurred, zone)] += 1
-        combos[(tuple(sorted(report.responders)), report.mode)] += 1
+    for melding in meldingen:
+        local = melding.occurred_at.astimezone(zone)
+        by_month[f"{local.year:04d}-{local.month:02d}"] += 1
+        tod[time_of_day(melding.occurred_at, zone)] += 1
+        mode = most_intensive(melding.modes)
+        kind = type_inzet(melding.responders, mode)
+        by_type[kind] += 1
+        hours_by_type[kind] += melding.hours
+        combos[(tuple(sorted(melding.responders)), mode)] += 1
         for name in CATEGORY_TABLES:
-            tables[name][getattr(report, name) or UNREGISTERED] += 1
+            tables[name][melding.category(name)] += 1
+    for subtotal, parts in TIME_OF_DAY_SUBTOTALS.items():
+        tod[subtotal] = sum(tod[part] for part in parts)
+
+    per_year = period.per_year()
+    per_gemeente, without_gemeente = _per_gemeente(session, organisation_id, meldingen, per_year)
+    population = sum(row["population"] for row in per_gemeente.values())
 
     report_ids = [report.id for report in reports]
     outcomes = dict.fromkeys(AgreementOutcome.codes(), 0)
@@ -122,34 +376,67 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
             ),
         )
     ).all()
+    # one search, one lookup: a candidate list of a name alone that was opened counts as its
+    # openings (which showed the plan, and are what a report names), not as well as them; a list
+    # never opened counts, but showed no plan
+    opened_lists = set(
+        session.scalars(
+            select(Lookup.opened_from).where(
+                Lookup.opened_from.is_not(None),
+                Lookup.performed_at >= start,
+                Lookup.performed_at < end + rules.LOOKUP_GRACE,
+            )
+        )
+    )
+    lookups = [lookup for lookup in lookups if lookup.id not in opened_lists]
     lookup_ids = [lookup.id for lookup in lookups]
     reported = set(session.scalars(select(Report.lookup_id).where(Report.lookup_id.in_(lookup_ids))))
-    with_match = [lookup for lookup in lookups if lookup.match_count > 0]
+    with_match = [
+        lookup
+        for lookup in lookups
+        if lookup.match_count > 0 and not (lookup.name_only and lookup.opened_from is None)
+    ]
 
     closed = set(session.scalars(select(ClosedDay.day_on)))
-    hours = []
+    occurred = {report.id: report.occurred_at for report in reports}
+    working_hours = []
     if report_ids:
         for report_id, acknowledged_at in session.execute(
             select(FeedbackAcknowledgement.report_id, FeedbackAcknowledgement.acknowledged_at).where(
                 FeedbackAcknowledgement.report_id.in_(report_ids)
             )
         ):
-            report = next(r for r in reports if r.id == report_id)
-            hours.append(
-                working_days.working_hours_between(report.occurred_at, acknowledged_at, closed, timezone)
+            if report_id is None:
+                continue
+            working_hours.append(
+                working_days.working_hours_between(occurred[report_id], acknowledged_at, closed, timezone)
             )
 
     return {
         "from": period.start,
         "to": period.end,
+        "meldingen": len(meldingen),
         "reports": len(reports),
-        "reports_by_month": by_month,
+        "meldingen_by_month": by_month,
+        "reports_by_month": reports_by_month,
         "time_of_day": tod,
+        "type_inzet": by_type,
         "responders_mode": [
             {"responders": list(responders), "mode": mode, "count": count}
             for (responders, mode), count in sorted(combos.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         **tables,
+        "reachability": _reachability(list(reports), zone),
+        "needed_vs_given": _needed_vs_given(list(reports), zone),
+        "hours": {
+            **{code: round(spent, 1) for code, spent in hours_by_type.items()},
+            "total": round(sum(hours_by_type.values()), 1),
+        },
+        "per_gemeente": per_gemeente,
+        "gemeente_unregistered": without_gemeente,
+        "projection": _projection(
+            len(meldingen), by_type, per_year, population, region_population, hours or {}
+        ),
         "lookups": {
             "total": len(lookups),
             "with_match": len(with_match),
@@ -159,5 +446,19 @@ def compute(session: Session, organisation_id: int, period: Period, timezone: st
             **outcomes,
             "share_followed": round(outcomes[AgreementOutcome.FOLLOWED] / judged, 3) if judged else None,
         },
-        "median_working_hours_to_acknowledgement": round(stats.median(hours), 1) if hours else None,
+        "median_working_hours_to_acknowledgement": round(stats.median(working_hours), 1)
+        if working_hours
+        else None,
     }
+
+
+def figures(session: Session, organisation_id: int, period: Period, config: Any) -> dict[str, Any]:
+    """compute() with the app's settings: time zone, the region's inhabitants, hours per type."""
+    return compute(
+        session,
+        organisation_id,
+        period,
+        config["TIMEZONE"],
+        region_population=config.get("PROJECTION_POPULATION"),
+        hours=config.get("HOURS_PER_TYPE_INZET"),
+    )

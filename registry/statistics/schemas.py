@@ -6,8 +6,8 @@ from typing import cast
 
 from marshmallow import fields
 
-from registry.core.vocabulary import AgreementOutcome
-from registry.statistics.operations import CATEGORY_TABLES, TIME_OF_DAY, UNREGISTERED
+from registry.core.vocabulary import AgreementOutcome, TypeInzet
+from registry.statistics.operations import CATEGORY_TABLES, TIME_OF_DAY, TIME_OF_DAY_SUBTOTALS, UNREGISTERED
 from registry.web.schemas import DutchSchema
 
 
@@ -29,13 +29,54 @@ class LookupCountsSchema(DutchSchema):
     without_report = fields.Integer()
 
 
+class GemeenteCountsSchema(DutchSchema):
+    meldingen = fields.Integer()
+    population = fields.Integer()
+    # meldingen per year at the period's rate, per 1.000 inhabitants
+    per_1000 = fields.Float(allow_none=True)
+
+
+class CapacitySchema(DutchSchema):
+    type_inzet = fields.String()
+    hours_per_melding = fields.Float(allow_none=True)
+    meldingen_per_year = fields.Integer()
+    hours_per_year = fields.Float(allow_none=True)
+
+
+class ProjectionSchema(DutchSchema):
+    meldingen = fields.Integer()
+    per_year = fields.Integer()
+    population = fields.Integer()
+    per_1000 = fields.Float(allow_none=True)
+    region_population = fields.Integer(allow_none=True)
+    region_per_year = fields.Integer(allow_none=True)
+    capacity_basis = fields.String()
+    capacity = fields.List(fields.Nested(CapacitySchema))
+    capacity_hours = fields.Float()
+
+
+class ReachabilitySchema(DutchSchema):
+    reported = fields.Integer()
+    within_15 = fields.Integer()
+    share_within_15 = fields.Float(allow_none=True)
+
+
+class NeededSchema(DutchSchema):
+    phone_advice = fields.Integer()
+    needed_more = fields.Integer()
+    share_needed_more = fields.Float(allow_none=True)
+
+
 class StatisticsSchema(DutchSchema):
     # `from` is a Python keyword
     from_ = fields.Date(attribute="from", data_key="from")
     to = fields.Date()
+    meldingen = fields.Integer()
     reports = fields.Integer()
+    meldingen_by_month = fields.Dict(keys=fields.String(), values=fields.Integer())
     reports_by_month = fields.Dict(keys=fields.String(), values=fields.Integer())
-    time_of_day = fields.Nested(_counts("TimeOfDayCounts", TIME_OF_DAY))
+    time_of_day = fields.Nested(_counts("TimeOfDayCounts", (*TIME_OF_DAY, *TIME_OF_DAY_SUBTOTALS)))
+    type_inzet = fields.Nested(_counts("TypeInzetCounts", TypeInzet.codes()))
     responders_mode = fields.List(fields.Nested(ResponderModeSchema))
     violence_type = fields.Nested(
         _counts("ViolenceTypeCounts", (*CATEGORY_TABLES["violence_type"], UNREGISTERED))
@@ -49,6 +90,12 @@ class StatisticsSchema(DutchSchema):
     mental_health_service = fields.Nested(
         _counts("MentalHealthServiceCounts", (*CATEGORY_TABLES["mental_health_service"], UNREGISTERED))
     )
+    reachability = fields.Dict(keys=fields.String(), values=fields.Nested(ReachabilitySchema))
+    needed_vs_given = fields.Dict(keys=fields.String(), values=fields.Nested(NeededSchema))
+    hours = fields.Dict(keys=fields.String(), values=fields.Float())
+    per_gemeente = fields.Dict(keys=fields.String(), values=fields.Nested(GemeenteCountsSchema))
+    gemeente_unregistered = fields.Integer()
+    projection = fields.Nested(ProjectionSchema)
     lookups = fields.Nested(LookupCountsSchema)
     agreements = fields.Nested(
         _counts(

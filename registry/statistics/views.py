@@ -12,7 +12,7 @@ from registry.core.db import db
 from registry.core.vocabulary import Role
 from registry.statistics import charts, operations
 from registry.statistics.period import PeriodError, parse_period
-from registry.statistics.tables import Table, period_label, tables, to_csv
+from registry.statistics.tables import Table, counted, period_label, tables, to_csv
 
 bp = Blueprint("statistics", __name__, url_prefix="/monitoring")
 ROLE = Role.COORDINATOR
@@ -28,7 +28,7 @@ def _figures() -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     except PeriodError as exc:
         return None, exc.fields
     user = web.current()
-    figures = operations.compute(db.session, user.organisation_id, period, current_app.config["TIMEZONE"])
+    figures = operations.figures(db.session, user.organisation_id, period, current_app.config)
     audit.record(
         db.session, "statistics", "success", user=user, role=ROLE,
         detail={"from": period.start.isoformat(), "to": period.end.isoformat(), "view": request.endpoint},
@@ -36,9 +36,9 @@ def _figures() -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     return figures, {}
 
 
-def _table(figures: dict[str, Any], key: str) -> Table:
+def _table(figures: dict[str, Any], key: str, chart: bool = False) -> Table:
     found = next((table for table in tables(figures) if table.key == key), None)
-    if found is None:
+    if found is None or (chart and not found.chart):
         abort(404)
     return found
 
@@ -53,6 +53,7 @@ def page() -> Any:
             figures=figures,
             tables=tables(figures) if figures else [],
             period=period_label(figures) if figures else "",
+            counted=counted,
             errors=errors,
             raw_from=request.args.get("from", figures["from"].isoformat() if figures else ""),
             raw_to=request.args.get("to", figures["to"].isoformat() if figures else ""),
@@ -82,6 +83,6 @@ def chart(key: str) -> Response:
     figures, errors = _figures()
     if figures is None:
         abort(400)
-    response = Response(charts.bar_chart(_table(figures, key)), mimetype="image/svg+xml")
+    response = Response(charts.bar_chart(_table(figures, key, chart=True)), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = _SVG_CSP
     return response

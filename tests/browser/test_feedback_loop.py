@@ -64,7 +64,7 @@ def test_report_reaches_the_wijkteam_the_next_working_day(
     done = page.get_by_role("group", name="Wat is er gedaan")
     done.get_by_label("Aanhouding").check()
     done.get_by_label("Kinderen bij netwerk").check()
-    page.get_by_label("Aard van het geweld").select_option(label="(Ex-)partnergeweld/conflictscheiding")
+    page.get_by_label("Aard van het geweld").select_option(label="(Ex) partnergeweld/conflictscheiding")
     page.get_by_label("Type huishouden").select_option(label="Gezin met minderjarige kinderen")
     page.get_by_label("Toelichting voor de regiehouder").fill(NARRATIVE)
     page.screenshot(path=artifacts / "report-form.png", full_page=True)

@@ -79,7 +79,7 @@ def test_coordinator_sees_the_tables_charts_and_csv_of_a_period(
 
     # Then the page covers that period: four reports, the older one left out
     expect(page.locator("#periode")).to_have_text(
-        f"{nl_date(monday)} t/m {nl_date(today)} · 4 inzet(ten) · Wijkteam Oost"
+        f"{nl_date(monday)} t/m {nl_date(today)} · 4 meldingen · 4 inzetten · Wijkteam Oost"
     )
     page.wait_for_load_state("load")
 
@@ -87,22 +87,37 @@ def test_coordinator_sees_the_tables_charts_and_csv_of_a_period(
     in_period = [moment for moment, _outcomes, _categories in reports[:4]]
     per_month = Counter(f"{MONTHS[moment.month - 1]} {moment.year}" for moment in in_period)
     expected = {
-        "Binnengekomen meldingen per maand": [
+        "Binnengekomen meldingen": [
             [label, str(per_month[label])] for label in months_between(monday, today)
         ],
+        # the pilot's subtotals above their rows
         "Tijdstip van melding": [
-            ["Overdag, maandag t/m vrijdag (09.00–17.00)", "1"],
-            ["Overdag, zaterdag en zondag", "1"],
-            ["Avond (17.00–22.00)", "1"],
-            ["Nacht (22.00–09.00)", "1"],
+            ["Overdag 09.00–17.00 uur", "2"],
+            ["Maandag t/m vrijdag", "1"],
+            ["Zaterdag en zondag", "1"],
+            ["Avond en nacht 17.00–09.00 uur", "2"],
+            ["Avond 17.00–22.00 uur", "1"],
+            ["Nacht 22.00–09.00 uur", "1"],
         ],
-        "Type inzet (wie en hoe)": [
-            ["CIT + Politie · Interventie ter plaatse", "2"],
-            ["CIT · Telefonisch advies", "1"],
+        # each report is a melding of its own: police and CIT on site is SEZ on site; the police
+        # alone, or CIT's phone advice, is none of the pilot's types
+        "Type inzet": [
+            ["VT telefonisch advies aan politie", "0"],
+            ["VT interventie ter plaatse, samen met politie", "0"],
+            ["VT interventie op afstand richting gezin/huishouden", "0"],
+            ["Gezamenlijke VT/SEZ afstemming/beoordeling", "0"],
+            ["Gezamenlijke VT/SEZ interventie ter plaatse", "0"],
+            ["SEZ interventie ter plaatse, samen met politie", "2"],
+            ["SEZ interventie op afstand richting gezin", "0"],
+            ["Overig", "2"],
+        ],
+        "Wie en hoe (alle organisaties van de melding samen)": [
+            ["CIT / SEZ (spoedeisende zorg jeugd) + Politie · Interventie ter plaatse", "2"],
+            ["CIT / SEZ (spoedeisende zorg jeugd) · Telefonisch advies", "1"],
             ["Politie · Interventie ter plaatse", "1"],
         ],
         "Aard van het geweld": [
-            ["(Ex-)partnergeweld/conflictscheiding", "2"],
+            ["(Ex) partnergeweld/conflictscheiding", "2"],
             ["Kindermishandeling/ontwikkelingsbedreiging", "1"],
             ["Oudermishandeling (kind naar ouder)", "0"],
             ["Eergerelateerd geweld", "0"],
@@ -111,7 +126,7 @@ def test_coordinator_sees_the_tables_charts_and_csv_of_a_period(
             ["Overig huiselijk geweld", "0"],
             ["Niet geregistreerd", "1"],
         ],
-        "Type huishouden": [
+        "Type huishouden/gezin": [
             ["Gezin met minderjarige kinderen", "2"],
             ["Gezin met meerderjarige kinderen", "0"],
             ["Huishouden zonder kinderen", "1"],
@@ -123,7 +138,7 @@ def test_coordinator_sees_the_tables_charts_and_csv_of_a_period(
             ["Aanwezig tijdens/na interventie", "0"],
             ["Niet geregistreerd", "2"],
         ],
-        "GGZ crisisdienst": [
+        "GGZ crisisdienst betrokken tijdens incident": [
             ["Inzet GGZ volwassenen", "0"],
             ["Inzet GGZ jeugd", "1"],
             ["Geen inzet GGZ nodig", "1"],
@@ -148,7 +163,8 @@ def test_coordinator_sees_the_tables_charts_and_csv_of_a_period(
 
     # And each table's chart is an image that loaded
     charts = page.locator("img.chart")
-    expect(charts).to_have_count(len(expected))
+    # (and those of the tables not listed here: per gemeente, inzetten per maand)
+    expect(charts).to_have_count(len(expected) + 2)
     loaded = charts.evaluate_all("images => images.map(image => image.complete && image.naturalWidth)")
     assert all(width > 0 for width in loaded), loaded
     page.screenshot(path=artifacts / "statistics.png", full_page=True)

@@ -18,10 +18,11 @@ from sqlalchemy import select
 
 from registry.core import rules
 from registry.core.db import db as database
-from registry.core.models import Melding, Organisation, Report, User
+from registry.core.models import Gemeente, Melding, Organisation, Report, User
 from registry.regions import operations as regions
 from tests.conftest import csrf_from
 from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at, report_body
+from tests.registry.plan_data import address
 
 API = "/api/v1/reports"
 FEEDBACK = "/api/v1/feedback"
@@ -376,3 +377,89 @@ def test_a_melding_without_a_plan_loses_its_texts_and_number_after_the_retention
         }
     assert stored[old.get_json()["id"]] == ("", "", "partner_violence", "")
     assert stored[new.get_json()["id"]] == ("P-2026-0200", NARRATIVE, "partner_violence", "P-2026-0200")
+
+
+# --- the melding's gemeente ----------------------------------------------------------------------
+
+
+def gemeente_of(app: Flask, melding_id: str) -> str | None:
+    with app.app_context():
+        melding = database.session.get(Melding, uuid.UUID(melding_id))
+        assert melding is not None
+        gemeente = database.session.get(Gemeente, melding.gemeente_id) if melding.gemeente_id else None
+        return gemeente.name if gemeente else None
+
+
+@pytest.fixture
+def gemeenten(app: Flask) -> None:
+    """Two gemeenten of region Noord, where every organisation of People is, and one elsewhere."""
+    with app.app_context():
+        session = database.session
+        regions.find_or_add(session, "Noord")
+        regions.add(session, "Zuid")
+        regions.add_gemeente(session, "Noord", "Oude IJsselstreek", 39396)
+        regions.add_gemeente(session, "Noord", "Zutphen", 48746)
+        regions.add_gemeente(session, "Zuid", "Testdorp", 1000)
+        database.commit()
+
+
+def test_a_melding_on_a_plan_takes_the_gemeente_of_the_residence_address(
+    app: Flask,
+    gemeenten: None,
+    create_plan: Callable[..., dict[str, Any]],
+    look_up: Callable[..., Any],
+    post_report: Callable[..., Any],
+) -> None:
+    with clock_at(TUESDAY_MORNING):
+        # Given a plan whose residence is in "oude ijsselstreek" (typed otherwise), and one whose
+        # city is a gemeente of another region only
+        here = create_plan(addresses=[address(house_number=201, city="oude  ijsselstreek")])
+        elsewhere = create_plan(addresses=[address(house_number=202, city="Testdorp")])
+        # When the police report a call on each
+        first = post_report(report_body(look_up(here, incident_ref="P-1"), MONDAY_NIGHT, incident_ref="P-1"))
+        second = post_report(
+            report_body(look_up(elsewhere, incident_ref="P-2"), MONDAY_NIGHT, incident_ref="P-2")
+        )
+    # Then the first melding is in Oude IJsselstreek; the other has no gemeente (not the region's)
+    assert first.status_code == 201, first.get_data(as_text=True)
+    assert gemeente_of(app, first.get_json()["melding_id"]) == "Oude IJsselstreek"
+    assert gemeente_of(app, second.get_json()["melding_id"]) is None
+
+
+def test_a_report_may_name_the_gemeente_and_an_unknown_one_is_refused(
+    app: Flask,
+    gemeenten: None,
+    people: People,
+    create_plan: Callable[..., dict[str, Any]],
+    look_up: Callable[..., Any],
+    post_report: Callable[..., Any],
+) -> None:
+    with clock_at(TUESDAY_MORNING):
+        # Given a plan in Oude IJsselstreek
+        plan = create_plan(addresses=[address(house_number=203, city="Oude IJsselstreek")])
+        # When the police name Zutphen (the call was at the aunt's), and VT a gemeente nobody knows
+        named = post_report(report_body(look_up(plan), MONDAY_NIGHT, gemeente="zutphen"))
+        unknown = post_report(planless_body("P-2026-0009", gemeente="Atlantis"))
+        # and a report without a plan names one
+        planless = post_report(planless_body("P-2026-0010", gemeente="Oude IJsselstreek"))
+    # Then the named gemeente is the melding's, not the plan's residence
+    assert named.status_code == 201, named.get_data(as_text=True)
+    assert gemeente_of(app, named.get_json()["melding_id"]) == "Zutphen"
+    assert gemeente_of(app, planless.get_json()["melding_id"]) == "Oude IJsselstreek"
+    # and an unknown gemeente is a 422 that names the field, and stores nothing
+    assert unknown.status_code == 422
+    assert list(unknown.get_json()["error"]["fields"]) == ["gemeente"]
+    assert len(meldingen(app)) == 2
+
+
+def test_a_later_report_keeps_the_melding_gemeente_unless_it_names_one(
+    app: Flask, gemeenten: None, people: People, post_report: Callable[..., Any]
+) -> None:
+    with clock_at(TUESDAY_MORNING):
+        # Given a melding in Zutphen
+        first = post_report(planless_body("P-2026-0011", gemeente="Zutphen"))
+        # When another organisation reports the call without a gemeente
+        second = post_report(planless_body("P-2026-0011"), responder=people.other_responder)
+    # Then it stays in Zutphen
+    assert second.get_json()["melding_id"] == first.get_json()["melding_id"]
+    assert gemeente_of(app, first.get_json()["melding_id"]) == "Zutphen"

@@ -23,6 +23,8 @@ REPORT_FIELDS = {
     # the request's fields, as stored
     "plan_id", "lookup_id", "incident_ref", "occurred_at", "mode", "responders", "violence_type",
     "household_type", "care_involvement", "mental_health_service", "agreements", "actions", "narrative",
+    # the melding sheet's, optional
+    "reached_after_minutes", "answered_by", "needed_mode", "hours_spent",
     # and what the registry adds
     "id", "melding_id", "feedback_due", "created_at", "organisation", "reported_by", "call_back",
     "amendments",

@@ -259,6 +259,12 @@ def test_a_candidate_opens_one_family_for_the_one_who_looked_up(
         headers=headers,
     )
     assert report.status_code == 201, report.get_data(as_text=True)
+    # and the control room's Monitoring counts the list and its opening as one lookup, reported
+    coordinator = auth_headers(make_user(roles=("coordinator",), org=control_room))
+    today = datetime.now(AMSTERDAM).date().isoformat()
+    figures = client.get("/api/v1/statistics", query_string={"from": today, "to": today}, headers=coordinator)
+    assert figures.status_code == 200, figures.get_data(as_text=True)
+    assert figures.get_json()["lookups"] == {"total": 1, "with_match": 1, "without_report": 0}
 
     # When a colleague, a plan that was not listed, or a lookup that listed nothing are tried
     colleague = auth_headers(make_user(roles=("responder",), org=control_room))

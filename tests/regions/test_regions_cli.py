@@ -131,3 +131,58 @@ def test_org_add_region_links_an_existing_region_or_adds_it(app: Flask) -> None:
     assert region_of(app, "Meldkamer Oost") == region_of(app, "Wijkteam Zutphen") == "Oost"
     assert region_of(app, "Zonder regio") is None
     assert sorted(regions(app)) == ["IJsselland", "Oost"]
+
+
+def test_gemeenten_with_their_inhabitants_from_a_csv(app: Flask, tmp_path: Any) -> None:
+    # Given two regions, one with Zutphen at last year's population
+    assert run(app, region, "add", "Noord- en Oost-Gelderland").exit_code == 0
+    assert run(app, region, "add", "IJsselland").exit_code == 0
+    assert (
+        run(app, region, "gemeente", "add", "Noord- en Oost-Gelderland", "Zutphen", "--population", "48000")
+    ).exit_code == 0
+    # When a spreadsheet's CSV (semicolons, Dutch thousands, a BOM) is imported: lines without a
+    # region take --region, one names its own
+    file = tmp_path / "gemeenten.csv"
+    file.write_text(
+        "\ufeffname;population;region\nBronkhorst;36.118;\nZutphen;48 746;\nDeventer;101236;IJsselland\n\n",
+        encoding="utf-8",
+    )
+    result = run(app, region, "gemeente", "import", str(file), "--region", "Noord- en Oost-Gelderland")
+    # Then each gemeente is in its region with its inhabitants, Zutphen with this year's
+    assert result.exit_code == 0, result.output
+    assert "2 gemeenten added, 1 updated" in result.output
+    assert regions(app) == {
+        "Noord- en Oost-Gelderland": (None, [("Bronkhorst", 36118), ("Zutphen", 48746)]),
+        "IJsselland": (None, [("Deventer", 101236)]),
+    }
+    with app.app_context():
+        assert database.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.action == "gemeente_import")
+        ).all() == ["gemeente_import"]
+
+
+def test_a_bad_gemeenten_csv_changes_nothing_and_names_each_bad_line(app: Flask, tmp_path: Any) -> None:
+    # Given a region
+    assert run(app, region, "add", "Noord- en Oost-Gelderland").exit_code == 0
+    # When a file with a good line and bad ones is imported
+    file = tmp_path / "gemeenten.csv"
+    file.write_text("name,population\nLochem,34292\nVoorst,veel\n,100\nlochem,1\n", encoding="utf-8")
+    result = run(app, region, "gemeente", "import", str(file), "--region", "Noord- en Oost-Gelderland")
+    good = tmp_path / "goed.csv"
+    good.write_text("name,population\nLochem,34292\n", encoding="utf-8")
+    unknown_region = run(app, region, "gemeente", "import", str(good), "--region", "Nergens")
+    wrong_header = tmp_path / "kop.csv"
+    wrong_header.write_text("gemeente,inwoners\nLochem,34292\n", encoding="utf-8")
+    header = run(
+        app, region, "gemeente", "import", str(wrong_header), "--region", "Noord- en Oost-Gelderland"
+    )
+    # Then each is refused, saying which line is wrong, and nothing was added
+    assert result.exit_code != 0
+    assert "line 3: population 'veel'" in result.output
+    assert "line 4: no name" in result.output
+    assert "line 5: lochem is on line 2 already" in result.output
+    assert unknown_region.exit_code != 0
+    assert "line 2: no such region: Nergens" in unknown_region.output
+    assert header.exit_code != 0
+    assert "name,population[,region]" in header.output
+    assert regions(app) == {"Noord- en Oost-Gelderland": (None, [])}

@@ -105,7 +105,7 @@ def test_a_member_is_its_code_wherever_it_goes(vocabulary: type[Vocabulary]) -> 
 
 def test_label_of_shows_an_unknown_code_as_it_is() -> None:
     assert Responder.label_of("mental_health") == "GGZ"
-    assert Responder.label_of(Responder.CIT) == "CIT"
+    assert Responder.label_of(Responder.CIT) == "CIT / SEZ (spoedeisende zorg jeugd)"
     assert Responder.label_of("brandweer") == "brandweer"
 
 

@@ -14,7 +14,10 @@ import pytest
 import time_machine
 from flask.testing import FlaskClient
 
+from registry.core import config
+from registry.core.config import ConfigError
 from registry.core.models import Organisation, User
+from registry.statistics import operations
 from tests.registry.plan_data import plan_body
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -126,7 +129,18 @@ def test_every_table_of_the_owning_organisation_is_exact(client, known_reports, 
     }  # fmt: skip
     # 08.59 is still night, 09.00 day, 16.59 day, 17.00 evening, 21.59 evening, 22.00 night;
     # a Saturday daytime call is weekend; the UTC-written 07.00Z on 15 July is 09.00 in summer
-    assert figures["time_of_day"] == {"day_weekday": 3, "day_weekend": 1, "evening": 3, "night": 4}
+    assert figures["time_of_day"] == {
+        "day_weekday": 3, "day_weekend": 1, "evening": 3, "night": 4, "day": 4, "evening_night": 7,
+    }  # fmt: skip
+    # every report is a melding of its own here (each its own meldingnummer)
+    assert figures["meldingen"] == 11
+    assert figures["meldingen_by_month"] == figures["reports_by_month"]
+    # police + cit on site is SEZ on site; VT's advice is VT's; the rest has no VT or SEZ type
+    # (youth_protection is the jeugdbeschermer, not SEZ)
+    assert figures["type_inzet"] == {
+        "vt_phone_advice": 1, "vt_on_site_with_police": 0, "vt_remote": 0, "vt_sez_joint_assessment": 0,
+        "vt_sez_on_site": 0, "sez_on_site_with_police": 5, "sez_remote": 0, "other": 5,
+    }  # fmt: skip
     assert figures["responders_mode"] == [
         {"responders": ["cit", "police"], "mode": "on_site_intervention", "count": 5},
         {"responders": ["police"], "mode": "phone_advice", "count": 2},
@@ -219,10 +233,12 @@ def test_the_csv_opens_in_a_dutch_spreadsheet_with_one_row_per_category(app, kno
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows == [
         ["Tijdstip", "Aantal"],
-        ["Overdag, maandag t/m vrijdag (09.00–17.00)", "3"],
-        ["Overdag, zaterdag en zondag", "1"],
-        ["Avond (17.00–22.00)", "3"],
-        ["Nacht (22.00–09.00)", "4"],
+        ["Overdag 09.00–17.00 uur", "4"],
+        ["Maandag t/m vrijdag", "3"],
+        ["Zaterdag en zondag", "1"],
+        ["Avond en nacht 17.00–09.00 uur", "7"],
+        ["Avond 17.00–22.00 uur", "3"],
+        ["Nacht 22.00–09.00 uur", "4"],
     ]
     violence_rows = list(
         csv.reader(io.StringIO(violence.get_data(as_text=True).lstrip("\ufeff")), delimiter=";")
@@ -230,3 +246,62 @@ def test_the_csv_opens_in_a_dutch_spreadsheet_with_one_row_per_category(app, kno
     assert violence_rows[0] == ["Aard van het geweld", "Aantal"]
     assert len(violence_rows) == 1 + 7 + 1  # every category, zeros too, and 'Niet geregistreerd'
     assert violence_rows[-1] == ["Niet geregistreerd", "2"]
+
+
+# --- the type inzet, from who responded and how -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("responders", "modes", "expected"),
+    [
+        ({"police", "veilig_thuis"}, ["phone_advice"], "vt_phone_advice"),
+        ({"police", "veilig_thuis"}, ["phone_advice", "on_site_intervention"], "vt_on_site_with_police"),
+        ({"police", "veilig_thuis"}, ["remote_intervention", "phone_advice"], "vt_remote"),
+        ({"police", "veilig_thuis"}, ["joint_assessment"], "other"),
+        ({"veilig_thuis", "cit"}, ["phone_advice", "joint_assessment"], "vt_sez_joint_assessment"),
+        ({"veilig_thuis", "cit"}, ["remote_intervention"], "vt_sez_joint_assessment"),
+        ({"police", "veilig_thuis", "cit"}, ["joint_assessment", "on_site_intervention"], "vt_sez_on_site"),
+        ({"police", "cit"}, ["on_site_intervention"], "sez_on_site_with_police"),
+        ({"police", "cit"}, ["phone_advice", "remote_intervention"], "sez_remote"),
+        ({"police", "cit"}, ["joint_assessment"], "other"),
+        # the jeugdbeschermer is not SEZ
+        ({"police", "youth_protection"}, ["on_site_intervention"], "other"),
+        ({"police"}, ["on_site_intervention"], "other"),
+    ],
+)
+def test_the_type_inzet_of_a_melding(responders: set[str], modes: list[str], expected: str) -> None:
+    assert operations.type_inzet(responders, operations.most_intensive(modes)) == expected
+
+
+def test_the_most_intensive_mode_wins() -> None:
+    assert operations.most_intensive(["joint_assessment", "remote_intervention"]) == "joint_assessment"
+    assert operations.most_intensive(["remote_intervention", "phone_advice"]) == "remote_intervention"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("PROJECTION_POPULATION", "veel"),
+        ("PROJECTION_POPULATION", "0"),
+        ("HOURS_PER_TYPE_INZET", "vt_phone_advice"),
+        ("HOURS_PER_TYPE_INZET", "brandweer=2"),
+        ("HOURS_PER_TYPE_INZET", "vt_remote=-1"),
+    ],
+)
+def test_a_bad_projection_setting_stops_the_app(app_config: dict[str, Any], setting: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=setting):
+        config.load({**app_config, setting: value})
+
+
+def test_the_projection_settings_are_read(app_config: dict[str, Any]) -> None:
+    loaded = config.load(
+        {
+            **app_config,
+            "PROJECTION_POPULATION": "842.000",
+            "HOURS_PER_TYPE_INZET": "vt_remote=3,sez_remote=2.5",
+        }
+    )
+    assert loaded["PROJECTION_POPULATION"] == 842000
+    # the pilot's estimates, where nothing else is said
+    assert loaded["HOURS_PER_TYPE_INZET"]["vt_phone_advice"] == 1.5
+    assert loaded["HOURS_PER_TYPE_INZET"]["vt_remote"] == 3.0
