@@ -97,7 +97,7 @@ def test_report_reaches_the_wijkteam_the_next_working_day(
     expect(item.get_by_role("heading", level=2)).to_have_text("Gezin Testveen")
     expect(item).to_contain_text(f"terugkoppelen uiterlijk {nl_date(due)}")
     expect(item.locator("p.when")).to_contain_text(
-        f"melding {INCIDENT} · Interventie ter plaatse door CIT, Politie"
+        f"melding {INCIDENT} · Interventie ter plaatse door CIT / SEZ (spoedeisende zorg jeugd), Politie"
     )
     rows = item.locator("table.outcomes tbody tr")
     expect(rows).to_have_count(3)
