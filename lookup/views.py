@@ -27,6 +27,8 @@ from registry.auth import web
 from registry.core.db import db
 from registry.core.timeutil import nl_date
 from registry.core.vocabulary import QueryKind
+from registry.feedback import operations as feedback
+from registry.regions import operations as regions
 from registry.reports import operations as reports
 from registry.reports.schemas import ReportArgs
 from registry.web.api import flatten_messages
@@ -181,6 +183,17 @@ def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
         data["plan_id"] = form["plan_id"]
     for name in ("violence_type", "household_type", "care_involvement", "mental_health_service"):
         data[name] = form.get(name) or None
+    # the melding sheet and the gemeente: optional, empty is not given
+    for name in ("gemeente", "answered_by", "needed_mode"):
+        if form.get(name, "").strip():
+            data[name] = form[name].strip()
+    for name, kind in (("reached_after_minutes", int), ("hours_spent", float)):
+        raw = form.get(name, "").strip().replace(",", ".")  # 1,5 uur as well as 1.5
+        if raw:
+            try:
+                data[name] = kind(raw)
+            except ValueError:
+                data[name] = raw  # the schema names the field
     if data["mode"] is None:
         del data["mode"]
     raw = form.get("occurred_at", "")
@@ -251,6 +264,12 @@ def melding() -> Any:
     return _report_form(lookup, None)
 
 
+NO_RECIPIENT = (
+    "De melding is geregistreerd en telt mee. Uw regio heeft nog geen Veilig Thuis aangewezen: "
+    "uw coördinator ziet deze melding onder Te laat."
+)
+
+
 def _report_form(lookup: Any, version: Any) -> Any:
     """The report form of a lookup: on the plan it showed (`version`), or without one (None)."""
     user = web.current()
@@ -277,9 +296,14 @@ def _report_form(lookup: Any, version: Any) -> Any:
             }
         else:
             due = nl_date(saved.feedback_due)
-            reader = "De regiehouder leest" if version is not None else "Veilig Thuis in uw regio leest"
-            what = "De inzet" if version is not None else "De melding"
-            flash(f"{what} is geregistreerd. {reader} de terugkoppeling op {due}.", "success")
+            if version is not None:
+                flash(
+                    f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling op {due}.", "success"
+                )
+            elif feedback.reaches_nobody(db.session, user.organisation_id, saved.id):
+                flash(NO_RECIPIENT, "warning")
+            else:
+                flash(f"De melding is geregistreerd. Veilig Thuis in uw regio leest hem op {due}.", "success")
             return redirect(url_for("lookup.report_done", report_id=saved.id))
     return (
         render_template(
@@ -292,6 +316,7 @@ def _report_form(lookup: Any, version: Any) -> Any:
             # the time of the call is the time of the lookup, not of opening the form: a night
             # call registered in the morning counts as a night call
             called_at=_local(lookup.performed_at),
+            gemeenten=regions.gemeenten_for(db.session, user.organisation_id),
             idempotency_key=request.form.get("idempotency_key") or _form_key(lookup.id, plan_id),
         ),
         422 if errors else 200,
@@ -309,4 +334,6 @@ def report_done(report_id: str) -> Any:
     saved = reports.read_report(db.session, web.current(), parsed)
     if saved is None:
         abort(404)
-    return render_template("lookup/report_done.html", report=reports.report_record(db.session, saved))
+    unheard = saved.plan_id is None and feedback.reaches_nobody(db.session, saved.organisation_id, saved.id)
+    shown = reports.report_record(db.session, saved)
+    return render_template("lookup/report_done.html", report=shown, unheard=unheard)

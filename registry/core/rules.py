@@ -13,8 +13,11 @@
   expression the whole number matches, case ignored); where none is set, one with a digit in it.
   A lookup has a purpose, the melding: "x" is none.
 - One melding: reports with the same meldingnummer (case and spaces ignored) within 7 days.
-- Who hears of a melding without a handelingskader: the Veilig Thuis organisation of the
-  reporting organisation's region; nobody else.
+- Who hears of a report: the organisations that see its plan (owner and shares), and the Veilig
+  Thuis organisation of the reporting organisation's region, with or without a plan (VT is where
+  the acute meldingen come in); a melding without a handelingskader reaches that VT only. A
+  region without a VT names nobody: its meldingen without a plan reach no inbox, and the
+  reporting organisation's coordinator is shown them (without_recipient).
 - A report counts for an organisation (Monitoring): a report on a plan visible to it, a report
   its own people recorded, and, for a Veilig Thuis, a report without a plan that it heard of.
 
@@ -142,6 +145,25 @@ def heard_by_veilig_thuis(organisation_id: int) -> Select[int]:
     )
 
 
+def heard_by(organisation_id: int) -> ColumnElement[bool]:
+    """The reports an organisation hears of (its Terugkoppeling): on plans visible to it, and
+    every report of the organisations whose region names it as its Veilig Thuis."""
+    return Report.plan_id.in_(visible_plan_ids(organisation_id)) | Report.organisation_id.in_(
+        heard_by_veilig_thuis(organisation_id)
+    )
+
+
+def without_recipient(organisation_id: int) -> ColumnElement[bool]:
+    """The organisation's reports without a plan that reach nobody: it is in no region, or its
+    region names no Veilig Thuis."""
+    named = (
+        select(Organisation.id)
+        .join(Region, Region.id == Organisation.region_id)
+        .where(Organisation.id == organisation_id, Region.veilig_thuis_organisation_id.is_not(None))
+    )
+    return (Report.organisation_id == organisation_id) & Report.plan_id.is_(None) & ~named.exists()
+
+
 # --- visible to an organisation -----------------------------------------------------------------
 
 
@@ -177,11 +199,7 @@ def is_visible_to(plan: Plan, organisation_id: int) -> bool:
 
 
 def report_counts_for(organisation_id: int) -> ColumnElement[bool]:
-    """The reports an organisation's monitoring counts: on plans visible to it, recorded by its
-    own people, and (a Veilig Thuis) those without a plan it hears of (heard_by_veilig_thuis). A
-    melding counts for the organisation when one of its reports does."""
-    return (
-        Report.plan_id.in_(visible_plan_ids(organisation_id))
-        | (Report.organisation_id == organisation_id)
-        | (Report.plan_id.is_(None) & Report.organisation_id.in_(heard_by_veilig_thuis(organisation_id)))
-    )
+    """The reports an organisation's monitoring counts: those it hears of (heard_by: on plans
+    visible to it; a Veilig Thuis, every report of its region) and those its own people recorded.
+    A melding counts for the organisation when one of its reports does."""
+    return heard_by(organisation_id) | (Report.organisation_id == organisation_id)

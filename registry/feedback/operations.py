@@ -74,20 +74,14 @@ class Item:
 def open_items(
     session: Session, organisation_id: int, now: datetime | None = None, due: date | None = None
 ) -> list[Item]:
-    """Unacknowledged reports on the organisation's plans (owned or shared), and lookups on
-    them that got no report within 12 hours; for a Veilig Thuis organisation also the reports
-    without a plan from the regions that name it (rules.heard_by_veilig_thuis); oldest due first."""
+    """Unacknowledged reports the organisation hears of (rules.heard_by: on its plans, owned or
+    shared; for a Veilig Thuis every report of the regions that name it, with or without a plan),
+    and lookups on its plans that got no report within 12 hours; oldest due first."""
     now = now or utcnow()
     zone = timezone()
     reports = session.execute(
         select(Report.id, Report.plan_id, Report.feedback_due)
-        .where(
-            Report.plan_id.in_(rules.visible_plan_ids(organisation_id))
-            | (
-                Report.plan_id.is_(None)
-                & Report.organisation_id.in_(rules.heard_by_veilig_thuis(organisation_id))
-            )
-        )
+        .where(rules.heard_by(organisation_id))
         .where(
             ~exists().where(
                 FeedbackAcknowledgement.report_id == Report.id,
@@ -204,20 +198,14 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
     lookup = None if report is not None else session.get(Lookup, item_id)
     if report is None and lookup is None:
         raise NotFound
-    if report is not None and report.plan_id is None:
-        # a melding without a handelingskader: the Veilig Thuis of the reporter's region hears of it
-        heard = rules.heard_by_veilig_thuis(user.organisation_id).where(
-            Organisation.id == report.organisation_id
-        )
-        allowed = bool(session.scalar(select(heard.exists())))
+    if report is not None:
+        heard = exists().where(Report.id == report.id, rules.heard_by(user.organisation_id))
+        allowed = bool(session.scalar(select(heard)))
     else:
-        if report is not None:
-            plan_ids = [report.plan_id]
-        else:
-            assert lookup is not None
-            plan_ids = list(
-                session.scalars(select(LookupResult.plan_id).where(LookupResult.lookup_id == lookup.id))
-            )
+        assert lookup is not None
+        plan_ids = list(
+            session.scalars(select(LookupResult.plan_id).where(LookupResult.lookup_id == lookup.id))
+        )
         allowed = (
             session.scalars(
                 select(Plan.id).where(Plan.id.in_(plan_ids), rules.visible_among(user.organisation_id))
@@ -268,3 +256,32 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
 def overdue_items(session: Session, organisation_id: int, now: datetime | None = None) -> list[Item]:
     """What the organisation's coordinator is shown: items past the end of their due day."""
     return [item for item in open_items(session, organisation_id, now) if item.overdue]
+
+
+@dataclass(frozen=True, slots=True)
+class Unheard:
+    """A melding without a plan the organisation recorded that reached nobody."""
+
+    report_id: uuid.UUID
+    incident_ref: str
+    occurred_at: datetime
+    recorded_by: str
+
+
+def reaches_nobody(session: Session, organisation_id: int, report_id: uuid.UUID) -> bool:
+    """Whether this report of the organisation is a melding without a plan no VT hears of."""
+    unheard = exists().where(Report.id == report_id, rules.without_recipient(organisation_id))
+    return bool(session.scalar(select(unheard)))
+
+
+def without_recipient(session: Session, organisation_id: int) -> list[Unheard]:
+    """The organisation's reports without a plan that no Veilig Thuis hears of (its region names
+    none, or it is in no region): stored and counted all the same, and shown to its coordinator,
+    newest first, until the region names its VT."""
+    rows = session.execute(
+        select(Report.id, Report.incident_ref, Report.occurred_at, User.display_name)
+        .join(User, User.id == Report.created_by_id)
+        .where(rules.without_recipient(organisation_id))
+        .order_by(Report.occurred_at.desc())
+    )
+    return [Unheard(*row) for row in rows]

@@ -58,8 +58,10 @@ def overdue() -> Any:
     items = operations.overdue_items(db.session, user.organisation_id)
     titles = operations.plan_titles(db.session, [item.plan_id for item in items])
     rows = [{"item": item, "title": titles[item.plan_id]} for item in items]
+    unheard = operations.without_recipient(db.session, user.organisation_id)
+    detail = {**operations.audit_detail(items), "without_recipient": [str(u.report_id) for u in unheard]}
     audit.record(
         db.session, "feedback_overdue_list", "success", user=user, role=Role.COORDINATOR,
-        object_type="feedback", detail=operations.audit_detail(items),
+        object_type="feedback", detail=detail,
     )  # fmt: skip
-    return render_template("registry/feedback/overdue.html", rows=rows)
+    return render_template("registry/feedback/overdue.html", rows=rows, unheard=unheard)

@@ -170,6 +170,17 @@ def veilig_thuis_of(session: Session, organisation_id: int) -> int | None:
 # --- a melding's gemeente ------------------------------------------------------------------------
 
 
+def gemeenten_for(session: Session, organisation_id: int) -> list[str]:
+    """The names of the gemeenten of the organisation's region, in order: what a report form
+    offers to choose from (none when the organisation is in no region)."""
+    region_id = session.scalar(select(Organisation.region_id).where(Organisation.id == organisation_id))
+    if region_id is None:
+        return []
+    return list(
+        session.scalars(select(Gemeente.name).where(Gemeente.region_id == region_id).order_by(Gemeente.name))
+    )
+
+
 def gemeente_key(name: str) -> str:
     """A gemeente's name as it is matched: case, accents, hyphens and spaces ignored
     ("Oude IJsselstreek" = "oude ijsselstreek", "Súdwest-Fryslân" = "sudwest fryslan")."""

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from registry.core.db import db as database
 from registry.core.models import Report, User
 from tests.conftest import csrf_from
-from tests.feedback.conftest import People, amsterdam, clock_at
+from tests.feedback.conftest import People, amsterdam, clock_at, report_body
 from tests.feedback.test_meldingen import veilig_thuis  # noqa: F401 (a fixture)
 
 NIGHT = amsterdam(2026, 3, 16, 2, 30)
@@ -133,3 +133,158 @@ def test_the_melding_form_is_only_for_the_one_who_looked_up_within_12_hours(
     with clock_at(amsterdam(2026, 3, 16, 14, 31)):
         web_login(client, people.responder)
         assert client.get(link).status_code == 404
+
+
+# --- who hears: the region's Veilig Thuis, also of reports on a plan --------------------------------
+
+
+def test_a_report_on_a_plan_reaches_the_owners_and_the_regions_veilig_thuis_too(
+    app: Flask,
+    people: People,
+    veilig_thuis: User,  # noqa: F811 (the fixture imported above)
+    make_org: Callable[..., Any],
+    make_user: Callable[..., User],
+    create_plan: Callable[..., dict[str, Any]],
+    look_up: Callable[..., dict[str, Any]],
+    client: FlaskClient,
+    auth_headers: Callable[[User], dict[str, str]],
+) -> None:
+    # Given a plan of the wijkteam, and a VT of another region
+    other_vt = make_user(
+        roles=("registrant",), org=make_org("Veilig Thuis Elders", kind="veilig_thuis", region="Elders")
+    )
+    with clock_at(MORNING):
+        plan = create_plan()
+        # When the police of region Noord report on it
+        lookup = look_up(plan)
+        report = client.post(
+            "/api/v1/reports", json=report_body(lookup), headers=auth_headers(people.responder)
+        ).get_json()
+
+        # Then the owner and VT Noord each have it in their Terugkoppeling, nobody else
+        def seen(user: User) -> list[str]:
+            items = client.get("/api/v1/feedback", headers=auth_headers(user)).get_json()["items"]
+            return [item["report"]["id"] for item in items if item["kind"] == "report"]
+
+        assert seen(people.registrant) == [report["id"]]
+        assert seen(veilig_thuis) == [report["id"]]
+        assert seen(other_vt) == []
+        assert seen(people.stranger_registrant) == []
+        # and VT acknowledges it for itself: the owner's item stays open
+        done = client.post(
+            f"/api/v1/feedback/{report['id']}/acknowledge",
+            json={"note": "Bekend bij VT"},
+            headers=auth_headers(veilig_thuis),
+        )
+        assert done.status_code in (200, 201), done.get_data(as_text=True)
+        assert seen(veilig_thuis) == []
+        assert seen(people.registrant) == [report["id"]]
+        refused = client.post(
+            f"/api/v1/feedback/{report['id']}/acknowledge", json={}, headers=auth_headers(other_vt)
+        )
+        assert refused.status_code == 404
+
+
+def test_a_melding_that_reaches_nobody_is_shown_to_the_reporting_coordinator(
+    app: Flask,
+    make_org: Callable[..., Any],
+    make_user: Callable[..., User],
+    client: FlaskClient,
+    web_login: Callable[[FlaskClient, User], Any],
+) -> None:
+    # Given a control room in a region that names no Veilig Thuis
+    organisation = make_org("Meldkamer Oost", kind="police", region="Oost")
+    operator = make_user(roles=("responder",), org=organisation)
+    coordinator = make_user(roles=("coordinator",), org=organisation)
+    with clock_at(NIGHT):
+        web_login(client, operator)
+        found = search(client, "P-2026-0401", "9999 ZZ 1")
+        link = html.unescape(re.search(r'href="(/raadplegen/melding\?lookup_id=[^"]+)"', found).group(1))  # type: ignore[union-attr]
+        page = client.get(link).get_data(as_text=True)
+        # When the operator registers the melding
+        sent = client.post(
+            "/raadplegen/melding",
+            data={
+                "csrf_token": csrf_from(page),
+                "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
+                "lookup_id": re.search(r'name="lookup_id" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
+                "incident_ref": "P-2026-0401",
+                "occurred_at": "2026-03-16T02:30",
+                "mode": "phone_advice",
+                "responders": ["police"],
+            },
+        )
+        assert sent.status_code == 302, sent.get_data(as_text=True)
+        # Then they are told that nobody reads it, and that it counts
+        done = html.unescape(client.get(sent.headers["Location"]).get_data(as_text=True))
+        assert "nog geen Veilig Thuis aangewezen" in done
+        assert "terugkoppeldag" not in done
+    # and their coordinator sees it on Te laat, under Meldingen zonder ontvanger
+    with clock_at(MORNING):
+        boss = app.test_client()
+        web_login(boss, coordinator)
+        late = html.unescape(boss.get("/terugkoppeling/te-laat").get_data(as_text=True))
+    assert "Meldingen zonder ontvanger" in late
+    assert "P-2026-0401" in late
+    assert operator.display_name in late
+
+
+def test_the_melding_sheet_and_gemeente_are_asked_on_the_form_and_stored(
+    app: Flask,
+    people: People,
+    veilig_thuis: User,  # noqa: F811 (the fixture imported above)
+    client: FlaskClient,
+    web_login: Callable[[FlaskClient, User], Any],
+) -> None:
+    # Given region Noord's gemeenten
+    with app.app_context():
+        from registry.regions import operations as regions
+
+        regions.add_gemeente(database.session, "Noord", "Testdorp", 12000)
+        regions.add_gemeente(database.session, "Noord", "Verzonnenstad", 30000)
+        database.commit()
+    with clock_at(NIGHT):
+        web_login(client, people.responder)
+        found = search(client, "P-2026-0402", "9999 ZZ 1")
+        link = html.unescape(re.search(r'href="(/raadplegen/melding\?lookup_id=[^"]+)"', found).group(1))  # type: ignore[union-attr]
+        page = client.get(link).get_data(as_text=True)
+        assert '<option value="Verzonnenstad">' in page
+        form = {
+            "csrf_token": csrf_from(page),
+            "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
+            "lookup_id": re.search(r'name="lookup_id" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
+            "incident_ref": "P-2026-0402",
+            "occurred_at": "2026-03-16T02:30",
+            "mode": "phone_advice",
+            "responders": ["police", "veilig_thuis"],
+            "reached_after_minutes": "veel",
+            "answered_by": "Veilig Thuis",
+            "needed_mode": "on_site_intervention",
+            "hours_spent": "1,5",
+            "gemeente": "Verzonnenstad",
+        }
+        # When the minutes are not a number
+        wrong = client.post("/raadplegen/melding", data=form)
+        # Then the field says so, and what was typed stays
+        assert wrong.status_code == 422
+        text = wrong.get_data(as_text=True)
+        assert 'id="reached_after_minutes-error"' in text
+        assert 'value="1,5"' in text
+        assert '<option value="Verzonnenstad" selected>' in text
+        # When it is corrected
+        sent = client.post("/raadplegen/melding", data={**form, "reached_after_minutes": "12"})
+        assert sent.status_code == 302, sent.get_data(as_text=True)
+    # Then the sheet and the gemeente are on record
+    with app.app_context():
+        from registry.core.models import Gemeente, Melding
+
+        report = database.session.scalars(select(Report)).one()
+        assert (report.reached_after_minutes, report.answered_by, report.needed_mode, report.hours_spent) == (
+            12,
+            "Veilig Thuis",
+            "on_site_intervention",
+            1.5,
+        )
+        melding = database.session.get(Melding, report.melding_id)
+        assert melding is not None
+        assert database.session.get(Gemeente, melding.gemeente_id).name == "Verzonnenstad"  # type: ignore[union-attr]
