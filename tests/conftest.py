@@ -264,7 +264,9 @@ def make_user(app: Flask, make_org: Callable[..., Organisation]) -> Callable[...
         password: str = PASSWORD,
     ) -> User:
         with app.app_context():
-            organisation = database.session.merge(org) if org is not None else None
+            # read again, not merged: merging would write the test's stale copy (of the
+            # organisation and its region) over what the app changed since
+            organisation = database.session.get(Organisation, org.id) if org is not None else None
             if organisation is None:
                 organisation = accounts.create_organisation(
                     database.session,
@@ -322,7 +324,9 @@ def auth_headers(app: Flask) -> Callable[[User], dict[str, str]]:
 
     def headers(user: User) -> dict[str, str]:
         with app.app_context():
-            raw, _token = accounts.issue_api_token(database.session, database.session.merge(user))
+            stored = database.session.get(User, user.id)  # not merged: see make_user
+            assert stored is not None
+            raw, _token = accounts.issue_api_token(database.session, stored)
             database.commit()
         return {"Authorization": f"Bearer {raw}"}
 
