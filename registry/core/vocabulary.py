@@ -55,6 +55,8 @@ class Role(Vocabulary):
     RESPONDER = "responder", "Meldkamer / CIT (raadplegen en inzet registreren)"
     COORDINATOR = "coordinator", "Coördinator (accounts en monitoring)"
     AUDITOR = "auditor", "Privacyfunctionaris (logboek)"
+    # the region's network (gemeente, police, VT, SEZ together): counts across the region only
+    REGION_MONITOR = "region_monitor", "Taakgroep (regionale monitoring)"
 
 
 class PlanStatus(Vocabulary):
