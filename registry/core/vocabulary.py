@@ -59,6 +59,13 @@ class Role(Vocabulary):
     REGION_MONITOR = "region_monitor", "Taakgroep (regionale monitoring)"
 
 
+class StatisticsScope(Vocabulary):
+    """Whose figures Monitoring counts (`?scope=`); the region is labelled by its name on the page."""
+
+    ORGANISATION = "organisation", "Mijn organisatie"
+    REGION = "region", "Regio"
+
+
 class PlanStatus(Vocabulary):
     ACTIVE = "active", "Actief"
     WITHDRAWN = "withdrawn", "Ingetrokken"
