@@ -37,6 +37,8 @@ _statistics = StatisticsSchema()
 @describe(
     "The monitoring tables of the organisation, or of its region",
     response=StatisticsSchema,
+    # scope=region for an organisation in no region
+    errors=(409,),
     query={
         "from": fields.Date(),
         "to": fields.Date(),
