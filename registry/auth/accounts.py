@@ -172,7 +172,9 @@ def create_user(
 
 
 def _check_allowed(role: str, organisation: Organisation) -> None:
-    reason = role_rules.refusal(role, organisation.name, organisation.kind)
+    reason = role_rules.refusal(
+        role, organisation.name, organisation.kind, in_region=organisation.region_id is not None
+    )
     if reason is not None:
         raise RoleNotAllowed(reason)
 

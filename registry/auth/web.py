@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 from flask import Flask, abort, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -59,6 +59,17 @@ def current() -> User:
     return cast(User, current_user._get_current_object())
 
 
+def refuse(roles: tuple[str, ...], **detail: Any) -> NoReturn:
+    """403 for the current user, who lacks `roles`; the refusal kept in the audit log however
+    the request ends. `detail` adds what was asked (a statistics scope)."""
+    rule = request.url_rule.rule if request.url_rule is not None else ""
+    audit.record_kept(
+        db.session, "page_request", "forbidden", user=current(),
+        detail={"method": request.method, "route": rule, "roles": list(roles), **detail},
+    )  # fmt: skip
+    abort(403)
+
+
 def role_required(*roles: str) -> Callable[[F], F]:
     """Logged in with both factors and holding one of `roles` (none given: any role)."""
 
@@ -68,12 +79,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
             if roles and not current().has_role(*roles):
-                rule = request.url_rule.rule if request.url_rule is not None else ""
-                audit.record_kept(
-                    db.session, "page_request", "forbidden", user=current(),
-                    detail={"method": request.method, "route": rule, "roles": list(roles)},
-                )  # fmt: skip
-                abort(403)
+                refuse(roles)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

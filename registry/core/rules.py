@@ -18,8 +18,12 @@
   the acute meldingen come in); a melding without a handelingskader reaches that VT only. A
   region without a VT names nobody: its meldingen without a plan reach no inbox, and the
   reporting organisation's coordinator is shown them (without_recipient).
-- A report counts for an organisation (Monitoring): a report on a plan visible to it, a report
-  its own people recorded, and, for a Veilig Thuis, a report without a plan that it heard of.
+- A report counts for an organisation (Monitoring): a report it hears of (on a plan visible to
+  it; for a Veilig Thuis, any report of its region) and a report its own people recorded.
+- A report counts for a region (the taakgroep's Monitoring): a report recorded by an
+  organisation of the region, or on a plan owned by one. A lookup counts for an organisation
+  when its people made it or it showed the organisation's plans, for a region when an
+  organisation of the region made it.
 
 Each rule has a SQL form (for queries over many plans) and, where a loaded plan is checked, a
 Python form beside it; tests/registry/test_rules.py holds the two to the same answers.
@@ -36,7 +40,17 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Select, exists, select, union_all
 from sqlalchemy.sql import ColumnElement
 
-from registry.core.models import Melding, Organisation, Plan, PlanShare, PlanVersion, Region, Report
+from registry.core.models import (
+    Lookup,
+    LookupResult,
+    Melding,
+    Organisation,
+    Plan,
+    PlanShare,
+    PlanVersion,
+    Region,
+    Report,
+)
 from registry.core.vocabulary import PlanStatus
 
 # --- the current version ------------------------------------------------------------------------
@@ -203,3 +217,32 @@ def report_counts_for(organisation_id: int) -> ColumnElement[bool]:
     visible to it; a Veilig Thuis, every report of its region) and those its own people recorded.
     A melding counts for the organisation when one of its reports does."""
     return heard_by(organisation_id) | (Report.organisation_id == organisation_id)
+
+
+def organisations_of_region(region_id: int) -> Select[int]:
+    """The ids of the organisations of a region."""
+    return select(Organisation.id).where(Organisation.region_id == region_id)
+
+
+def report_counts_for_region(region_id: int) -> ColumnElement[bool]:
+    """The reports a region's monitoring (the taakgroep) counts: recorded by an organisation of
+    the region, or on a plan an organisation of the region owns. A melding counts for the region
+    when one of its reports does; a melding reported by the police and VT of the region is still
+    one melding."""
+    in_region = organisations_of_region(region_id)
+    return Report.organisation_id.in_(in_region) | Report.plan_id.in_(
+        select(Plan.id).where(Plan.owner_organisation_id.in_(in_region))
+    )
+
+
+def lookup_counts_for(organisation_id: int) -> ColumnElement[bool]:
+    """The lookups an organisation's monitoring counts: made by its people, or that showed one
+    of the plans it sees."""
+    return (Lookup.organisation_id == organisation_id) | exists().where(
+        LookupResult.lookup_id == Lookup.id, LookupResult.plan_id.in_(visible_plan_ids(organisation_id))
+    )
+
+
+def lookup_counts_for_region(region_id: int) -> ColumnElement[bool]:
+    """The lookups a region's monitoring counts: made by the people of its organisations."""
+    return Lookup.organisation_id.in_(organisations_of_region(region_id))

@@ -55,6 +55,15 @@ class Role(Vocabulary):
     RESPONDER = "responder", "Meldkamer / CIT (raadplegen en inzet registreren)"
     COORDINATOR = "coordinator", "Coördinator (accounts en monitoring)"
     AUDITOR = "auditor", "Privacyfunctionaris (logboek)"
+    # the region's network (gemeente, police, VT, SEZ together): counts across the region only
+    REGION_MONITOR = "region_monitor", "Taakgroep (regionale monitoring)"
+
+
+class StatisticsScope(Vocabulary):
+    """Whose figures Monitoring counts (`?scope=`); the region is labelled by its name on the page."""
+
+    ORGANISATION = "organisation", "Mijn organisatie"
+    REGION = "region", "Regio"
 
 
 class PlanStatus(Vocabulary):

@@ -1,12 +1,15 @@
 """The monitoring tables. Counts only: never a name, address or narrative.
 
 The unit is the melding (one acute call, however many organisations reported it): every table
-counts meldingen, each once, except `reports_by_month`, which counts reports. A melding counts
-for an organisation when one of its reports does (registry.core.rules.report_counts_for: on a
-plan it sees, recorded by its own people, or, for a Veilig Thuis, without a plan and heard of);
-what is counted of it comes from all its reports together. Lookups count those its responders
-made or that showed its plans. Months and times of day are in the configured time zone, by
-when the call came in.
+counts meldingen, each once, except `reports_by_month`, which counts reports. What is counted is
+the scope's (registry.statistics.scope): an organisation's share, or a region's whole. A melding
+counts for an organisation when one of its reports does (registry.core.rules.report_counts_for:
+on a plan it sees, recorded by its own people, or, for a Veilig Thuis, without a plan and heard
+of), for a region when one of its reports was recorded by an organisation of the region or is on
+a plan one owns (report_counts_for_region); what is counted of it comes from all its reports
+together. Lookups count those its responders made or that showed its plans, for a region those
+its organisations made. Months and times of day are in the configured time zone, by when the
+call came in.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from registry.core import rules
@@ -28,13 +31,10 @@ from registry.core.models import (
     FeedbackAcknowledgement,
     Gemeente,
     Lookup,
-    LookupResult,
     Melding,
-    Organisation,
     Report,
     ReportAgreement,
 )
-from registry.core.rules import report_counts_for, visible_plan_ids
 from registry.core.vocabulary import (
     AgreementOutcome,
     CareInvolvement,
@@ -46,6 +46,7 @@ from registry.core.vocabulary import (
     ViolenceType,
 )
 from registry.feedback import working_days
+from registry.statistics.scope import Scope
 
 TIME_OF_DAY = ("day_weekday", "day_weekend", "evening", "night")
 # the pilot's two subtotals: day 09.00–16.59 (any day), evening and night 17.00–08.59
@@ -171,12 +172,10 @@ _MELDING_COLUMNS = (
 )
 
 
-def _meldingen(
-    session: Session, organisation_id: int, start: datetime, end: datetime
-) -> list[MeldingFigures]:
-    """The meldingen whose call came in within the period and that count for the organisation,
-    each with all its reports."""
-    counted = select(Report.melding_id).where(report_counts_for(organisation_id))
+def _meldingen(session: Session, scope: Scope, start: datetime, end: datetime) -> list[MeldingFigures]:
+    """The meldingen whose call came in within the period and that count in the scope, each once
+    with all its reports (also those of organisations outside the scope)."""
+    counted = select(Report.melding_id).where(scope.reports())
     found: dict[uuid.UUID, MeldingFigures] = {}
     rows = session.execute(
         select(*_MELDING_COLUMNS)
@@ -196,13 +195,12 @@ def _meldingen(
 
 
 def _per_gemeente(
-    session: Session, organisation_id: int, meldingen: list[MeldingFigures], per_year: float
+    session: Session, region_id: int | None, meldingen: list[MeldingFigures], per_year: float
 ) -> tuple[dict[str, dict[str, Any]], int]:
-    """{gemeente: {meldingen, population, per_1000}} for the gemeenten of the organisation's region
-    (zeros too) and of the meldingen counted; per_1000 is per year at the period's rate. And
-    the number of meldingen without a gemeente."""
+    """{gemeente: {meldingen, population, per_1000}} for the gemeenten of the region (the
+    organisation's, or the region counted; zeros too) and of the meldingen counted; per_1000 is
+    per year at the period's rate. And the number of meldingen without a gemeente."""
     counts = Counter(melding.gemeente_id for melding in meldingen)
-    region_id = session.scalar(select(Organisation.region_id).where(Organisation.id == organisation_id))
     gemeenten = session.scalars(
         select(Gemeente)
         .where(
@@ -311,7 +309,7 @@ def _needed_vs_given(reports: list[Report], zone: ZoneInfo) -> dict[str, dict[st
 
 def compute(
     session: Session,
-    organisation_id: int,
+    scope: Scope,
     period: Period,
     timezone: str,
     region_population: int | None = None,
@@ -319,18 +317,15 @@ def compute(
 ) -> dict[str, Any]:
     zone = ZoneInfo(timezone)
     start, end = period.bounds(zone)
-    plan_ids = visible_plan_ids(organisation_id)
     reports = session.scalars(
-        select(Report).where(
-            Report.occurred_at >= start, Report.occurred_at < end, report_counts_for(organisation_id)
-        )
+        select(Report).where(Report.occurred_at >= start, Report.occurred_at < end, scope.reports())
     ).all()
     reports_by_month = dict.fromkeys(period.months(), 0)
     for report in reports:
         local = report.occurred_at.astimezone(zone)
         reports_by_month[f"{local.year:04d}-{local.month:02d}"] += 1
 
-    meldingen = _meldingen(session, organisation_id, start, end)
+    meldingen = _meldingen(session, scope, start, end)
     by_month = dict.fromkeys(period.months(), 0)
     tod: dict[str, int] = dict.fromkeys(TIME_OF_DAY, 0)
     by_type: dict[str, int] = dict.fromkeys(TypeInzet.codes(), 0)
@@ -354,7 +349,7 @@ def compute(
         tod[subtotal] = sum(tod[part] for part in parts)
 
     per_year = period.per_year()
-    per_gemeente, without_gemeente = _per_gemeente(session, organisation_id, meldingen, per_year)
+    per_gemeente, without_gemeente = _per_gemeente(session, scope.region_id, meldingen, per_year)
     population = sum(row["population"] for row in per_gemeente.values())
 
     report_ids = [report.id for report in reports]
@@ -367,14 +362,7 @@ def compute(
     judged = outcomes[AgreementOutcome.FOLLOWED] + outcomes[AgreementOutcome.NOT_FOLLOWED]
 
     lookups = session.scalars(
-        select(Lookup).where(
-            Lookup.performed_at >= start,
-            Lookup.performed_at < end,
-            or_(
-                Lookup.organisation_id == organisation_id,
-                exists().where(LookupResult.lookup_id == Lookup.id, LookupResult.plan_id.in_(plan_ids)),
-            ),
-        )
+        select(Lookup).where(Lookup.performed_at >= start, Lookup.performed_at < end, scope.lookups())
     ).all()
     # one search, one lookup: a candidate list of a name alone that was opened counts as its
     # openings (which showed the plan, and are what a report names), not as well as them; a list
@@ -415,6 +403,8 @@ def compute(
     return {
         "from": period.start,
         "to": period.end,
+        "scope": scope.kind,
+        "region": scope.region_name if scope.is_region else None,
         "meldingen": len(meldingen),
         "reports": len(reports),
         "meldingen_by_month": by_month,
@@ -452,11 +442,11 @@ def compute(
     }
 
 
-def figures(session: Session, organisation_id: int, period: Period, config: Any) -> dict[str, Any]:
+def figures(session: Session, scope: Scope, period: Period, config: Any) -> dict[str, Any]:
     """compute() with the app's settings: time zone, the region's inhabitants, hours per type."""
     return compute(
         session,
-        organisation_id,
+        scope,
         period,
         config["TIMEZONE"],
         region_population=config.get("PROJECTION_POPULATION"),

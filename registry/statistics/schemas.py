@@ -71,6 +71,10 @@ class StatisticsSchema(DutchSchema):
     # `from` is a Python keyword
     from_ = fields.Date(attribute="from", data_key="from")
     to = fields.Date()
+    # whose figures: "organisation" (the user's organisation's share) or "region" (the whole
+    # region of the taakgroep, named in `region`; null for an organisation)
+    scope = fields.String()
+    region = fields.String(allow_none=True)
     meldingen = fields.Integer()
     reports = fields.Integer()
     meldingen_by_month = fields.Dict(keys=fields.String(), values=fields.Integer())

@@ -14,21 +14,32 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from registry.auth import accounts, web
 from registry.core import audit, roles
 from registry.core.db import db
-from registry.core.models import MAX_ID, User
+from registry.core.models import MAX_ID, Organisation, User
 from registry.core.vocabulary import Role
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
 
 
-def _granted_by_coordinator(_form: FlaskForm, field: SelectMultipleField) -> None:
+def _granted_by_coordinator(form: FlaskForm, field: SelectMultipleField) -> None:
     asked = set(field.data or [])
     if Role.RESPONDER in asked:
         raise ValidationError(
             "De rol Meldkamer / CIT (raadplegen) kent alleen een beheerder toe, "
             "en alleen aan medewerkers van politie, CIT of Veilig Thuis."
         )
-    if not asked <= set(roles.GRANTED_BY_COORDINATOR):
+    if not asked <= {choice.value for choice in field.choices or []}:
         raise ValidationError("Kies rollen uit de lijst.")
+
+
+def _offered(organisation: Organisation) -> list[SelectChoice]:
+    """The roles a coordinator of this organisation hands out: the region's monitoring only
+    where the organisation is in a region (registry.core.roles)."""
+    in_region = organisation.region_id is not None
+    return [
+        SelectChoice(role, role.label)
+        for role in roles.GRANTED_BY_COORDINATOR
+        if roles.may_hold(role, organisation.kind, in_region)
+    ]
 
 
 class NewUserForm(FlaskForm):
@@ -48,7 +59,8 @@ class NewUserForm(FlaskForm):
     roles = SelectMultipleField(
         "Rollen",
         # SelectChoice, not (value, label) tuples: wtforms 3.3 deprecates the tuples
-        # only what a coordinator may hand out: the lookup role is granted by an administrator
+        # only what a coordinator may hand out (set per organisation by _offered): the lookup
+        # role is granted by an administrator
         choices=[SelectChoice(value, value.label) for value in roles.GRANTED_BY_COORDINATOR],
         # the check below answers in Dutch (wtforms' own is English)
         validate_choice=False,
@@ -56,6 +68,12 @@ class NewUserForm(FlaskForm):
         widget=widgets.ListWidget(prefix_label=False),
         validators=[DataRequired("Kies minstens één rol."), _granted_by_coordinator],
     )
+
+
+def _new_user_form(**kwargs: Any) -> NewUserForm:
+    form = NewUserForm(**kwargs)
+    form.roles.choices = _offered(web.current().organisation)
+    return form
 
 
 class ActionForm(FlaskForm):
@@ -100,7 +118,7 @@ def _enrolment_link(user: User) -> str:
 @bp.route("", methods=["GET", "POST"])
 @web.role_required(Role.COORDINATOR)
 def index() -> Any:
-    form = NewUserForm()
+    form = _new_user_form()
     if request.method == "POST" and form.validate_on_submit():
         me = web.current()
         refused = accounts.username_unavailable(db.session, form.username.data or "", me.organisation_id)
@@ -120,6 +138,10 @@ def index() -> Any:
             db.rollback()
             form.username.errors = [accounts.USERNAME_UNAVAILABLE]
             return _page(form, status=422)
+        except accounts.RoleNotAllowed as exc:  # the organisation changed since the form was read
+            db.rollback()
+            form.roles.errors = [str(exc)]
+            return _page(form, status=422)
         link = _enrolment_link(user)
         audit.record(
             db.session,
@@ -130,9 +152,11 @@ def index() -> Any:
             object_type="user",
             object_id=user.id,
         )
-        return _page(NewUserForm(formdata=None), link=link, status=201)
-    if request.method == "POST" and Role.RESPONDER in (form.roles.data or []):
-        # an attempt to hand out the lookup role past the form: refused above, kept in the log
+        return _page(_new_user_form(formdata=None), link=link, status=201)
+    offered = {choice.value for choice in form.roles.choices or []}
+    if request.method == "POST" and not set(form.roles.data or []) <= offered:
+        # an attempt to hand out a role past the form (the lookup role, or the region's
+        # monitoring outside a region): refused above, kept in the log
         accounts.record_refused_roles(
             db.session, web.current(), form.username.data or "", form.roles.data or []
         )
@@ -166,4 +190,4 @@ def act(user_id: int, action: str) -> Any:
         object_type="user",
         object_id=user.id,
     )
-    return _page(NewUserForm(formdata=None), link=link)
+    return _page(_new_user_form(formdata=None), link=link)

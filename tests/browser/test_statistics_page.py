@@ -1,5 +1,6 @@
 """The monitoring page in the real browser: a coordinator picks a period and sees the pilots'
-tables with the right counts, charts that load, and a CSV a Dutch spreadsheet opens."""
+tables with the right counts, charts that load, and a CSV a Dutch spreadsheet opens; a
+coordinator in the taakgroep switches to the whole region."""
 
 from __future__ import annotations
 
@@ -182,3 +183,48 @@ def test_coordinator_sees_the_tables_charts_and_csv_of_a_period(
     lines = text.removeprefix("\ufeff").splitlines()
     assert lines[0] == "Aard van het geweld;Aantal"
     assert [line.split(";") for line in lines[1:]] == expected["Aard van het geweld"]
+
+
+def test_a_coordinator_in_the_taakgroep_switches_to_the_region(
+    app, client, page, live_server, make_org, make_user, auth_headers, browser_login
+):
+    # Given a wijkteam's plan in region Noord, and the region's control room that reported one
+    # call on it and one about a family without a plan (nothing of the wijkteam's own)
+    people = network(app, make_org, make_user)
+    plan = create_plan(client, auth_headers(people.registrant), title="Gezin Testveen")
+    police = auth_headers(people.responder)
+    today = datetime.now(AMSTERDAM).date()
+    day = today - timedelta(days=1)  # within the default period, never in the future
+    report(client, police, look_up(client, police, plan, "P-2026-0101"), at(day, 10, 15))
+    without_plan = client.post(
+        "/api/v1/reports",
+        json={"incident_ref": "P-2026-0102", "occurred_at": at(day, 23, 10).isoformat(),
+              "mode": "phone_advice", "responders": ["police", "veilig_thuis"], "gemeente": None},
+        headers=police,
+    )  # fmt: skip
+    assert without_plan.status_code == 201, without_plan.get_json()
+    # and the wijkteam's coordinator, who is in the taakgroep too
+    coordinator = make_user(roles=("coordinator", "region_monitor"), org=people.wijkteam)
+
+    # When they open Monitoring: their organisation's share, the region offered beside it
+    browser_login(page, live_server, coordinator)
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Monitoring").click()
+    expect(page.get_by_label("Mijn organisatie")).to_be_checked()
+    expect(page.locator("#periode")).to_contain_text("1 melding · 1 inzet · Wijkteam Oost")
+
+    # When they choose the region
+    page.get_by_label("Regio Noord").check()
+    page.get_by_role("button", name="Toon").click()
+
+    # Then every melding of the region's organisations counts, the choice stays, no name shows
+    expect(page.locator("#periode")).to_contain_text("2 meldingen · 2 inzetten · Regio Noord")
+    expect(page.get_by_label("Regio Noord")).to_be_checked()
+    assert "Testveen" not in page.content()
+    assert "P-2026-0102" not in page.content()
+    # and the CSV is the region's
+    with page.expect_download() as download_info:
+        table(page, "Binnengekomen meldingen").get_by_role("link", name="CSV").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("samenop-maand-regio-")
+    lines = download.path().read_bytes().decode("utf-8").removeprefix("\ufeff").splitlines()
+    assert f"{MONTHS[day.month - 1]} {day.year};2" in lines

@@ -5,7 +5,7 @@ expects."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.core import rules
-from registry.core.models import Plan, PlanShare, PlanVersion
+from registry.core.models import Lookup, Melding, Organisation, Plan, PlanShare, PlanVersion, Report, User
 
 TODAY = date(2026, 12, 7)
 
@@ -119,3 +119,65 @@ def test_visible_to_an_organisation_in_sql_and_in_python_agree(db: Session, plan
         }
         assert among == expected
         assert {p.id for p in plans.values() if rules.is_visible_to(p, organisation_id)} == expected
+
+
+# --- counted for a region (the taakgroep's Monitoring) ---------------------------------------------
+
+
+def _report(session: Session, user: User, plan: Plan | None, ref: str) -> Report:
+    moment = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
+    melding = Melding(incident_ref=ref, incident_key=rules.melding_key_of(ref), occurred_at=moment)
+    session.add(melding)
+    session.flush()
+    report = Report(
+        melding_id=melding.id, plan_id=plan.id if plan else None, incident_ref=ref, occurred_at=moment,
+        mode="phone_advice", responders=["police"], feedback_due=TODAY, created_by_id=user.id,
+        organisation_id=user.organisation_id,
+    )  # fmt: skip
+    session.add(report)
+    session.flush()
+    return report
+
+
+def test_counted_for_a_region_follows_who_reported_and_who_owns_the_plan(
+    db: Session, make_org: Any, make_user: Any
+) -> None:
+    # Given region Noord (its police and a wijkteam that owns a plan) and region Twente (its
+    # police, and a wijkteam there that owns a plan)
+    noord_police, noord_team = make_org("Politie R", kind="police"), make_org("Wijkteam R")
+    twente_police = make_org("Politie T", kind="police", region="Twente")
+    twente_team = make_org("Wijkteam T", region="Twente")
+    in_noord, in_twente = make_user(("responder",), noord_police), make_user(("responder",), twente_police)
+    plan_noord = _plan(db, noord_team.id, "active", TODAY, TODAY + timedelta(days=30))
+    plan_twente = _plan(db, twente_team.id, "active", TODAY, TODAY + timedelta(days=30))
+    made = [
+        _report(db, in_noord, None, "N-1"),  # recorded by Noord's police
+        _report(db, in_noord, plan_twente, "N-2"),  # recorded in Noord, on Twente's plan
+        _report(db, in_twente, plan_noord, "T-1"),  # recorded in Twente, on a plan Noord owns
+        _report(db, in_twente, None, "T-2"),  # Twente's alone
+        _report(db, in_twente, plan_twente, "T-3"),
+    ]
+    for user, ref in ((in_noord, "N-9"), (in_twente, "T-9")):
+        db.add(Lookup(user_id=user.id, organisation_id=user.organisation_id, role="responder",
+                      incident_ref=ref, query_kind="address"))  # fmt: skip
+    db.commit()
+    assert len(made) == 5
+    regions = {}
+    for name, organisation in (("Noord", noord_police), ("Twente", twente_police)):
+        loaded = db.get(Organisation, organisation.id)
+        assert loaded is not None
+        assert loaded.region_id is not None
+        regions[name] = loaded.region_id
+
+    def counted(region: str) -> set[str]:
+        condition = rules.report_counts_for_region(regions[region])
+        return set(db.scalars(select(Report.incident_ref).where(condition)))
+
+    # Then a region counts what its organisations recorded and what is on a plan one of them
+    # owns, whoever recorded it; nothing else
+    assert counted("Noord") == {"N-1", "N-2", "T-1"}
+    assert counted("Twente") == {"N-2", "T-1", "T-2", "T-3"}
+    # and the lookups its organisations made
+    for region, ref in (("Noord", "N-9"), ("Twente", "T-9")):
+        condition = rules.lookup_counts_for_region(regions[region])
+        assert set(db.scalars(select(Lookup.incident_ref).where(condition))) == {ref}

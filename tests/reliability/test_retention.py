@@ -39,6 +39,7 @@ from registry.core.timeutil import local_today, utcnow
 from registry.ops.cli import audit_verify, purge
 from registry.ops.retention import PURGED_TITLE
 from registry.statistics.operations import Period, compute
+from registry.statistics.scope import Scope
 from tests.conftest import close_app
 from tests.lookups import found_plan_ids
 from tests.registry.plan_data import address, contact, person, plan_body
@@ -278,7 +279,12 @@ def plan_rows(app: Flask, plan_id: uuid.UUID) -> dict[str, Any]:
 def figures(app: Flask, organisation_id: int) -> dict[str, Any]:
     today = local_today(TIMEZONE)
     with app.app_context():
-        return compute(database.session, organisation_id, Period(today - timedelta(days=40), today), TIMEZONE)
+        return compute(
+            database.session,
+            Scope.of_organisation(organisation_id),
+            Period(today - timedelta(days=40), today),
+            TIMEZONE,
+        )
 
 
 # --- plans ----------------------------------------------------------------------------------
