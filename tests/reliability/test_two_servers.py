@@ -82,7 +82,7 @@ def _plan_ids(matches: list[dict[str, Any]]) -> list[str]:
 def _assert_found(matches: dict[str, list[dict[str, Any]]], plan_id: str, where: str) -> None:
     for kind, found in matches.items():
         assert plan_id in _plan_ids(found), f"{where}: {kind} lookup misses {plan_id}: {found}"
-        match = next(m["match"] for m in found if m["plan"]["id"] == plan_id)
+        match = next(m["match"] for m in found if plan_id in _plan_ids([m]))
         # no birth date asked: a name is found only through the index; free text only ever is
         expected = "exact" if kind == "address" else "fuzzy"
         assert match["quality"] == expected, f"{where}: {kind} lookup matched {match}"
