@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session
 from registry.core.db import keep, serialise_writes
 from registry.core.models import AuditEntry, AuditHead
 from registry.core.timeutil import utcnow
+from registry.core.vocabulary import AuditAction, AuditOutcome
+
+_ACTIONS = frozenset(AuditAction.codes())
+_OUTCOMES = frozenset(AuditOutcome.codes())
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
@@ -103,7 +107,13 @@ def record(
     username: str | None = None,
 ) -> int:
     """Append one audit row in the caller's transaction (it commits with the act it records);
-    returns the row's id."""
+    returns the row's id. `action` and `outcome` are codes of AuditAction and AuditOutcome (the
+    Logboek names each in Dutch): any other is a programming error, refused before anything is
+    written."""
+    if action not in _ACTIONS or outcome not in _OUTCOMES:
+        raise ValueError(
+            f"not an audit action and outcome of registry.core.vocabulary: {action!r}, {outcome!r}"
+        )
     serialise_writes(session)  # ids in commit order: the same lock as the change feed
     last_id, last_hash = session.connection().execute(_HEAD_FOR_UPDATE).one()
     remote = (request.remote_addr or "") if has_request_context() else ""

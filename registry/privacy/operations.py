@@ -25,6 +25,7 @@ class LogFilter:
     username: str | None = None
     plan_id: uuid.UUID | None = None
     organisation: str | None = None
+    action: str | None = None
     start: date | None = None  # inclusive, a calendar day in the configured time zone
     end: date | None = None  # inclusive
 
@@ -34,6 +35,7 @@ class LogFilter:
             args.get("username"),
             args.get("plan"),
             args.get("organisation"),
+            args.get("action"),
             args.get("start"),
             args.get("end"),
         )
@@ -44,6 +46,7 @@ class LogFilter:
             "username": self.username,
             "plan": self.plan_id,
             "organisation": self.organisation,
+            "action": self.action,
             "from": self.start,
             "to": self.end,
         }
@@ -96,6 +99,8 @@ def _conditions(filters: LogFilter, timezone: str) -> list[Any]:
         conditions.append(
             func.lower(AuditEntry.organisation).contains(filters.organisation.lower(), autoescape=True)
         )
+    if filters.action:
+        conditions.append(AuditEntry.action == filters.action)
     if filters.start is not None:
         conditions.append(AuditEntry.at >= _midnight(filters.start, zone))
     if filters.end is not None:

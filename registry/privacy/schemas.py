@@ -7,14 +7,16 @@ from typing import Any
 
 from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate, validates_schema
 
-from registry.web.schemas import DutchSchema, PlainText
+from registry.core.vocabulary import AuditAction
+from registry.web.schemas import Choice, DutchSchema, PlainText
 
 #: wide enough for anything the log holds; outside it the day bounds in the time zone leave the calendar
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
 
 
 class LogSearchArgs(DutchSchema):
-    """?username=&plan=&organisation=&from=&to=&page= (every field optional; empty is absent)."""
+    """?username=&plan=&organisation=&action=&from=&to=&page= (every field optional; empty is
+    absent)."""
 
     class Meta:
         unknown = EXCLUDE  # a page's query string may carry more (a bookmark's leftovers)
@@ -22,6 +24,7 @@ class LogSearchArgs(DutchSchema):
     username = PlainText(max_length=64)
     plan = fields.UUID()
     organisation = PlainText(max_length=200)
+    action = Choice(AuditAction)
     # "from" is a keyword: the field is start, the parameter from
     start = fields.Date(data_key="from")
     end = fields.Date(data_key="to")

@@ -22,7 +22,9 @@ _args = LogSearchArgs()
 @bp.get("")
 @web.role_required(operations.ROLE)
 def log() -> Any:
-    raw = {key: request.args.get(key, "") for key in ("username", "plan", "organisation", "from", "to")}
+    raw = {
+        key: request.args.get(key, "") for key in ("username", "plan", "organisation", "action", "from", "to")
+    }
     # the chain first: the search's own row is written after it, in this request's transaction
     chain = operations.check_chain(db.session)
     try:

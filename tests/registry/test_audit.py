@@ -152,7 +152,7 @@ def test_concurrent_appends_keep_the_chain_intact(app):
             for index in range(per_thread):
                 audit.record(
                     database.session,
-                    "test_append",
+                    "demo_create",
                     "success",
                     username=f"thread{number}",
                     detail={"index": index},

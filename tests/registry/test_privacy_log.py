@@ -134,6 +134,30 @@ def test_filters_by_person_plan_organisation_and_period(app: Flask, logged_in: F
     assert found(**{"to": "2026-03-09"}) == [late]
     assert found(**{"from": "2026-03-10"}) == [shown_in_lookup, early]
     assert found(username="bram", **{"from": "2026-03-11"}) == [shown_in_lookup]
+    # and the kind of act, chosen by its Dutch name
+    assert found(action="lookup") == [shown_in_lookup]
+    assert found(action="plan_read", username="bram") == [early]
+
+
+def test_the_logboek_names_each_act_and_outcome_in_dutch(app: Flask, logged_in: FlaskClient) -> None:
+    # Given a lookup that found nothing and a refused plan read
+    write(app, "lookup", "cor", "Meldkamer Noord", object_id=uuid.uuid4())
+    page = logged_in.get(LOG).get_data(as_text=True)
+    # Then the Logboek says what happened in the users' words, the code kept in a tooltip
+    assert '<td title="lookup">Raadpleging</td>' in page
+    assert '<td title="success">Gelukt</td>' in page
+    # and the search offers every kind of act by name
+    assert '<option value="feedback_acknowledge">Terugkoppeling gelezen en opgepakt</option>' in page
+    # and an unknown kind is named as the field's error, not a 500
+    wrong = logged_in.get(LOG, query_string={"action": "drop_table"})
+    assert wrong.status_code == 400
+    assert 'id="action-error"' in wrong.get_data(as_text=True)
+
+
+def test_an_act_without_a_dutch_name_cannot_be_written(app: Flask) -> None:
+    # Given the audit log, When code writes an act the vocabulary does not know
+    with app.app_context(), pytest.raises(ValueError, match="not an audit action"):
+        audit.record(database.session, "something_new", "success", username="cli")
 
 
 def test_the_log_is_paged_newest_first(app: Flask, logged_in: FlaskClient) -> None:

@@ -25,8 +25,8 @@ def _act(kind: str) -> Callable[[], Any]:
 
         session = database.session
         session.add(ClosedDay(day_on=date(2026, 12, 24), reason="Synthetisch"))
-        audit.record(session, "test_write", "success", username="tester")
-        keep(session, lambda kept: audit.record(kept, "test_refusal", "refused", username="tester"))
+        audit.record(session, "demo_create", "success", username="tester")
+        keep(session, lambda kept: audit.record(kept, "page_request", "refused", username="tester"))
         if kind == "raise":
             raise RuntimeError("halfway")
         if kind == "abort":
@@ -53,7 +53,7 @@ def _written(app: Flask) -> tuple[int, list[str]]:
         days = database.session.scalar(select(func.count()).select_from(ClosedDay)) or 0
         actions = list(
             database.session.scalars(
-                select(AuditEntry.action).where(AuditEntry.action.like("test_%")).order_by(AuditEntry.id)
+                select(AuditEntry.action).where(AuditEntry.username == "tester").order_by(AuditEntry.id)
             )
         )
         return days, actions
@@ -63,7 +63,7 @@ def test_a_request_that_succeeds_writes_the_fact_its_audit_row_and_what_it_kept(
     response = acting_app.test_client().post("/_test/succeed")
 
     assert response.status_code == 200
-    assert _written(acting_app) == (1, ["test_write", "test_refusal"])
+    assert _written(acting_app) == (1, ["demo_create", "page_request"])
 
 
 @pytest.mark.parametrize(("kind", "status"), [("raise", 500), ("abort", 404), ("answer_422", 422)])
@@ -74,7 +74,7 @@ def test_a_request_that_fails_writes_only_what_it_kept(acting_app: Flask, kind: 
 
     # Then neither the fact nor its audit row is stored, and the refusal's row is
     assert response.status_code == status
-    assert _written(acting_app) == (0, ["test_refusal"])
+    assert _written(acting_app) == (0, ["page_request"])
 
 
 def test_the_audit_chain_holds_after_failed_requests(acting_app: Flask) -> None:
@@ -98,14 +98,14 @@ def _reads_ahead(kind: str) -> Callable[[], Any]:
 
         session = database.begin_reading()
         session.scalar(select(func.count()).select_from(ClosedDay))
-        keep(session, lambda kept: audit.record(kept, "test_kept", "success", username="tester"))
+        keep(session, lambda kept: audit.record(kept, "page_request", "success", username="tester"))
         if kind == "refused":
             abort(403)
         if kind == "read_then_write":
             with database.reading():
                 session.scalar(select(func.count()).select_from(AuditEntry))
             session.add(ClosedDay(day_on=date(2026, 12, 24), reason="Synthetisch"))
-            audit.record(session, "test_write", "success", username="tester")
+            audit.record(session, "demo_create", "success", username="tester")
         return "ok", 200
 
     view.__name__ = f"reads_ahead_{kind}"
@@ -135,11 +135,11 @@ def transactions(app: Flask) -> list[str]:
     ("kind", "status", "written"),
     [
         # the view's reading() stretch continues the transaction begun ahead and ends it
-        ("read_then_write", 200, (1, ["test_write", "test_kept"])),
+        ("read_then_write", 200, (1, ["demo_create", "page_request"])),
         # a view that never reads again: the transaction ends before anything is written
-        ("answer_only", 200, (0, ["test_kept"])),
+        ("answer_only", 200, (0, ["page_request"])),
         # refused: the rollback ends it
-        ("refused", 403, (0, ["test_kept"])),
+        ("refused", 403, (0, ["page_request"])),
     ],
 )
 def test_a_transaction_begun_reading_ahead_is_one_read_and_never_takes_a_write(

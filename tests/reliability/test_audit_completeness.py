@@ -173,7 +173,7 @@ def test_concurrent_failed_logins_leave_exactly_one_audit_row_each(app, make_use
 def chain(app: Flask) -> list[int]:
     """Three audit rows, written as the application writes them."""
     with app.app_context():
-        ids = [audit.record(database.session, "test_append", "success", username="test") for _ in range(3)]
+        ids = [audit.record(database.session, "demo_create", "success", username="test") for _ in range(3)]
         database.commit()
     return ids
 
@@ -229,7 +229,7 @@ def test_purge_escape_does_not_open_young_rows_or_rows_after_the_checkpoint(app,
 def test_rows_are_still_appended(app, chain):
     # Given the triggers in place, When the application appends as always
     with app.app_context():
-        entry_id = audit.record(database.session, "test_append", "success", username="test", detail={"n": 4})
+        entry_id = audit.record(database.session, "demo_create", "success", username="test", detail={"n": 4})
         database.commit()
     # Then the row is there and the chain verifies
     assert entry_id == chain[-1] + 1

@@ -141,7 +141,7 @@ def test_backup_is_consistent_while_the_app_writes(app, sqlite_only, family, tmp
     def keep_writing() -> None:
         with app.app_context():
             while not stop.is_set():
-                audit.record(database.session, "test_write", "success", username="test")
+                audit.record(database.session, "demo_create", "success", username="test")
                 database.commit()
                 written.append(1)
 
