@@ -35,6 +35,6 @@ def test_auditor_filters_the_logboek_by_username(
     assert rows, "no rows shown"
     assert {row[2] for row in rows} == {"anna.devries"}
     assert {row[3] for row in rows} == {"Wijkteam Oost"}
-    assert "login" in {row[5] for row in rows}
+    assert "Inloggen" in {row[5] for row in rows}
     expect(page.locator("#gevonden")).to_contain_text(f"{len(rows)} regel")
     expect(page.get_by_label("Gebruikersnaam")).to_have_value("anna.devries")

@@ -533,11 +533,11 @@ def aged_chain(app: Flask, make_user: Any) -> dict[str, list[int]]:
     """The audit log of an installation that runs since 8 years: 5 rows from then, 2 from
     6 years ago (inside the 84-month audit retention), then today's rows."""
     chain = {
-        "eight_years": record_at(app, utcnow() - relativedelta(years=8), 5, "test_ancient"),
-        "six_years": record_at(app, utcnow() - relativedelta(years=6), 2, "test_old"),
+        "eight_years": record_at(app, utcnow() - relativedelta(years=8), 5, "demo_create"),
+        "six_years": record_at(app, utcnow() - relativedelta(years=6), 2, "demo_create"),
     }
     make_user(roles=("registrant",))  # and what today writes
-    chain["today"] = record_at(app, utcnow(), 3, "test_today")
+    chain["today"] = record_at(app, utcnow(), 3, "demo_create")
     return chain
 
 
