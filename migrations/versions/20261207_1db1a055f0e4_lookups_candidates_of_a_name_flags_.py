@@ -65,7 +65,7 @@ def upgrade() -> None:
     with op.batch_alter_table('lookups', schema=None) as batch_op:
         batch_op.add_column(sa.Column('name_only', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('opened_from', sa.Uuid(), nullable=True))
-        batch_op.create_index('ix_lookups_user_id_performed_at', ['user_id', 'performed_at'], unique=False)
+        batch_op.create_index('ix_lookups_user_id_performed_at', ['user_id', 'performed_at', 'name_only'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_lookups_opened_from_lookups'), 'lookups', ['opened_from'], ['id'])
 
     with op.batch_alter_table('organisations', schema=None) as batch_op:

@@ -230,7 +230,9 @@ def validate(config: dict[str, Any]) -> None:
     _whole_number(config, "MAX_CONTENT_LENGTH", MIN_REQUEST_BYTES, MAX_REQUEST_BYTES, "a number of bytes")
     _whole_number(config, "TRUSTED_PROXIES", 0, MAX_TRUSTED_PROXIES, "the number of reverse proxies in front")
     for key in COUNTS:
-        _whole_number(config, key, 1, MAX_COUNT, "a whole number")
+        # the hourly budget may be 0: none at all, for a load test (bench/) and never in production
+        minimum = 0 if key == "LOOKUP_HOURLY_LIMIT" else 1
+        _whole_number(config, key, minimum, MAX_COUNT, "a whole number")
     _projection(config)
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)

@@ -368,8 +368,9 @@ class Lookup(Base):
     `opened_from` the name-only lookup) that shows that one plan."""
 
     __tablename__ = "lookups"
-    # a user's lookups of the last hour: the budget counted across every worker and server
-    __table_args__ = (Index("ix_lookups_user_id_performed_at", "user_id", "performed_at"),)
+    # a user's lookups of the last hour: the budget counted across every worker and server, from
+    # the index alone (name_only in it: no row is read)
+    __table_args__ = (Index("ix_lookups_user_id_performed_at", "user_id", "performed_at", "name_only"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -171,6 +171,33 @@ def test_bad_trusted_proxies_refused(base, monkeypatch, proxies):
         config.load(base)
 
 
+def test_lookup_budgets_and_flag_thresholds_from_environment(base, monkeypatch):
+    # the defaults, then the administrator's
+    loaded = config.load(base)
+    assert (loaded["LOOKUP_HOURLY_LIMIT"], loaded["NAME_LOOKUP_HOURLY_LIMIT"]) == (120, 20)
+    assert loaded["FLAG_LOOKUPS_PER_HOUR"] == 30
+    monkeypatch.setenv("SAMENOP_NAME_LOOKUP_HOURLY_LIMIT", "10")
+    monkeypatch.setenv("SAMENOP_LOOKUP_HOURLY_LIMIT", "0")  # no budget: a load test
+    loaded = config.load(base)
+    assert (loaded["LOOKUP_HOURLY_LIMIT"], loaded["NAME_LOOKUP_HOURLY_LIMIT"]) == (0, 10)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SAMENOP_LOOKUP_HOURLY_LIMIT", "veel"),
+        ("SAMENOP_LOOKUP_HOURLY_LIMIT", "-1"),
+        ("SAMENOP_NAME_LOOKUP_HOURLY_LIMIT", "0"),
+        ("SAMENOP_FLAG_LOOKUPS_PER_HOUR", "2.5"),
+        ("SAMENOP_FLAG_HISTORY_MINIMUM", "0"),
+    ],
+)
+def test_bad_lookup_budget_or_flag_threshold_refused(base, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=variable):
+        config.load(base)
+
+
 def test_secret_key_generated_into_instance_owner_only(base):
     # Given no secret key anywhere
     del base["SECRET_KEY"]
