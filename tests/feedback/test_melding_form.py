@@ -40,6 +40,28 @@ def search(client: FlaskClient, incident_ref: str, text: str) -> str:
     return answer.get_data(as_text=True)
 
 
+def hidden(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', page)
+    assert found, f"no {name} on the page"
+    return found.group(1)
+
+
+def melding_form(client: FlaskClient, incident_ref: str) -> tuple[str, dict[str, str]]:
+    """Look up an address nobody has a plan for and open "Melding registreren": the form's page,
+    and what it sends of itself (CSRF token, idempotency key, lookup) with the meldingnummer."""
+    found = search(client, incident_ref, "9999 ZZ 1")
+    link = re.search(r'href="(/raadplegen/melding\?lookup_id=[^"]+)"', found)
+    assert link, "no Melding registreren on the no-match page"
+    page = client.get(html.unescape(link.group(1))).get_data(as_text=True)
+    sent = {
+        "csrf_token": csrf_from(page),
+        "idempotency_key": hidden(page, "idempotency_key"),
+        "lookup_id": hidden(page, "lookup_id"),
+        "incident_ref": incident_ref,
+    }
+    return page, sent
+
+
 def test_a_night_lookup_without_plan_is_registered_in_the_morning_as_a_night_melding(
     app: Flask,
     people: People,
@@ -198,17 +220,12 @@ def test_a_melding_that_reaches_nobody_is_shown_to_the_reporting_coordinator(
     coordinator = make_user(roles=("coordinator",), org=organisation)
     with clock_at(NIGHT):
         web_login(client, operator)
-        found = search(client, "P-2026-0401", "9999 ZZ 1")
-        link = html.unescape(re.search(r'href="(/raadplegen/melding\?lookup_id=[^"]+)"', found).group(1))  # type: ignore[union-attr]
-        page = client.get(link).get_data(as_text=True)
+        _page, form = melding_form(client, "P-2026-0401")
         # When the operator registers the melding
         sent = client.post(
             "/raadplegen/melding",
             data={
-                "csrf_token": csrf_from(page),
-                "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
-                "lookup_id": re.search(r'name="lookup_id" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
-                "incident_ref": "P-2026-0401",
+                **form,
                 "occurred_at": "2026-03-16T02:30",
                 "mode": "phone_advice",
                 "responders": ["police"],
@@ -245,15 +262,10 @@ def test_the_melding_sheet_and_gemeente_are_asked_on_the_form_and_stored(
         database.commit()
     with clock_at(NIGHT):
         web_login(client, people.responder)
-        found = search(client, "P-2026-0402", "9999 ZZ 1")
-        link = html.unescape(re.search(r'href="(/raadplegen/melding\?lookup_id=[^"]+)"', found).group(1))  # type: ignore[union-attr]
-        page = client.get(link).get_data(as_text=True)
+        page, form = melding_form(client, "P-2026-0402")
         assert '<option value="Verzonnenstad">' in page
         form = {
-            "csrf_token": csrf_from(page),
-            "idempotency_key": re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
-            "lookup_id": re.search(r'name="lookup_id" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
-            "incident_ref": "P-2026-0402",
+            **form,
             "occurred_at": "2026-03-16T02:30",
             "mode": "phone_advice",
             "responders": ["police", "veilig_thuis"],
