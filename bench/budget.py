@@ -52,13 +52,15 @@ def main(directory: Path | None, rows: int, repeat: int) -> None:
     now = utcnow()
     with engine.begin() as connection:
         org_id = connection.execute(
-            insert(Organisation).values(name=f"Budget {uuid.uuid4().hex[:8]}", kind="police")
-        ).inserted_primary_key[0]
+            insert(Organisation)
+            .values(name=f"Budget {uuid.uuid4().hex[:8]}", kind="police")
+            .returning(Organisation.id)
+        ).scalar_one()
         user_id = connection.execute(
-            insert(User).values(
-                username=f"budget-{uuid.uuid4().hex[:8]}", display_name="Budget", organisation_id=org_id
-            )  # fmt: skip
-        ).inserted_primary_key[0]
+            insert(User)
+            .values(username=f"budget-{uuid.uuid4().hex[:8]}", display_name="Budget", organisation_id=org_id)
+            .returning(User.id)  # fmt: skip
+        ).scalar_one()
         spread = BUDGET_WINDOW / (rows + 1)
         connection.execute(
             insert(Lookup),
