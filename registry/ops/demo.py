@@ -14,6 +14,7 @@ from registry.core.models import Organisation, User
 from registry.core.vocabulary import OrganisationKind, Role
 from registry.feedback.demo import create_demo_reports
 from registry.plans.demo import create_demo_plans
+from registry.regions import operations as regions
 
 ORGANISATIONS = (
     ("Politie Meldkamer Noord", OrganisationKind.POLICE, "Noord"),
@@ -61,7 +62,32 @@ ACCOUNTS: tuple[tuple[str, str, str, list[str], str], ...] = (
         [Role.AUDITOR],
         "demo privacy logboek controle",
     ),
+    (
+        "veiligthuis",
+        "V. Thuiswerker (demo)",
+        "Veilig Thuis Noord",
+        [Role.REGISTRANT, Role.COORDINATOR],
+        "demo veilig thuis acute meldingen",
+    ),
+    (
+        "taakgroep",
+        "T. Taakgroeplid (demo)",
+        "Wijkteam Oost",
+        [Role.REGION_MONITOR],
+        "demo taakgroep regionale cijfers",
+    ),
 )
+
+# region Noord's gemeenten (the demo plans' cities), with invented round populations
+GEMEENTEN = (
+    ("Assen", 70000),
+    ("Emmen", 107000),
+    ("Hoogeveen", 56000),
+    ("Meppel", 35000),
+    ("Coevorden", 35000),
+)
+# the control room's meldingnummers: a lookup with another number is refused (docs/privacy.md)
+POLICE_INCIDENT_REFS = (r"P-\d{4}-\d{4,6}", "P-2026-0412")
 
 
 def _logins_file() -> Path:
@@ -88,6 +114,10 @@ def create() -> str:
         name: accounts.create_organisation(session, name, kind, region)
         for name, kind, region in ORGANISATIONS
     }
+    regions.set_veilig_thuis(session, regions.find_or_add(session, "Noord"), "Veilig Thuis Noord")
+    for gemeente, population in GEMEENTEN:
+        regions.add_gemeente(session, "Noord", gemeente, population)
+    accounts.set_incident_ref_format(organisations["Politie Meldkamer Noord"], *POLICE_INCIDENT_REFS)
     lines = [
         "Demo logins (synthetic; log in at http://127.0.0.1:8000/login).",
         "Add the TOTP secret to an authenticator app, or print the current code with:",
@@ -107,4 +137,9 @@ def create() -> str:
     create_demo_reports(session, responders, registrant, current_app.config["TIMEZONE"])
     audit.record(session, "demo_create", "success", username="cli")
     db.commit()
+    lines += [
+        "",
+        f"The control room's meldingnummers look like {POLICE_INCIDENT_REFS[1]}; a name alone lists "
+        "candidates, a name with a birth date shows the plan.",
+    ]
     return "\n".join(lines) + "\n"
