@@ -7,7 +7,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -33,7 +33,7 @@ from registry.core.models import (
 )
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AddressRole, Role
-from registry.feedback import working_days
+from registry.feedback import spoed, working_days
 from registry.regions import operations as regions
 
 RESPONDER = Role.RESPONDER
@@ -67,6 +67,11 @@ def closed_days(session: Session) -> set[date]:
 
 def due_date(session: Session, occurred_at: datetime) -> date:
     return working_days.feedback_due(occurred_at, closed_days(session), timezone())
+
+
+def spoed_due_at(occurred_at: datetime) -> datetime:
+    """A spoedmelding's deadline: SPOED_HOURS after the incident, at any hour of any day."""
+    return occurred_at.astimezone(UTC) + timedelta(hours=int(current_app.config["SPOED_HOURS"]))
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -272,7 +277,12 @@ def _create(
         hours_spent=args.get("hours_spent"),
         actions=list(args["actions"]),
         narrative=args["narrative"],
+        urgent=bool(args.get("urgent")),
+        urgent_reason=((args.get("urgent_reason") or "").strip() or None) if args.get("urgent") else None,
         feedback_due=due_date(session, args["occurred_at"]),
+        feedback_due_at=spoed_due_at(args["occurred_at"])
+        if rules.is_spoed(args["actions"], bool(args.get("urgent")))
+        else None,
         created_by_id=user.id,
         organisation_id=user.organisation_id,
         created_at=utcnow(),
@@ -308,8 +318,11 @@ def _create(
             "melding": str(melding.id),
             "incident_ref": report.incident_ref,
             "lookup": str(shown_by) if shown_by else None,
+            "spoed": report.feedback_due_at is not None,
         },
     )
+    if report.feedback_due_at is not None:
+        spoed.announce(session, report)
     return report, False
 
 
@@ -395,7 +408,10 @@ _REPORTS = (
         _REPORT.hours_spent,
         _REPORT.actions,
         _REPORT.narrative,
+        _REPORT.urgent,
+        _REPORT.urgent_reason,
         _REPORT.feedback_due,
+        _REPORT.feedback_due_at,
         _REPORT.created_at,
         _USER.display_name.label("reporter_name"),
         _USER.phone.label("reporter_phone"),
@@ -477,12 +493,19 @@ class ReportShown:
     agreements: list[OutcomeShown]
     actions: list[str]
     narrative: str
+    urgent: bool
+    urgent_reason: str | None
     feedback_due: date
+    feedback_due_at: datetime | None  # a spoedmelding's deadline; None for every other report
     created_at: datetime
     organisation: str
     reported_by: str
     call_back: str | None
     amendments: list[AmendmentShown]
+
+    @property
+    def spoed(self) -> bool:
+        return self.feedback_due_at is not None
 
 
 def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReportShown]:
@@ -523,7 +546,10 @@ def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.U
                 agreements=[outcome for _position, outcome in judged],
                 actions=list(row.actions),
                 narrative=row.narrative,
+                urgent=bool(row.urgent),
+                urgent_reason=row.urgent_reason,
                 feedback_due=row.feedback_due,
+                feedback_due_at=row.feedback_due_at,
                 created_at=row.created_at,
                 organisation=row.organisation_name or "",
                 reported_by=row.reporter_name or "",
