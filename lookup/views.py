@@ -342,3 +342,12 @@ def report_done(report_id: str) -> Any:
     unheard = saved.plan_id is None and feedback.reaches_nobody(db.session, saved.organisation_id, saved.id)
     shown = reports.report_record(db.session, saved)
     return render_template("lookup/report_done.html", report=shown, unheard=unheard)
+
+
+@bp.get("/teruggekoppeld")
+@web.role_required(operations.ROLE)
+def answered() -> Any:
+    """Teruggekoppeld: the organisation's reports of the last 30 days, with what the organisations
+    that heard of them answered (Wat pakken wij op)."""
+    shown = reports.answered_reports(db.session, web.current())
+    return render_template("lookup/answered.html", reports=shown, days=reports.ANSWERED_DAYS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from registry.core.db import serialise_writes
 from registry.core.models import (
     Agreement,
     ClosedDay,
+    FeedbackAcknowledgement,
     Gemeente,
     Lookup,
     LookupResult,
@@ -387,6 +388,7 @@ _AMENDMENT = ReportAmendment.__table__.c
 _AGREEMENT = Agreement.__table__.c
 _USER = User.__table__.c
 _ORGANISATION = Organisation.__table__.c
+_ACKNOWLEDGEMENT = FeedbackAcknowledgement.__table__.c
 
 _REPORTS = (
     select(
@@ -445,6 +447,18 @@ _AMENDMENTS = (
     .where(_AMENDMENT.report_id.in_(bindparam("ids", expanding=True)))
     .order_by(_AMENDMENT.created_at, _AMENDMENT.id)
 )
+_ACKNOWLEDGEMENTS = (
+    select(
+        _ACKNOWLEDGEMENT.report_id,
+        _ORGANISATION.name,
+        _ACKNOWLEDGEMENT.note,
+        _ACKNOWLEDGEMENT.acknowledged_at,
+    )
+    .select_from(FeedbackAcknowledgement.__table__)
+    .join(Organisation.__table__, _ORGANISATION.id == _ACKNOWLEDGEMENT.organisation_id)
+    .where(_ACKNOWLEDGEMENT.report_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ACKNOWLEDGEMENT.acknowledged_at, _ACKNOWLEDGEMENT.id)
+)
 # ids per IN list: below SQLite's and PostgreSQL's limits on bound parameters, however many items
 CHUNK = 900
 
@@ -468,6 +482,16 @@ class AmendmentShown:
     note: str
     created_at: datetime
     by: str
+
+
+@dataclass(frozen=True, slots=True)
+class AcknowledgementShown:
+    """An organisation that heard of a report read it, and what it picks up (its note): the
+    answer that goes back to the organisation that reported, and to nobody else."""
+
+    organisation: str
+    note: str
+    acknowledged_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,6 +526,9 @@ class ReportShown:
     reported_by: str
     call_back: str | None
     amendments: list[AmendmentShown]
+    # the answers of the organisations that heard of it: filled only for the organisation that
+    # reported (own_report_records), never in what the others are shown
+    acknowledgements: list[AcknowledgementShown] = field(default_factory=list)
 
     @property
     def spoed(self) -> bool:
@@ -563,3 +590,50 @@ def report_record(session: Session, report: Report) -> ReportShown:
     """One report as the schemas and pages read it."""
     session.flush()  # Core statements do not autoflush: a report just stored or amended counts
     return report_records(session, [report.id])[report.id]
+
+
+def acknowledgements_of(
+    session: Session, report_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[AcknowledgementShown]]:
+    """Who acknowledged each report, with their note, earliest first: one query per chunk."""
+    found: dict[uuid.UUID, list[AcknowledgementShown]] = {}
+    for chunk in chunks(report_ids):
+        for report_id, organisation, note, acknowledged_at in session.execute(
+            _ACKNOWLEDGEMENTS, {"ids": chunk}
+        ):
+            found.setdefault(report_id, []).append(
+                AcknowledgementShown(organisation, note or "", acknowledged_at)
+            )
+    return found
+
+
+def own_report_record(session: Session, report: Report) -> ReportShown:
+    """A report as the organisation that recorded it reads it: with the answers of those who
+    heard of it. Callers hand it only to that organisation (read_report checks it)."""
+    shown = report_record(session, report)
+    return replace(shown, acknowledgements=acknowledgements_of(session, [report.id]).get(report.id, []))
+
+
+#: how far back the page Teruggekoppeld looks
+ANSWERED_DAYS = 30
+
+
+def answered_reports(session: Session, user: User, now: datetime | None = None) -> list[ReportShown]:
+    """The reports of the user's organisation whose incident was in the last ANSWERED_DAYS days,
+    newest first, each with the answers of the organisations that heard of it (the page
+    Teruggekoppeld); the reading is audited with every report shown."""
+    since = (now or utcnow()) - timedelta(days=ANSWERED_DAYS)
+    ids = list(
+        session.scalars(
+            select(Report.id)
+            .where(Report.organisation_id == user.organisation_id, Report.occurred_at >= since)
+            .order_by(Report.occurred_at.desc(), Report.id)
+        )
+    )
+    records = report_records(session, ids)
+    answers = acknowledgements_of(session, ids)
+    audit.record(
+        session, "reports_answered", "success", user=user, role=RESPONDER, object_type="report",
+        detail={"reports": [str(report_id) for report_id in ids]},
+    )  # fmt: skip
+    return [replace(records[report_id], acknowledgements=answers.get(report_id, [])) for report_id in ids]

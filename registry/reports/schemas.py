@@ -156,3 +156,17 @@ class ReportSchema(DutchSchema):
     reported_by = fields.String()
     call_back = Phone(allow_none=True)
     amendments = fields.List(fields.Nested(AmendmentSchema))
+
+
+class AcknowledgementShownSchema(DutchSchema):
+    organisation = fields.String()
+    note = fields.String()
+    acknowledged_at = fields.AwareDateTime(format="iso")
+
+
+class OwnReportSchema(ReportSchema):
+    """A report as the organisation that recorded it reads it: with the answers (organisation,
+    note, when) of the organisations that heard of it. Never for anyone else: the feedback
+    items nest ReportSchema, without them."""
+
+    acknowledgements = fields.List(fields.Nested(AcknowledgementShownSchema))

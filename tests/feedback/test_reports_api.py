@@ -30,6 +30,8 @@ REPORT_FIELDS = {
     # and what the registry adds
     "id", "melding_id", "feedback_due", "spoed", "feedback_due_at", "created_at", "organisation",
     "reported_by", "call_back", "amendments",
+    # for the organisation that reported only: what those who heard of it pick up
+    "acknowledgements",
 }  # fmt: skip
 OUTCOME_FIELDS = {"agreement_id", "outcome", "note"}
 AMENDMENT_FIELDS = {"note", "created_at", "by"}
