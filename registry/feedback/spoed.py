@@ -12,13 +12,14 @@ same transaction and send them from a worker.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
@@ -100,9 +101,26 @@ def announce(session: Session, report: Report) -> list[Message]:
 
 
 def outbox(session: Session, messages: list[Message], what: str) -> None:
-    """Hand the messages over once the transaction is committed (forgotten on rollback)."""
+    """Hand the messages over once the transaction is committed (forgotten on rollback), to a
+    thread of their own: the responder's request does not wait for the mail server (a server
+    that hangs would hold it for the SMTP timeout per message). A process that ends before the
+    thread is done loses what it had not sent yet; issue 21's outbox is what makes that durable."""
     if messages:
-        on_commit(session, lambda: deliver(messages, what))
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        on_commit(session, lambda: _in_background(app, messages, what))
+
+
+def _in_background(app: Flask, messages: list[Message], what: str) -> threading.Thread:
+    def run() -> None:
+        try:
+            with app.app_context():
+                deliver(messages, what)
+        except Exception:  # in a thread nobody would see it otherwise
+            log.exception("%s: e-mail not sent", what)
+
+    thread = threading.Thread(target=run, name="samenop-spoed-mail", daemon=True)
+    thread.start()
+    return thread
 
 
 def deliver(messages: list[Message], what: str) -> list[Message]:
