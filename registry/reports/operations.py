@@ -527,7 +527,7 @@ class ReportShown:
     call_back: str | None
     amendments: list[AmendmentShown]
     # the answers of the organisations that heard of it: filled only for the organisation that
-    # reported (own_report_records), never in what the others are shown
+    # reported (own_report_record, answered_reports), never in what the others are shown
     acknowledgements: list[AcknowledgementShown] = field(default_factory=list)
 
     @property
