@@ -1,5 +1,7 @@
 """The loop the product exists for, in the real browser: the control room finds the plan and records
-what was done; the next working day the wijkteam reads it and marks it read and picked up."""
+what was done; with an arrest a spoedmelding, which the wijkteam reads within hours and marks read
+and picked up; its answer goes back to the control room, and the next lookup says what happened
+before."""
 
 from __future__ import annotations
 
@@ -135,4 +137,24 @@ def test_an_arrest_reaches_the_wijkteam_as_a_spoedmelding(
     expect(desk.locator("article.feedback-item")).to_have_count(0)
     expect(desk.locator("#geen-terugkoppeling")).to_have_text(
         "Er is geen open terugkoppeling. Alles is gelezen en opgepakt."
+    )
+
+    # When the officer opens Teruggekoppeld
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Teruggekoppeld").click()
+
+    # Then the wijkteam's answer is there, with the melding it answers
+    expect(page.get_by_role("heading", level=1)).to_have_text("Teruggekoppeld")
+    answered = page.locator("article.answered-report")
+    expect(answered).to_have_count(1)
+    expect(answered.get_by_role("heading", level=2)).to_have_text(f"Spoed Melding {INCIDENT}")
+    expect(answered.locator("ul.answers li")).to_contain_text("Wijkteam Oost")
+    expect(answered.locator(".answer-note")).to_have_text("Moeder morgenochtend gebeld.")
+
+    # And the next lookup of the address says what happened before
+    page.get_by_role("link", name="Raadplegen (meldkamer)").first.click()
+    page.get_by_label("Meldingnummer").fill("P-2026-0816")
+    page.get_by_label("Adres, naam of telefoonnummer").fill("9401AB 14")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.locator("article.plan-result p.history")).to_have_text(
+        re.compile(r"1 eerdere melding, laatste \d{1,2} [a-z]{3}\.?")
     )
