@@ -51,14 +51,16 @@ def main(directory: Path | None, rows: int, repeat: int) -> None:
     engine = create_engine(url)
     now = utcnow()
     with engine.begin() as connection:
-        org_id = connection.execute(
-            insert(Organisation).values(name=f"Budget {uuid.uuid4().hex[:8]}", kind="police")
-        ).inserted_primary_key[0]
-        user_id = connection.execute(
-            insert(User).values(
-                username=f"budget-{uuid.uuid4().hex[:8]}", display_name="Budget", organisation_id=org_id
-            )  # fmt: skip
-        ).inserted_primary_key[0]
+        org_id = connection.scalar(
+            insert(Organisation)
+            .values(name=f"Budget {uuid.uuid4().hex[:8]}", kind="police")
+            .returning(Organisation.id)
+        )
+        user_id = connection.scalar(
+            insert(User)
+            .values(username=f"budget-{uuid.uuid4().hex[:8]}", display_name="Budget", organisation_id=org_id)
+            .returning(User.id)
+        )
         spread = BUDGET_WINDOW / (rows + 1)
         connection.execute(
             insert(Lookup),
