@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, cast
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import (
@@ -43,6 +44,7 @@ from registry.core.models import (
     Lookup,
     LookupCandidate,
     LookupResult,
+    Melding,
     Organisation,
     Person,
     Plan,
@@ -129,6 +131,10 @@ class ShownPlan:
     persons: list[dict[str, Any]]
     agreements: list[dict[str, Any]]
     contacts: list[dict[str, Any]]
+    # what happened before: the meldingen on the plan so far and the day of the last (counts
+    # and dates only: never what happened)
+    earlier_meldingen: int = 0
+    last_melding_on: date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """For ResponderPlanSchema, which picks what it shows."""
@@ -732,6 +738,36 @@ def open_candidate(
     return outcome
 
 
+_MELDING = Melding.__table__.c
+# what happened before, for every plan shown at once: one grouped read on meldingen.plan_id's index
+# (one plan: `= :id`, as _VERSIONS: an expanding IN is rendered anew on every execution)
+_HISTORY = {
+    several: select(_MELDING.plan_id, func.count(), func.max(_MELDING.occurred_at))
+    .where(
+        _MELDING.plan_id.in_(bindparam("ids", expanding=True))
+        if several
+        else _MELDING.plan_id == bindparam("id")
+    )
+    .group_by(_MELDING.plan_id)
+    for several in (False, True)
+}
+
+
+def _history(session: Session, plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, date]]:
+    """Per plan: how many meldingen it had, and the day (in the configured zone) of the last."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    found = {}
+    several = len(plan_ids) > 1
+    parameters = {"ids": plan_ids} if several else {"id": plan_ids[0]}
+    for plan_id, count, last in session.connection().execute(_HISTORY[several], parameters):
+        if isinstance(last, str):  # SQLite may hand an aggregate back as text
+            last = datetime.fromisoformat(last)
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        found[plan_id] = (int(count), last.astimezone(zone).date())
+    return found
+
+
 def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
     """The shown versions with everything responders see, in two Core queries (one when the
     matches read their versions: address and phone): the versions, and their rows (_ROWS).
@@ -760,9 +796,11 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
         shown = {name: found[index] for name, index in columns[kind]}
         children[kind][shown["plan_version_id"]].append(shown)
     addresses, persons, agreements, contacts = children
+    history = _history(session, sorted({versions[version_id].plan_id for version_id in ids}))
     views = []
     for match in matches:
         row = versions[match.version_id]
+        earlier, last = history.get(row.plan_id, (0, None))
         views.append(
             ShownPlan(
                 id=row.plan_id,
@@ -779,6 +817,8 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
                 persons=persons[row.id],
                 agreements=agreements[row.id],
                 contacts=contacts[row.id],
+                earlier_meldingen=earlier,
+                last_melding_on=last,
             )
         )
     return views

@@ -134,9 +134,17 @@ class MatchSchema(DutchSchema):
     score = fields.Float()
 
 
+class HistorySchema(DutchSchema):
+    """What happened before on the plan: counts and a date, never what happened."""
+
+    meldingen = fields.Integer(metadata={"description": "meldingen on the plan before this lookup"})
+    last = fields.Date(allow_none=True, metadata={"description": "the day of the last one; null when none"})
+
+
 class LookupMatchSchema(DutchSchema):
     plan = fields.Nested(ResponderPlanSchema)
     match = fields.Nested(MatchSchema)
+    history = fields.Nested(HistorySchema)
 
 
 class CandidateSchema(DutchSchema):

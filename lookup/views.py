@@ -176,7 +176,10 @@ def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
         "actions": form.getlist("actions"),
         "narrative": form.get("narrative", ""),
         "agreements": [],
+        "urgent": bool(form.get("urgent")),
     }
+    if form.get("urgent_reason", "").strip():
+        data["urgent_reason"] = form["urgent_reason"].strip()
     if form.get("lookup_id"):
         data["lookup_id"] = form["lookup_id"]
     if "plan_id" in form:  # the report on a plan; the melding without one has no such field
@@ -295,15 +298,17 @@ def _report_form(lookup: Any, version: Any) -> Any:
                 ]
             }
         else:
-            due = nl_date(saved.feedback_due)
+            due = f"op {nl_date(saved.feedback_due)}"
+            if saved.feedback_due_at is not None:
+                # a spoedmelding: read within hours, at any hour
+                local = saved.feedback_due_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+                due = f"als spoedmelding vóór {nl_date(local.date())} {local.hour:02d}.{local.minute:02d} uur"
             if version is not None:
-                flash(
-                    f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling op {due}.", "success"
-                )
+                flash(f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling {due}.", "success")
             elif feedback.reaches_nobody(db.session, user.organisation_id, saved.id):
                 flash(NO_RECIPIENT, "warning")
             else:
-                flash(f"De melding is geregistreerd. Veilig Thuis in uw regio leest hem op {due}.", "success")
+                flash(f"De melding is geregistreerd. Veilig Thuis in uw regio leest hem {due}.", "success")
             return redirect(url_for("lookup.report_done", report_id=saved.id))
     return (
         render_template(
@@ -337,3 +342,12 @@ def report_done(report_id: str) -> Any:
     unheard = saved.plan_id is None and feedback.reaches_nobody(db.session, saved.organisation_id, saved.id)
     shown = reports.report_record(db.session, saved)
     return render_template("lookup/report_done.html", report=shown, unheard=unheard)
+
+
+@bp.get("/teruggekoppeld")
+@web.role_required(operations.ROLE)
+def answered() -> Any:
+    """Teruggekoppeld: the organisation's reports of the last 30 days, with what the organisations
+    that heard of them answered (Wat pakken wij op)."""
+    shown = reports.answered_reports(db.session, web.current())
+    return render_template("lookup/answered.html", reports=shown, days=reports.ANSWERED_DAYS)

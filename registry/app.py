@@ -19,7 +19,7 @@ from registry.core.config import PROJECT_ROOT
 from registry.core.db import db
 from registry.core.normalise import phone_display
 from registry.core.timeutil import nl_date as format_nl_date
-from registry.core.vocabulary import Vocabulary
+from registry.core.vocabulary import MONTHS_SHORT, Vocabulary
 from registry.ops.cli import register_commands
 from registry.web import ratelimit
 from registry.web.api import API_PREFIX, register_error_handlers
@@ -134,6 +134,13 @@ def _register_template_helpers(app: Flask) -> None:
         if isinstance(value, datetime):
             value = value.astimezone(zone).date()
         return format_nl_date(value)
+
+    @app.template_filter("nl_day_month")
+    def nl_day_month(value: date | None) -> str:
+        """12 nov., 3 mei"""
+        if value is None:
+            return ""
+        return f"{value.day} {MONTHS_SHORT[value.month - 1]}"
 
     @app.template_filter("nl_time")
     def nl_time(value: datetime | None) -> str:

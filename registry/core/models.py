@@ -104,6 +104,9 @@ class Organisation(Base):
     # (registry.core.rules.incident_ref_problem); set by an administrator
     incident_ref_pattern: Mapped[str | None] = mapped_column(String(200))
     incident_ref_example: Mapped[str | None] = mapped_column(String(64))
+    # where a spoedmelding is announced at once, at any hour (an on-call mailbox); set by an
+    # administrator (`samenop org spoed`). None: the organisation hears of it in Terugkoppeling only
+    spoed_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
@@ -486,6 +489,14 @@ class Report(Base):
     actions: Mapped[list[str]] = mapped_column(JSON, default=list)  # Action codes
     narrative: Mapped[str] = mapped_column(Text, default="")
     feedback_due: Mapped[date] = mapped_column(Date, index=True)
+    # marked urgent by the responder, who must say why (beside an arrest or a restraining order,
+    # which make a report a spoedmelding by themselves)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    urgent_reason: Mapped[str | None] = mapped_column(String(500))
+    # a spoedmelding's deadline: occurred_at + SPOED_HOURS; None for every other report, which is
+    # due on its terugkoppeldag (feedback_due). Kept as computed: a later change of the setting
+    # does not move deadlines already given
+    feedback_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -537,6 +548,21 @@ class FeedbackAcknowledgement(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SpoedEscalation(Base):
+    """A spoedmelding that passed its deadline unacknowledged by an organisation, and was
+    escalated to that organisation's coordinators (`samenop feedback escalate`): once per
+    report and organisation."""
+
+    __tablename__ = "spoed_escalations"
+    __table_args__ = (UniqueConstraint("report_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    escalated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class PlanChange(Base):

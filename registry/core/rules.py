@@ -17,7 +17,11 @@
   Thuis organisation of the reporting organisation's region, with or without a plan (VT is where
   the acute meldingen come in); a melding without a handelingskader reaches that VT only. A
   region without a VT names nobody: its meldingen without a plan reach no inbox, and the
-  reporting organisation's coordinator is shown them (without_recipient).
+  reporting organisation's coordinator is shown them (without_recipient). The organisations
+  that hear of one report (hearers_of) are the same, read the other way round.
+- A spoedmelding: a report with an arrest or a temporary restraining order, or that the
+  responder marked urgent (with a reason); due SPOED_HOURS after the incident, not on the
+  next working day.
 - A report counts for an organisation (Monitoring): a report it hears of (on a plan visible to
   it; for a Veilig Thuis, any report of its region) and a report its own people recorded.
 - A report counts for a region (the taakgroep's Monitoring): a report recorded by an
@@ -37,7 +41,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, exists, select, union_all
+from sqlalchemy import CompoundSelect, Select, exists, select, union, union_all
 from sqlalchemy.sql import ColumnElement
 
 from registry.core.models import (
@@ -51,7 +55,7 @@ from registry.core.models import (
     Region,
     Report,
 )
-from registry.core.vocabulary import PlanStatus
+from registry.core.vocabulary import Action, PlanStatus
 
 # --- the current version ------------------------------------------------------------------------
 
@@ -165,6 +169,30 @@ def heard_by(organisation_id: int) -> ColumnElement[bool]:
     return Report.plan_id.in_(visible_plan_ids(organisation_id)) | Report.organisation_id.in_(
         heard_by_veilig_thuis(organisation_id)
     )
+
+
+def hearers_of(report_id: uuid.UUID) -> CompoundSelect[tuple[int]]:
+    """The ids of the organisations that hear of one report: heard_by read the other way round
+    (the plan's owner, the organisations it is shared with, the Veilig Thuis of the reporting
+    organisation's region); tests/registry/test_rules.py holds the two to the same answers."""
+    report = select(Report.plan_id, Report.organisation_id).where(Report.id == report_id).subquery()
+    return union(
+        select(Plan.owner_organisation_id).join(report, report.c.plan_id == Plan.id),
+        select(PlanShare.organisation_id).join(report, report.c.plan_id == PlanShare.plan_id),
+        select(Region.veilig_thuis_organisation_id)
+        .join(Organisation, Organisation.region_id == Region.id)
+        .join(report, report.c.organisation_id == Organisation.id)
+        .where(Region.veilig_thuis_organisation_id.is_not(None)),
+    )
+
+
+#: what makes a report a spoedmelding by itself, without the responder saying so
+SPOED_ACTIONS = frozenset({Action.ARREST, Action.TEMPORARY_RESTRAINING_ORDER})
+
+
+def is_spoed(actions: list[str] | tuple[str, ...], urgent: bool) -> bool:
+    """A spoedmelding: an arrest or a temporary restraining order, or marked urgent."""
+    return urgent or any(action in SPOED_ACTIONS for action in actions)
 
 
 def without_recipient(organisation_id: int) -> ColumnElement[bool]:

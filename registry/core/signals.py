@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from blinker import Namespace
@@ -27,6 +29,16 @@ worker_started = _signals.signal("worker-started")
 
 _KEY = "samenop.changed_plans"
 _PURGED_KEY = "samenop.purged_plans"
+_ON_COMMIT_KEY = "samenop.on_commit"
+
+log = logging.getLogger(__name__)
+
+
+def on_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run `callback` once the transaction is committed (never on rollback): what leaves the
+    system (an e-mail) must not announce what was not stored. A callback that fails is logged;
+    it cannot undo the commit, and does not fail the request."""
+    session.info.setdefault(_ON_COMMIT_KEY, []).append(callback)
 
 
 def mark_plan_changed(session: Session, plan_id: uuid.UUID) -> None:
@@ -55,6 +67,11 @@ def install(factory: sessionmaker[Session], app: Any) -> None:
             return  # a savepoint released: the change is not durable yet
         changed = session.info.pop(_KEY, None)
         purged = session.info.pop(_PURGED_KEY, None)
+        for callback in session.info.pop(_ON_COMMIT_KEY, []):
+            try:
+                callback()
+            except Exception:  # the commit stands whatever happens after it
+                log.exception("after commit: %r failed", callback)
         if changed:
             plans_changed.send(app, plan_ids=frozenset(changed))
         if purged:
@@ -65,3 +82,4 @@ def install(factory: sessionmaker[Session], app: Any) -> None:
         if previous.parent is None and not previous.nested:
             session.info.pop(_KEY, None)
             session.info.pop(_PURGED_KEY, None)
+            session.info.pop(_ON_COMMIT_KEY, None)

@@ -241,6 +241,8 @@ MONTHS = (
     "januari", "februari", "maart", "april", "mei", "juni",
     "juli", "augustus", "september", "oktober", "november", "december",
 )  # fmt: skip
+# as a short date writes them: "12 nov.", "3 mei"
+MONTHS_SHORT = ("jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 UNREGISTERED = "Niet geregistreerd"
@@ -258,6 +260,7 @@ class AuditAction(Vocabulary):
     ENROLMENT = "enrolment", "Account geactiveerd"
     FEEDBACK_ACKNOWLEDGE = "feedback_acknowledge", "Terugkoppeling gelezen en opgepakt"
     FEEDBACK_DIGEST = "feedback_digest", "Dagoverzicht terugkoppeling gemaild"
+    FEEDBACK_ESCALATE = "feedback_escalate", "Te late spoedmeldingen gemaild aan coördinatoren"
     FEEDBACK_LIST = "feedback_list", "Terugkoppeling bekeken"
     FEEDBACK_OVERDUE_LIST = "feedback_overdue_list", "Te late terugkoppeling bekeken"
     GEMEENTE_CREATE = "gemeente_create", "Gemeente toegevoegd"
@@ -270,6 +273,7 @@ class AuditAction(Vocabulary):
     MELDING_FORM = "melding_form", "Meldingsformulier geopend"
     ORGANISATION_CREATE = "organisation_create", "Organisatie toegevoegd"
     ORGANISATION_INCIDENT_REF_FORMAT = "organisation_incident_ref_format", "Formaat meldingnummers ingesteld"
+    ORGANISATION_SPOED_EMAIL = "organisation_spoed_email", "Spoedadres ingesteld"
     PAGE_REQUEST = "page_request", "Pagina opgevraagd"
     PLAN_ACCESS_LOG = "plan_access_log", "Toegangslog bekeken"
     PLAN_CREATE = "plan_create", "Handelingskader aangemaakt"
@@ -287,6 +291,7 @@ class AuditAction(Vocabulary):
     REPORT_CREATE = "report_create", "Inzet geregistreerd"
     REPORT_FORM = "report_form", "Inzetformulier geopend"
     REPORT_READ = "report_read", "Inzet bekeken"
+    REPORTS_ANSWERED = "reports_answered", "Teruggekoppeld bekeken"
     STATISTICS = "statistics", "Monitoring bekeken"
     USER_CREATE = "user_create", "Account aangemaakt"
     USER_LIST = "user_list", "Accounts bekeken"

@@ -1,4 +1,5 @@
-"""`samenop feedback digest` (cron, 07.00) and `samenop closed-days` (extra non-working days)."""
+"""`samenop feedback digest` (cron, 07.00), `samenop feedback escalate` (cron, every 5 minutes)
+and `samenop closed-days` (extra non-working days)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from registry.core import audit
 from registry.core.db import db
 from registry.core.models import ClosedDay
 from registry.core.timeutil import local_today
-from registry.feedback import digest
+from registry.feedback import digest, spoed
 from registry.ops import mail
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -46,6 +47,20 @@ def digest_command(on: datetime | None) -> None:
     )
     db.commit()
     click.echo(f"{len(sent)} digest(s) sent for {day.isoformat()}")
+
+
+@feedback.command("escalate")
+@with_appcontext
+def escalate_command() -> None:
+    """E-mail the coordinators of each organisation about spoedmeldingen past their deadline
+    that it did not acknowledge: once per melding, at any hour (cron: every 5 minutes)."""
+    if not mail.configured():
+        raise click.ClickException("SAMENOP_SMTP_URL is not set: no e-mail can be sent")
+    sent = spoed.escalate(db.session, db.commit)
+    for item in sent:
+        count = len(item.messages)
+        click.echo(f"{item.organisation}: spoedmelding {item.report_id} -> {count} coordinator(s)")
+    click.echo(f"{len(sent)} escalation(s) sent")
 
 
 @click.group("closed-days")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, select
@@ -68,7 +68,20 @@ class Item:
     item_id: uuid.UUID  # the report's id, or the lookup's
     plan_id: uuid.UUID | None  # None: a melding without a handelingskader (a report)
     feedback_due: date
-    overdue: bool
+    overdue: bool  # past the end of its terugkoppeldag
+    # a spoedmelding's deadline (None: not a spoedmelding), and whether it has passed
+    feedback_due_at: datetime | None = None
+    spoed_overdue: bool = False
+
+    @property
+    def spoed(self) -> bool:
+        return self.feedback_due_at is not None
+
+    @property
+    def late(self) -> bool:
+        """What the coordinator's Te laat shows: past the terugkoppeldag, or past the deadline
+        of a spoedmelding."""
+        return self.overdue or self.spoed_overdue
 
 
 def open_items(
@@ -80,7 +93,7 @@ def open_items(
     now = now or utcnow()
     zone = timezone()
     reports = session.execute(
-        select(Report.id, Report.plan_id, Report.feedback_due)
+        select(Report.id, Report.plan_id, Report.feedback_due, Report.feedback_due_at)
         .where(rules.heard_by(organisation_id))
         .where(
             ~exists().where(
@@ -90,8 +103,16 @@ def open_items(
         )
     ).all()
     items = [
-        Item("report", report_id, plan_id, report_due, working_days.is_overdue(report_due, now, zone))
-        for report_id, plan_id, report_due in reports
+        Item(
+            "report",
+            report_id,
+            plan_id,
+            report_due,
+            working_days.is_overdue(report_due, now, zone),
+            due_at,
+            due_at is not None and due_at < now,
+        )
+        for report_id, plan_id, report_due, due_at in reports
     ]
     reported = exists().where(Report.lookup_id == Lookup.id, Report.plan_id == LookupResult.plan_id)
     lookups = session.execute(
@@ -161,6 +182,8 @@ def item_dicts(session: Session, items: list[Item]) -> list[dict[str, Any]]:
             "plan_id": item.plan_id,
             "feedback_due": item.feedback_due,
             "overdue": item.overdue,
+            "spoed": item.spoed,
+            "feedback_due_at": item.feedback_due_at,
             "report": reports[item.item_id] if item.kind == "report" else None,
             "lookup": lookups[item.item_id] if item.kind != "report" else None,
         }
@@ -253,9 +276,19 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
     return ack
 
 
+_BEFORE_ALL = datetime.min.replace(tzinfo=UTC)
+
+
+def spoed_first(items: list[Item]) -> list[Item]:
+    """Spoedmeldingen first, the earliest deadline first; then the others in their order."""
+    return sorted(items, key=lambda item: (not item.spoed, item.feedback_due_at or _BEFORE_ALL))
+
+
 def overdue_items(session: Session, organisation_id: int, now: datetime | None = None) -> list[Item]:
-    """What the organisation's coordinator is shown: items past the end of their due day."""
-    return [item for item in open_items(session, organisation_id, now) if item.overdue]
+    """What the organisation's coordinator is shown: spoedmeldingen past their deadline first,
+    then items past the end of their due day."""
+    late = [item for item in open_items(session, organisation_id, now) if item.late]
+    return sorted(late, key=lambda item: not item.spoed_overdue)
 
 
 @dataclass(frozen=True, slots=True)

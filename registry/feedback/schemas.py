@@ -29,6 +29,8 @@ class FeedbackItemSchema(DutchSchema):
     plan_id = fields.UUID(allow_none=True)  # null: a melding without a handelingskader
     feedback_due = fields.Date()
     overdue = fields.Boolean()
+    spoed = fields.Boolean()
+    feedback_due_at = fields.AwareDateTime(format="iso", allow_none=True)
     report = fields.Nested(ReportSchema, allow_none=True)
     lookup = fields.Nested(LookupItemSchema, allow_none=True)
 

@@ -22,7 +22,8 @@ bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
 @web.role_required(operations.REGISTRANT)
 def inbox() -> Any:
     user = web.current()
-    items = operations.open_items(db.session, user.organisation_id)
+    # spoedmeldingen at the top, in red, with their deadline
+    items = operations.spoed_first(operations.open_items(db.session, user.organisation_id))
     titles = operations.plan_titles(db.session, [item.plan_id for item in items])
     cards = [
         {"item": item, "data": data, "title": titles[item.plan_id]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,40 @@ def org_meldingnummer(name: str, pattern: str | None, example: str | None, clear
     db.commit()
     shown = f"{pattern} (e.g. {example})" if pattern else "any number with a digit in it"
     click.echo(f"meldingnummers of {name}: {shown}")
+
+
+# one address, as SMTP takes it: something@domain.tld, no spaces, no list, no display name
+_SPOED_EMAIL = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\".]+")
+
+
+@org.command("spoed")
+@click.argument("name")
+@click.option("--email", default=None, help="the on-call address that hears of a spoedmelding at once")
+@click.option("--clear", is_flag=True, help="no spoed address: spoedmeldingen show in Terugkoppeling only")
+@with_appcontext
+def org_spoed(name: str, email: str | None, clear: bool) -> None:
+    """Set the address an organisation's spoedmeldingen are announced to at once, at any hour."""
+    organisation = db.session.scalars(select(Organisation).where(Organisation.name == name)).first()
+    if organisation is None:
+        raise click.ClickException(f"no such organisation: {name}")
+    if clear == (email is not None):
+        raise click.ClickException("give --email or --clear")
+    if email is not None:
+        email = email.strip()
+        if len(email) > 254 or _SPOED_EMAIL.fullmatch(email) is None:
+            raise click.ClickException(f"--email: not one e-mail address: {email!r}")
+    organisation.spoed_email = email
+    audit.record(
+        db.session,
+        "organisation_spoed_email",
+        "success",
+        username="cli",
+        object_type="organisation",
+        object_id=organisation.id,
+        detail={"email": email or ""},
+    )
+    db.commit()
+    click.echo(f"spoed address of {name}: {email or 'none'}")
 
 
 @click.group()

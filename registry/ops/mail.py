@@ -15,6 +15,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import ParseResult, urlparse
 
@@ -43,12 +44,19 @@ def requires_starttls(url: ParseResult) -> bool:
     return url.scheme == "smtp" and (bool(url.username) or url.port == SUBMISSION_PORT)
 
 
-def send(recipients: list[str], subject: str, body: str) -> None:
+def send(recipients: list[str], subject: str, body: str, auto_submitted: bool = False) -> None:
+    """Send one message. `auto_submitted`: sent by the machine, not a person (RFC 3834), so that
+    an on-call mailbox's vacation reply does not answer it."""
     url = urlparse(current_app.config["SMTP_URL"])
+    sender = str(current_app.config["MAIL_FROM"])
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
+    message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    if auto_submitted:
+        message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     context = tls_context(current_app.config.get("SMTP_CA_FILE"))
     host = url.hostname or "127.0.0.1"

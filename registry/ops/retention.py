@@ -121,7 +121,7 @@ def _purge_plans(session: Session, plan_ids: list[uuid.UUID], now: datetime) -> 
             session,
             update(Report)
             .where(Report.id.in_(reports))
-            .values(narrative="", incident_ref="", answered_by=None, request_hash=None),
+            .values(narrative="", incident_ref="", answered_by=None, urgent_reason=None, request_hash=None),
         ),
         "report_agreement_notes": _changed(
             session,
@@ -189,7 +189,7 @@ def _purge_meldingen(session: Session, before: datetime) -> dict[str, int]:
         session,
         update(Report)
         .where(Report.id.in_(planless), or_(Report.narrative != "", Report.incident_ref != ""))
-        .values(narrative="", incident_ref="", answered_by=None, request_hash=None),
+        .values(narrative="", incident_ref="", answered_by=None, urgent_reason=None, request_hash=None),
     )
     amendments = _changed(
         session,

@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from registry.core.db import db
 from registry.core.vocabulary import Role
 from registry.reports import operations
-from registry.reports.schemas import AmendmentArgs, ReportArgs, ReportSchema
+from registry.reports.schemas import AmendmentArgs, OwnReportSchema, ReportArgs
 from registry.web.api import ApiError, api_user, json_body, parse, require_token
 from registry.web.openapi import describe
 from registry.web.schemas import Choice, Text
@@ -18,14 +18,15 @@ from registry.web.schemas import Choice, Text
 bp = Blueprint("reports_api", __name__, url_prefix="/api/v1")
 
 
-_report = ReportSchema()
+# every answer here goes to the organisation that recorded the report: with the owners' answers
+_report = OwnReportSchema()
 
 
 @bp.post("/reports")
 @describe(
     "Record what was done",
     body=ReportArgs,
-    response=ReportSchema,
+    response=OwnReportSchema,
     status=201,
     headers={"Idempotency-Key": Text(max_length=128)},
     response_headers={"Idempotent-Replayed": Choice(("true",))},
@@ -60,22 +61,25 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
             422, "invalid_input", "Een of meer velden zijn niet goed ingevuld.", exc.fields
         ) from None
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return _report.dump(operations.report_record(db.session, report)), 201, headers
+    return _report.dump(operations.own_report_record(db.session, report)), 201, headers
 
 
 @bp.get("/reports/<report_id>")
-@describe("A report the user's organisation recorded", response=ReportSchema)
+@describe(
+    "A report the user's organisation recorded, with the answers of the organisations that heard of it",
+    response=OwnReportSchema,
+)
 @require_token(Role.RESPONDER)
 def show_report(report_id: str) -> dict[str, Any]:
     report = _own_report(report_id, "report_read")
-    return _report.dump(operations.report_record(db.session, report))
+    return _report.dump(operations.own_report_record(db.session, report))
 
 
 @bp.post("/reports/<report_id>/amendments")
 @describe(
     "Append a note to a report (reports are never edited)",
     body=AmendmentArgs,
-    response=ReportSchema,
+    response=OwnReportSchema,
     status=201,
 )
 @require_token(Role.RESPONDER)
@@ -83,7 +87,7 @@ def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
     report = _own_report(report_id, "report_amend")
     args = parse(AmendmentArgs())
     operations.amend(db.session, api_user(), report, args["note"])
-    return _report.dump(operations.report_record(db.session, report)), 201
+    return _report.dump(operations.own_report_record(db.session, report)), 201
 
 
 def _own_report(report_id: str, action: str) -> Any:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -20,6 +20,7 @@ from registry.core.db import serialise_writes
 from registry.core.models import (
     Agreement,
     ClosedDay,
+    FeedbackAcknowledgement,
     Gemeente,
     Lookup,
     LookupResult,
@@ -33,7 +34,7 @@ from registry.core.models import (
 )
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AddressRole, Role
-from registry.feedback import working_days
+from registry.feedback import spoed, working_days
 from registry.regions import operations as regions
 
 RESPONDER = Role.RESPONDER
@@ -67,6 +68,11 @@ def closed_days(session: Session) -> set[date]:
 
 def due_date(session: Session, occurred_at: datetime) -> date:
     return working_days.feedback_due(occurred_at, closed_days(session), timezone())
+
+
+def spoed_due_at(occurred_at: datetime) -> datetime:
+    """A spoedmelding's deadline: SPOED_HOURS after the incident, at any hour of any day."""
+    return occurred_at.astimezone(UTC) + timedelta(hours=int(current_app.config["SPOED_HOURS"]))
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -272,7 +278,12 @@ def _create(
         hours_spent=args.get("hours_spent"),
         actions=list(args["actions"]),
         narrative=args["narrative"],
+        urgent=bool(args.get("urgent")),
+        urgent_reason=((args.get("urgent_reason") or "").strip() or None) if args.get("urgent") else None,
         feedback_due=due_date(session, args["occurred_at"]),
+        feedback_due_at=spoed_due_at(args["occurred_at"])
+        if rules.is_spoed(args["actions"], bool(args.get("urgent")))
+        else None,
         created_by_id=user.id,
         organisation_id=user.organisation_id,
         created_at=utcnow(),
@@ -308,8 +319,11 @@ def _create(
             "melding": str(melding.id),
             "incident_ref": report.incident_ref,
             "lookup": str(shown_by) if shown_by else None,
+            "spoed": report.feedback_due_at is not None,
         },
     )
+    if report.feedback_due_at is not None:
+        spoed.announce(session, report)
     return report, False
 
 
@@ -374,6 +388,7 @@ _AMENDMENT = ReportAmendment.__table__.c
 _AGREEMENT = Agreement.__table__.c
 _USER = User.__table__.c
 _ORGANISATION = Organisation.__table__.c
+_ACKNOWLEDGEMENT = FeedbackAcknowledgement.__table__.c
 
 _REPORTS = (
     select(
@@ -395,7 +410,10 @@ _REPORTS = (
         _REPORT.hours_spent,
         _REPORT.actions,
         _REPORT.narrative,
+        _REPORT.urgent,
+        _REPORT.urgent_reason,
         _REPORT.feedback_due,
+        _REPORT.feedback_due_at,
         _REPORT.created_at,
         _USER.display_name.label("reporter_name"),
         _USER.phone.label("reporter_phone"),
@@ -429,6 +447,18 @@ _AMENDMENTS = (
     .where(_AMENDMENT.report_id.in_(bindparam("ids", expanding=True)))
     .order_by(_AMENDMENT.created_at, _AMENDMENT.id)
 )
+_ACKNOWLEDGEMENTS = (
+    select(
+        _ACKNOWLEDGEMENT.report_id,
+        _ORGANISATION.name,
+        _ACKNOWLEDGEMENT.note,
+        _ACKNOWLEDGEMENT.acknowledged_at,
+    )
+    .select_from(FeedbackAcknowledgement.__table__)
+    .join(Organisation.__table__, _ORGANISATION.id == _ACKNOWLEDGEMENT.organisation_id)
+    .where(_ACKNOWLEDGEMENT.report_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ACKNOWLEDGEMENT.acknowledged_at, _ACKNOWLEDGEMENT.id)
+)
 # ids per IN list: below SQLite's and PostgreSQL's limits on bound parameters, however many items
 CHUNK = 900
 
@@ -455,6 +485,16 @@ class AmendmentShown:
 
 
 @dataclass(frozen=True, slots=True)
+class AcknowledgementShown:
+    """An organisation that heard of a report read it, and what it picks up (its note): the
+    answer that goes back to the organisation that reported, and to nobody else."""
+
+    organisation: str
+    note: str
+    acknowledged_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ReportShown:
     """A report as ReportSchema and the pages read it, with who to call back."""
 
@@ -477,12 +517,22 @@ class ReportShown:
     agreements: list[OutcomeShown]
     actions: list[str]
     narrative: str
+    urgent: bool
+    urgent_reason: str | None
     feedback_due: date
+    feedback_due_at: datetime | None  # a spoedmelding's deadline; None for every other report
     created_at: datetime
     organisation: str
     reported_by: str
     call_back: str | None
     amendments: list[AmendmentShown]
+    # the answers of the organisations that heard of it: filled only for the organisation that
+    # reported (own_report_record, answered_reports), never in what the others are shown
+    acknowledgements: list[AcknowledgementShown] = field(default_factory=list)
+
+    @property
+    def spoed(self) -> bool:
+        return self.feedback_due_at is not None
 
 
 def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReportShown]:
@@ -523,7 +573,10 @@ def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.U
                 agreements=[outcome for _position, outcome in judged],
                 actions=list(row.actions),
                 narrative=row.narrative,
+                urgent=bool(row.urgent),
+                urgent_reason=row.urgent_reason,
                 feedback_due=row.feedback_due,
+                feedback_due_at=row.feedback_due_at,
                 created_at=row.created_at,
                 organisation=row.organisation_name or "",
                 reported_by=row.reporter_name or "",
@@ -537,3 +590,50 @@ def report_record(session: Session, report: Report) -> ReportShown:
     """One report as the schemas and pages read it."""
     session.flush()  # Core statements do not autoflush: a report just stored or amended counts
     return report_records(session, [report.id])[report.id]
+
+
+def acknowledgements_of(
+    session: Session, report_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[AcknowledgementShown]]:
+    """Who acknowledged each report, with their note, earliest first: one query per chunk."""
+    found: dict[uuid.UUID, list[AcknowledgementShown]] = {}
+    for chunk in chunks(report_ids):
+        for report_id, organisation, note, acknowledged_at in session.execute(
+            _ACKNOWLEDGEMENTS, {"ids": chunk}
+        ):
+            found.setdefault(report_id, []).append(
+                AcknowledgementShown(organisation, note or "", acknowledged_at)
+            )
+    return found
+
+
+def own_report_record(session: Session, report: Report) -> ReportShown:
+    """A report as the organisation that recorded it reads it: with the answers of those who
+    heard of it. Callers hand it only to that organisation (read_report checks it)."""
+    shown = report_record(session, report)
+    return replace(shown, acknowledgements=acknowledgements_of(session, [report.id]).get(report.id, []))
+
+
+#: how far back the page Teruggekoppeld looks
+ANSWERED_DAYS = 30
+
+
+def answered_reports(session: Session, user: User, now: datetime | None = None) -> list[ReportShown]:
+    """The reports of the user's organisation whose incident was in the last ANSWERED_DAYS days,
+    newest first, each with the answers of the organisations that heard of it (the page
+    Teruggekoppeld); the reading is audited with every report shown."""
+    since = (now or utcnow()) - timedelta(days=ANSWERED_DAYS)
+    ids = list(
+        session.scalars(
+            select(Report.id)
+            .where(Report.organisation_id == user.organisation_id, Report.occurred_at >= since)
+            .order_by(Report.occurred_at.desc(), Report.id)
+        )
+    )
+    records = report_records(session, ids)
+    answers = acknowledgements_of(session, ids)
+    audit.record(
+        session, "reports_answered", "success", user=user, role=RESPONDER, object_type="report",
+        detail={"reports": [str(report_id) for report_id in ids]},
+    )  # fmt: skip
+    return [replace(records[report_id], acknowledgements=answers.get(report_id, [])) for report_id in ids]

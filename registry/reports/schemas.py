@@ -77,6 +77,9 @@ class ReportArgs(DutchSchema):
     )
     actions = fields.List(Choice(Action), load_default=list, validate=_unique)
     narrative = Text(load_default="", max_length=10000)
+    # a spoedmelding without an arrest or a restraining order: the responder says why
+    urgent = fields.Boolean(load_default=False)
+    urgent_reason = Text(load_default=None, allow_none=True, max_length=500)
 
     @validates_schema(skip_on_field_errors=False)
     def _rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -94,6 +97,10 @@ class ReportArgs(DutchSchema):
         # (a plan_id that is no id is missing from data: its own error says so)
         if "plan_id" in data and data["plan_id"] is None and data.get("agreements"):
             errors["agreements"] = ["Zonder handelingskader zijn er geen afspraken: laat de afspraken weg."]
+        if data.get("urgent") and not (data.get("urgent_reason") or "").strip():
+            errors["urgent_reason"] = [
+                "Zeg waarom deze inzet spoed is, bijvoorbeeld: kinderen onveilig thuis."
+            ]
         if errors:
             raise ValidationError(errors)
 
@@ -137,9 +144,29 @@ class ReportSchema(DutchSchema):
     agreements = fields.List(fields.Nested(AgreementOutcomeSchema))
     actions = fields.List(fields.String())
     narrative = fields.String()
+    urgent = fields.Boolean()
+    urgent_reason = fields.String(allow_none=True)
+    # a spoedmelding: due at feedback_due_at (SPOED_HOURS after the incident); otherwise null,
+    # and the report is due on its terugkoppeldag, feedback_due
+    spoed = fields.Boolean()
     feedback_due = fields.Date()
+    feedback_due_at = fields.AwareDateTime(format="iso", allow_none=True)
     created_at = fields.AwareDateTime(format="iso")
     organisation = fields.String()
     reported_by = fields.String()
     call_back = Phone(allow_none=True)
     amendments = fields.List(fields.Nested(AmendmentSchema))
+
+
+class AcknowledgementShownSchema(DutchSchema):
+    organisation = fields.String()
+    note = fields.String()
+    acknowledged_at = fields.AwareDateTime(format="iso")
+
+
+class OwnReportSchema(ReportSchema):
+    """A report as the organisation that recorded it reads it: with the answers (organisation,
+    note, when) of the organisations that heard of it. Never for anyone else: the feedback
+    items nest ReportSchema, without them."""
+
+    acknowledgements = fields.List(fields.Nested(AcknowledgementShownSchema))

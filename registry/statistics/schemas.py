@@ -67,6 +67,12 @@ class NeededSchema(DutchSchema):
     share_needed_more = fields.Float(allow_none=True)
 
 
+class SpoedSchema(DutchSchema):
+    meldingen = fields.Integer()
+    acknowledged_within_deadline_share = fields.Float(allow_none=True)
+    median_minutes_to_acknowledgement = fields.Integer(allow_none=True)
+
+
 class StatisticsSchema(DutchSchema):
     # `from` is a Python keyword
     from_ = fields.Date(attribute="from", data_key="from")
@@ -107,3 +113,4 @@ class StatisticsSchema(DutchSchema):
         )
     )
     median_working_hours_to_acknowledgement = fields.Float(allow_none=True)
+    spoed = fields.Nested(SpoedSchema)

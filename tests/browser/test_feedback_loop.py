@@ -1,15 +1,17 @@
 """The loop the product exists for, in the real browser: the control room finds the plan and records
-what was done; the next working day the wijkteam reads it and marks it read and picked up."""
+what was done; with an arrest a spoedmelding, which the wijkteam reads within hours and marks read
+and picked up; its answer goes back to the control room, and the next lookup says what happened
+before."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
 from registry.core.timeutil import nl_date
-from registry.feedback.working_days import next_working_day
 from tests.browser.family import create_plan, network
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -26,7 +28,19 @@ def agreement_check(page: Page, position: int) -> Locator:
     )
 
 
-def test_report_reaches_the_wijkteam_the_next_working_day(
+def expect_spoed_deadline(shown: Locator) -> str:
+    """The deadline a spoedmelding shows: nine hours after the call (the lookup's minute, a
+    moment ago). -> the text shown, 'zaterdag 14 maart 2026 08.40 uur'."""
+    now = datetime.now(AMSTERDAM)
+    candidates = [
+        f"{nl_date(moment.date())} {moment.hour:02d}.{moment.minute:02d} uur"
+        for moment in (now - timedelta(minutes=back) + timedelta(hours=9) for back in range(4))
+    ]
+    expect(shown).to_have_text(re.compile("|".join(re.escape(text) for text in candidates)))
+    return shown.inner_text()
+
+
+def test_an_arrest_reaches_the_wijkteam_as_a_spoedmelding(
     app, client, page, new_page, live_server, make_org, make_user, auth_headers, browser_login, artifacts
 ):
     # Given a wijkteam's plan for a family at 9401 AB 14
@@ -70,10 +84,10 @@ def test_report_reaches_the_wijkteam_the_next_working_day(
     page.screenshot(path=artifacts / "report-form.png", full_page=True)
     page.get_by_role("button", name="Inzet registreren").click()
 
-    # Then the report is recorded, and they see the day the wijkteam will read it
+    # Then the report is recorded: an arrest makes it a spoedmelding, due within hours (nine, from
+    # the time of the call: the lookup's), not on the next working day
     expect(page.get_by_role("heading", level=1)).to_have_text("Inzet geregistreerd")
-    due = next_working_day(datetime.now(AMSTERDAM).date())
-    expect(page.locator("#terugkoppeldag")).to_have_text(nl_date(due))
+    deadline = expect_spoed_deadline(page.locator("#terugkoppelen-voor"))
     done_url = page.url
 
     # When the same form is sent again: back in the browser, and submitted once more
@@ -94,8 +108,9 @@ def test_report_reaches_the_wijkteam_the_next_working_day(
     expect(desk.get_by_role("heading", level=1)).to_have_text("Terugkoppeling")
     item = desk.locator("article.feedback-item")
     expect(item).to_have_count(1)
-    expect(item.get_by_role("heading", level=2)).to_have_text("Gezin Testveen")
-    expect(item).to_contain_text(f"terugkoppelen uiterlijk {nl_date(due)}")
+    expect(item.get_by_role("heading", level=2)).to_have_text("Spoed Gezin Testveen")
+    expect(item).to_have_class(re.compile(r"\bspoed\b"))
+    expect(item).to_contain_text(f"Terugkoppelen vóór {deadline}")
     expect(item.locator("p.when")).to_contain_text(
         f"melding {INCIDENT} · Interventie ter plaatse door CIT / SEZ (spoedeisende zorg jeugd), Politie"
     )
@@ -122,4 +137,24 @@ def test_report_reaches_the_wijkteam_the_next_working_day(
     expect(desk.locator("article.feedback-item")).to_have_count(0)
     expect(desk.locator("#geen-terugkoppeling")).to_have_text(
         "Er is geen open terugkoppeling. Alles is gelezen en opgepakt."
+    )
+
+    # When the officer opens Teruggekoppeld
+    page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Teruggekoppeld").click()
+
+    # Then the wijkteam's answer is there, with the melding it answers
+    expect(page.get_by_role("heading", level=1)).to_have_text("Teruggekoppeld")
+    answered = page.locator("article.answered-report")
+    expect(answered).to_have_count(1)
+    expect(answered.get_by_role("heading", level=2)).to_have_text(f"Spoed Melding {INCIDENT}")
+    expect(answered.locator("ul.answers li")).to_contain_text("Wijkteam Oost")
+    expect(answered.locator(".answer-note")).to_have_text("Moeder morgenochtend gebeld.")
+
+    # And the next lookup of the address says what happened before
+    page.get_by_role("link", name="Raadplegen (meldkamer)").first.click()
+    page.get_by_label("Meldingnummer").fill("P-2026-0816")
+    page.get_by_label("Adres, naam of telefoonnummer").fill("9401AB 14")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.locator("article.plan-result p.history")).to_have_text(
+        re.compile(r"1 eerdere melding, laatste \d{1,2} [a-z]{3}\.?")
     )

@@ -191,7 +191,9 @@ def report_body(
             }
             for index, agreement in enumerate(shown["agreements"])
         ],
-        "actions": ["arrest", "children_with_network"],
+        # an ordinary report, due on the next working day: an arrest would make it a spoedmelding
+        # (tests/feedback/test_spoed.py)
+        "actions": ["children_with_network", "vt_report_filed"],
         "narrative": NARRATIVE,
     }
     body.update(overrides)

@@ -7,7 +7,7 @@ import html
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -88,18 +88,20 @@ def test_the_form_lists_the_agreements_and_records_the_report_once(
         first = browser.post(FORM, data=data)
         second = browser.post(FORM, data=data)
 
-        # Then one report is stored, due on Monday (Friday 23.40 in Amsterdam), and both answers lead to it
+        # Then one report is stored, and both answers lead to it: with an arrest a spoedmelding,
+        # due on Saturday at 08.40 (Friday 23.40 in Amsterdam + 9 hours), not on Monday
         assert first.status_code == second.status_code == 302
         assert first.headers["Location"] == second.headers["Location"]
         assert stored(app)["Report"] == before["Report"] + 1
         done = html.unescape(browser.get(first.headers["Location"]).get_data(as_text=True))
         assert "vrijdag 13 maart 2026 om 23.40 uur" in done
-        assert "maandag 16 maart 2026" in done
+        assert 'id="terugkoppelen-voor">zaterdag 14 maart 2026 08.40 uur</strong>' in done
 
         report_id = first.headers["Location"].rsplit("/", 1)[1]
         report = client.get(f"/api/v1/reports/{report_id}", headers=auth_headers(people.responder)).get_json()
     assert datetime.fromisoformat(report["occurred_at"]) == amsterdam(2026, 3, 13, 23, 40)
-    assert report["feedback_due"] == "2026-03-16"
+    assert report["feedback_due"] == "2026-03-16"  # the terugkoppeldag, for the date views
+    assert report["feedback_due_at"] == amsterdam(2026, 3, 14, 8, 40).astimezone(UTC).isoformat()
     assert [(row["outcome"], row["note"]) for row in report["agreements"]] == [
         ("followed", "Notitie 1"),
         ("not_followed", "Notitie 2"),
@@ -354,3 +356,40 @@ def test_every_opening_of_the_form_is_audited(
         ("success", plan["id"], shown),
         ("refused", other["id"], {"lookup": lookup["lookup_id"], "reason": "not_shown"}),
     ]
+
+
+def test_an_urgent_mark_needs_a_reason_and_makes_a_spoedmelding(
+    app: Flask,
+    people: People,
+    create_plan: Callable[..., dict[str, Any]],
+    look_up: Callable[..., Any],
+    web_login: Callable[[FlaskClient, User], Any],
+) -> None:
+    with clock_at(amsterdam(2026, 3, 14, 0, 30)):
+        plan = create_plan()
+        lookup = look_up(plan)
+        browser = app.test_client()
+        web_login(browser, people.responder)
+        page = browser.get(FORM, query_string={"lookup_id": lookup["lookup_id"], "plan_id": plan["id"]})
+        text = html.unescape(page.get_data(as_text=True))
+        assert "Ook zonder aanhouding of huisverbod spoed" in text
+        data = filled_form(text, plan["agreements"])
+        data.setlist("actions", ["children_with_network"])
+        data["urgent"] = "1"
+        before = stored(app)
+
+        # When the officer marks it urgent without saying why
+        refused = browser.post(FORM, data=data)
+
+        # Then the form is shown again with what to do, and nothing is stored
+        assert refused.status_code == 422
+        assert "Zeg waarom deze inzet spoed is" in html.unescape(refused.get_data(as_text=True))
+        assert stored(app) == before
+
+        # When the reason is given
+        data["urgent_reason"] = "Kinderen onveilig thuis"
+        saved = browser.post(FORM, data=data)
+        assert saved.status_code == 302
+        done = html.unescape(browser.get(saved.headers["Location"]).get_data(as_text=True))
+    # Then it is a spoedmelding, due nine hours after the call
+    assert 'id="terugkoppelen-voor">zaterdag 14 maart 2026 08.40 uur</strong>' in done

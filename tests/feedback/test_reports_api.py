@@ -25,9 +25,13 @@ REPORT_FIELDS = {
     "household_type", "care_involvement", "mental_health_service", "agreements", "actions", "narrative",
     # the melding sheet's, optional
     "reached_after_minutes", "answered_by", "needed_mode", "hours_spent",
+    # a spoedmelding marked by the responder
+    "urgent", "urgent_reason",
     # and what the registry adds
-    "id", "melding_id", "feedback_due", "created_at", "organisation", "reported_by", "call_back",
-    "amendments",
+    "id", "melding_id", "feedback_due", "spoed", "feedback_due_at", "created_at", "organisation",
+    "reported_by", "call_back", "amendments",
+    # for the organisation that reported only: what those who heard of it pick up
+    "acknowledgements",
 }  # fmt: skip
 OUTCOME_FIELDS = {"agreement_id", "outcome", "note"}
 AMENDMENT_FIELDS = {"note", "created_at", "by"}

@@ -156,6 +156,8 @@ class World:
                 ],
                 "actions": ["arrest"],
                 "narrative": f"{NARRATIVE} ({family.first_name} {family.surname})",
+                "urgent": True,
+                "urgent_reason": f"{family.first_name} bang voor terugkeer",
             },
             self.responder_headers,
         )
@@ -322,10 +324,13 @@ def test_plan_ended_13_months_ago_loses_its_personal_data(app, world):
     assert {(a["trigger"], a["action"]) for a in after["Agreement"]} == {("", "")}
     # reports keep what the monitoring counts and lose the narrative, notes and incident number
     kept = ("occurred_at", "mode", "responders", "violence_type", "household_type", "care_involvement",
-            "mental_health_service", "actions", "feedback_due", "organisation_id", "lookup_id")  # fmt: skip
+            "mental_health_service", "actions", "feedback_due", "organisation_id", "lookup_id",
+            "urgent", "feedback_due_at")  # fmt: skip
     for old, new in zip(before["reports"], after["reports"], strict=True):
         assert {k: new[k] for k in kept} == {k: old[k] for k in kept}
         assert (new["narrative"], new["incident_ref"], new["request_hash"]) == ("", "", None)
+        assert old["urgent_reason"] is not None
+        assert new["urgent_reason"] is None
     assert [(o["agreement_id"], o["outcome"]) for o in after["outcomes"]] == [
         (o["agreement_id"], o["outcome"]) for o in before["outcomes"]
     ]
