@@ -219,11 +219,14 @@ def judge_lookup(query: Query, status: int, data: bytes) -> str:
     if status != 200:
         return "error"
     try:
-        matches = json.loads(data)["matches"]
+        answer = json.loads(data)
+        matches = answer["matches"]
         qualities = {match["plan"]["id"]: match["match"]["quality"] for match in matches}
+        # a name without a birth date lists candidates instead of showing plans
+        qualities.update((c["plan_id"], c["match"]["quality"]) for c in answer.get("candidates", []))
     except (ValueError, KeyError, TypeError):
         return "error"
-    if not matches:
+    if not qualities:
         return "miss"
     if query.target not in qualities:
         return "other"
