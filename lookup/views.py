@@ -64,15 +64,8 @@ def _too_many_lookups(breached: RequestLimit) -> Response:
         "U heeft in korte tijd te veel raadplegingen gedaan. "
         f"Probeer het over {seconds} {'seconde' if seconds == 1 else 'seconden'} opnieuw."
     )
-    page = render_template(
-        "lookup/page.html",
-        incident_ref=request.form.get("incident_ref", "").strip(),
-        q=request.form.get("q", "").strip(),
-        errors={"q": message},
-        outcome=None,
-        kind_label="",
-    )
-    return current_app.make_response((page, 429))
+    incident_ref, text = request.form.get("incident_ref", "").strip(), request.form.get("q", "").strip()
+    return current_app.make_response(_page(incident_ref, text, {"q": message}, None, "", 429))
 
 
 @bp.route("", methods=["GET", "POST"])
