@@ -8,9 +8,10 @@ import secrets
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -19,6 +20,7 @@ from registry.auth import accounts, passwords, two_factor, web
 from registry.core import audit
 from registry.core.db import db
 from registry.core.models import User
+from registry.core.vocabulary import Role
 from registry.web.ratelimit import login_limit
 
 bp = Blueprint("auth", __name__)
@@ -70,6 +72,7 @@ def login() -> Any:
         username = accounts.normalise_username(form.username.data or "")
         ok = accounts.check_password(db.session, username, form.password.data or "")
         nonce, issued = secrets.token_hex(16), int(time.time())
+        after_login = session.get("after_login")
         session.clear()
         # every answer is the same: on to the code step, whether or not the password was right
         session["pending_login"] = {
@@ -77,6 +80,7 @@ def login() -> Any:
             "n": nonce,
             "t": issued,
             "p": _proof(username, nonce, issued) if ok else secrets.token_hex(32),
+            "next": after_login,
         }
         return redirect(url_for("auth.code"))
     return render_template("registry/login.html", form=form)
@@ -111,8 +115,72 @@ def code() -> Any:
             error = "Gebruikersnaam, wachtwoord of code klopt niet. Probeer het opnieuw."
             return render_template("registry/login.html", form=LoginForm(), error=error), 401
         web.start(user)
-        return redirect(url_for("home.index"))
+        return redirect(_local_path(pending.get("next")) or _landing(user))
     return render_template("registry/login_code.html", form=form, error=error)
+
+
+def _landing(user: User) -> str:
+    """Where a login lands: an operator has one thing to do here, straight to the lookup with
+    the caller on the line; everyone else on the home page with a tile per role."""
+    if user.roles == {Role.RESPONDER} and "lookup.page" in current_app.view_functions:
+        return url_for("lookup.page")
+    return url_for("home.index")
+
+
+class AgainForm(LoginForm):
+    code = CodeForm.code
+
+
+def _local_path(path: object, method: str = "GET") -> str | None:
+    """`path` when it is a page of this app answering `method` (never another site, never the
+    login itself), else None."""
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+        return None
+    try:
+        endpoint, _ = current_app.url_map.bind("").match(path, method=method)
+    except HTTPException:
+        return None
+    return None if endpoint.startswith("auth.") else path
+
+
+@bp.post("/login/opnieuw")
+@login_limit
+def again() -> Any:
+    """The login in place after the idle timeout (registry.auth.web.ask_again): password and
+    code in one form, then what was submitted goes on to where it was sent, with the new
+    session's CSRF token, so that nothing typed is lost."""
+    prefix = web.CARRIED_PREFIX
+    target = _local_path(request.form.get("target"), "POST")
+    if target is None:
+        abort(400)
+    fields = [
+        (name.removeprefix(prefix), value) for name, value in web.carried_fields() if name.startswith(prefix)
+    ]
+    form = AgainForm()
+    error, status, headers = None, 401, {}
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(
+                db.session,
+                form.username.data or "",
+                form.password.data or "",
+                (form.code.data or "").strip(),
+                "web",
+            )
+        except accounts.LoginLocked as locked:
+            error, status = locked.message, 423
+            headers = {"Retry-After": str(locked.retry_after)} if locked.retry_after else {}
+        except accounts.LoginFailed:
+            error = "Gebruikersnaam, wachtwoord of code klopt niet. Probeer het opnieuw."
+        else:
+            web.start(user)
+            return render_template("registry/login_resubmit.html", target=target, fields=fields)
+    elif form.is_submitted():
+        error = "Vul uw gebruikersnaam, wachtwoord en code in."
+    page = render_template(
+        "registry/login_again.html", target=target, fields=fields, prefix=prefix, error=error, form=form
+    )
+    return page, status, headers
 
 
 @bp.post("/logout")
