@@ -6,6 +6,7 @@ import base64
 import contextlib
 import logging
 import os
+import re
 import secrets
 import ssl
 import stat
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from registry.core.vocabulary import TypeInzet
@@ -124,7 +126,7 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     default_database = f"sqlite:///{instance / 'samenop.db'}"
     config: dict[str, Any] = {
         "INSTANCE_DIR": str(instance),
-        "DATABASE_URL": env.get("SAMENOP_DATABASE_URL") or default_database,
+        "DATABASE_URL": database_url(env.get("SAMENOP_DATABASE_URL") or default_database),
         "INDEX_DIR": env.get("SAMENOP_INDEX_DIR") or str(instance / "index"),
         "SMTP_URL": env.get("SAMENOP_SMTP_URL") or None,
         # a private CA that signed the mail server's certificate (PEM); unset: the system's store
@@ -205,8 +207,8 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError("SAMENOP_SECRET_KEY must be at least 32 characters")
     _totp_key(config)
     try:
-        url = make_url(config["DATABASE_URL"])
-    except ArgumentError as exc:
+        url = make_url(database_url(config["DATABASE_URL"]))
+    except (ArgumentError, ValueError) as exc:
         raise ConfigError(f"SAMENOP_DATABASE_URL is not a database URL: {exc}") from None
     if url.get_backend_name() not in {"sqlite", "postgresql"}:
         raise ConfigError("SAMENOP_DATABASE_URL must be a sqlite:// or postgresql:// URL")
@@ -217,6 +219,8 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError("SAMENOP_DATABASE_URL: PostgreSQL is used through psycopg 3: postgresql+psycopg://")
     if url.get_backend_name() == "sqlite":
         _check_sqlite_file(url.database, url.query)
+    else:
+        _check_postgresql_hosts(url)
     try:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
@@ -381,6 +385,63 @@ def _whole_number(config: dict[str, Any], key: str, minimum: int, maximum: int, 
         raise ConfigError(f"{name} must be {what} from {minimum} to {maximum}, not {raw!r}")
     config[key] = number
     return number
+
+
+# libpq's multi-host form in the URL's authority (user@db1:5432,db2:5432/samenop), which
+# SQLAlchemy's URL parser does not read: rewritten to the query form it does read
+_HOST_LIST = re.compile(
+    r"^(?P<scheme>[\w+.-]+://)(?P<user>[^@/?]*@)?(?P<hosts>[^/?@]*,[^/?@]*)(?P<rest>[/?].*)?$"
+)
+
+# what libpq calls a session on the primary: the only kind of server the app may write to
+_PRIMARY_SESSIONS = {"read-write", "primary"}
+
+
+def database_url(url: str) -> str:
+    """SAMENOP_DATABASE_URL as SQLAlchemy reads it. A primary and its standby are named either
+    in the query (`?host=/run/a,/run/b&port=5432,5433`, or `?host=db1:5432&host=db2:5432`) or,
+    as libpq writes them, in the authority (`user@db1:5432,db2:5432/samenop`), which is
+    rewritten here to `user@/samenop?host=db1:5432&host=db2:5432`. Any other URL is returned
+    as it is."""
+    match = _HOST_LIST.match(url)
+    if match is None:
+        return url
+    path, _, query = (match["rest"] or "").partition("?")
+    hosts = "&".join(f"host={host}" for host in match["hosts"].split(",") if host)
+    return f"{match['scheme']}{match['user'] or ''}{path or '/'}?{hosts}{'&' + query if query else ''}"
+
+
+def _database_hosts(url: URL) -> list[str]:
+    """The hosts a PostgreSQL URL names, in the order libpq tries them (unix socket directories
+    or host names, with their port when it is written beside them)."""
+    named = url.query.get("host", ())
+    listed = [named] if isinstance(named, str) else list(named)
+    if url.host:
+        listed.insert(0, url.host)
+    return [host for entry in listed for host in entry.split(",") if host]
+
+
+def _check_postgresql_hosts(url: URL) -> None:
+    """Several hosts (a primary and its standby) only with target_session_attrs=read-write:
+    otherwise libpq would settle on a standby when the first host is down, and every write
+    would fail there. A host list and a port list of different lengths, or the two forms of
+    the list mixed, are refused at start rather than at the first connection."""
+    hosts = _database_hosts(url)
+    if len(hosts) > 1 and url.query.get("target_session_attrs") not in _PRIMARY_SESSIONS:
+        raise ConfigError(
+            "SAMENOP_DATABASE_URL names several hosts: add target_session_attrs=read-write, so "
+            "that the app connects to whichever of them is the primary"
+        )
+    engine = None
+    try:
+        # SQLAlchemy's dialect reads the lists as psycopg will get them, and says what is wrong
+        engine = create_engine(url)
+        engine.dialect.create_connect_args(engine.url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"SAMENOP_DATABASE_URL: {exc}") from None
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 def _check_sqlite_file(database: str | None, query: Any) -> None:

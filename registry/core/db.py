@@ -16,9 +16,10 @@ from typing import Any
 from flask import Flask, Response, current_app, g
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from registry.core.config import PRIVATE_FILE, private_file, tighten
+from registry.core.config import PRIVATE_FILE, database_url, private_file, tighten
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +36,25 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# seconds libpq waits for each host of SAMENOP_DATABASE_URL to answer, unless the URL says
+# `connect_timeout=`: a primary whose machine is gone must not hold a request (libpq's default is
+# to wait as long as TCP does), and the standby after it must still be tried within a request
+CONNECT_TIMEOUT = 5
+
+
 def engine_for(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE."""
-    parsed = make_url(url)
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE.
+
+    PostgreSQL gets a pool that survives a failover: every connection is tested when it is
+    taken from the pool (pool_pre_ping), and a connection found broken invalidates the whole
+    pool (SQLAlchemy's default), so that after the primary is lost each worker opens new
+    connections, which libpq makes to whichever host of the URL is then the primary."""
+    parsed = make_url(database_url(url))
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
+        if "connect_timeout" not in parsed.query:
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     _private_sqlite_files(parsed.database, parsed.query)
     engine = create_engine(parsed, connect_args={"timeout": 30}, **kwargs)
@@ -134,6 +148,26 @@ def start_checkpointer(engine: Engine) -> Checkpointer | None:
     return Checkpointer(engine) if engine.dialect.name == "sqlite" else None
 
 
+def database_lost(exc: BaseException) -> bool:
+    """Whether `exc` says the database server is not there (now): the connection broke, no host
+    of the URL answered, or none was the primary (during a failover), or the server is shutting
+    down. The request may be tried again in a few seconds: the pool reconnects by itself.
+    SQLite's errors are not of this kind (a locked database has waited its 30 seconds already)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:
+        # no answer from a server at all: psycopg's "connection failed" (SQLite has no sqlstate
+        # attribute either: its OperationalError is never lost)
+        return type(exc.orig).__module__.startswith("psycopg")
+    # class 08: connection exception; 57P01-57P03: admin or crash shutdown, cannot connect now
+    return sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}
+
+
 # any constant: the key of the PostgreSQL advisory lock that orders audited writes
 _WRITE_LOCK_KEY = 7513
 
@@ -144,6 +178,9 @@ def serialise_writes(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITE_LOCK_KEY})
 
+
+# app.extensions key: the answer to a request that lost the database (Database.answer_when_lost)
+_LOST_ANSWER = "samenop.db_lost_answer"
 
 # Session.info key: the writes Database.keep() holds until the request ends
 _KEPT = "samenop.kept"
@@ -214,8 +251,42 @@ class Database:
     def _end_request(self, response: Response) -> Response:
         # the one place a request commits, as Indico's RH.process: an answer of 400 and up (an
         # error handler's, or a form shown again with its errors) writes nothing but what was kept
-        self.finish_request(succeeded=response.status_code < 400)
+        try:
+            self.finish_request(succeeded=response.status_code < 400)
+        except DBAPIError as exc:
+            answer = current_app.extensions.get(_LOST_ANSWER)
+            if answer is None or not database_lost(exc):
+                raise
+            # the commit did not happen (or its answer never came): never a 2xx for it
+            self.discard(exc)
+            return answer()
         return response
+
+    @staticmethod
+    def answer_when_lost(app: Flask, answer: Callable[[], Response]) -> None:
+        """The answer of a request whose commit found the database gone (registry/web: 503)."""
+        app.extensions[_LOST_ANSWER] = answer
+
+    def discard(self, exc: BaseException) -> None:
+        """After the database was lost (database_lost): roll back what can be, forget what the
+        request kept for writing (the audit row of a refusal cannot be written now either), and
+        log it in one line: the SQL and its parameters stay out of the log."""
+        session: Session | None = g.get("db_session")
+        dropped = 0
+        if session is not None:
+            dropped = len(session.info.pop(_KEPT, []))
+            try:
+                session.rollback()
+            except DBAPIError:
+                session.close()
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        first_line = (str(cause).splitlines() or [""])[0][:200]
+        log.warning(
+            "database unavailable (%s: %s); the request answered 503%s",
+            type(cause).__name__,
+            first_line,
+            f", {dropped} kept write(s) dropped" if dropped else "",
+        )
 
     @staticmethod
     def session_factory(app: Flask) -> sessionmaker[Session]:

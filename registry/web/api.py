@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, g, jsonify, request
 from marshmallow import Schema, ValidationError, fields
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, ServiceUnavailable
 
 from registry.auth import accounts
 from registry.core import audit
-from registry.core.db import db
+from registry.core.db import database_lost, db
 from registry.core.models import User
 
 API_PREFIX = "/api/v1"
@@ -34,7 +34,12 @@ _CODES = {
     422: "invalid_input",
     423: "locked",
     429: "rate_limited",
+    503: "database_unavailable",
 }
+
+# a failover (the standby promoted) takes a few seconds: the client may send the request again
+RETRY_AFTER_LOST_DATABASE = 5
+LOST_DATABASE_MESSAGE = "De database is even niet bereikbaar. Probeer het over enkele seconden opnieuw."
 
 
 class ApiError(Exception):
@@ -218,8 +223,30 @@ def register_error_handlers(app: Flask) -> None:
         most = f" (hoogstens {limit // 1024} kB)" if limit else ""
         return _http_error(RequestEntityTooLarge(f"De aanvraag is te groot{most}."))
 
+    def database_unavailable() -> Response:
+        """503 with Retry-After: the database server is gone (a failover); nothing was stored.
+        The engine reconnects by itself, to whichever host is then the primary."""
+        if is_api():
+            response = error_response(503, _CODES[503], LOST_DATABASE_MESSAGE)
+        else:
+            from flask import current_app, make_response, render_template
+
+            # the page's top bar must not ask the lost database who is logged in (flask-login)
+            g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+            page = render_template("errors/http.html", error=ServiceUnavailable(LOST_DATABASE_MESSAGE))
+            response = make_response(page, 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER_LOST_DATABASE)
+        return response
+
+    db.answer_when_lost(app, database_unavailable)
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
+        lost = getattr(exc, "original_exception", None)
+        if lost is not None and database_lost(lost):
+            # a commit that failed after the view (Flask wraps what escapes it in a 500)
+            db.discard(lost)
+            return database_unavailable()
         db.rollback()
         status = exc.code or 500
         if is_api():
@@ -235,6 +262,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
+        if database_lost(exc):
+            db.discard(exc)
+            return database_unavailable()
         db.rollback()
         app.logger.exception("unexpected error on %s %s", request.method, request.url_rule)
         if is_api():
