@@ -201,6 +201,9 @@ def withdraw(plan_id: str) -> Any:
     except ValidationError:
         flash("Vul een reden in om het handelingskader in te trekken.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id))
+    if request.form.get("bevestigd") != "ja":
+        flash("Bevestig dat de meldkamer het handelingskader daarna niet meer vindt.", "error")
+        return redirect(url_for("plans.show", plan_id=plan.id))
     operations.withdraw_plan(db.session, web.current(), plan, args["reason"])
     flash("Het handelingskader is ingetrokken; de meldkamer ziet het niet meer.", "success")
     return redirect(url_for("plans.show", plan_id=plan.id))

@@ -15,7 +15,7 @@ from registry.auth import accounts, web
 from registry.core import audit, roles
 from registry.core.db import db
 from registry.core.models import MAX_ID, Organisation, User
-from registry.core.vocabulary import Role
+from registry.core.vocabulary import AuditAction, Role
 
 bp = Blueprint("users", __name__, url_prefix="/accounts")
 
@@ -87,7 +87,7 @@ def _own_user(user_id: int) -> User:
     return user
 
 
-def _page(form: NewUserForm, link: str | None = None, status: int = 200) -> Any:
+def _page(form: NewUserForm, link: str | None = None, status: int = 200, error: str | None = None) -> Any:
     me = web.current()
     users = accounts.colleagues(db.session, me)
     locked = accounts.locked_usernames(db.session, [u.username for u in users])
@@ -104,6 +104,7 @@ def _page(form: NewUserForm, link: str | None = None, status: int = 200) -> Any:
             users=users,
             locked=locked,
             link=link,
+            error=error,
             action_form=ActionForm(),
         ),
         status,
@@ -163,6 +164,14 @@ def index() -> Any:
     return _page(form, status=422 if request.method == "POST" else 200)
 
 
+# each action of the accounts page as the Logboek names it
+ACTIONS = {
+    "unlock": AuditAction.USER_UNLOCK,
+    "deactivate": AuditAction.USER_DEACTIVATE,
+    "reenrol": AuditAction.USER_REENROL,
+}
+
+
 @bp.post(f"/<int(max={MAX_ID}):user_id>/<any(unlock, deactivate, reenrol):action>")
 @web.role_required(Role.COORDINATOR)
 def act(user_id: int, action: str) -> Any:
@@ -174,6 +183,9 @@ def act(user_id: int, action: str) -> Any:
     if action == "unlock":
         accounts.unlock(db.session, user.username)
     elif action == "deactivate":
+        if request.form.get("bevestigd") != "ja":
+            # only the confirmation's own button deactivates (templates/registry/users.html)
+            return _page(_new_user_form(formdata=None), status=422, error="Bevestig het deactiveren.")
         accounts.deactivate(db.session, user)
     else:
         # a lost phone: new secret, new password, through a new one-time link
@@ -183,7 +195,7 @@ def act(user_id: int, action: str) -> Any:
         link = _enrolment_link(user)
     audit.record(
         db.session,
-        f"user_{action}",
+        ACTIONS[action],
         "success",
         user=me,
         role=Role.COORDINATOR,

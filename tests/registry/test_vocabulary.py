@@ -254,3 +254,38 @@ def test_no_template_writes_a_code_by_hand() -> None:
         if value in codes
     ]
     assert not wrong
+
+
+def test_every_audit_row_written_names_an_action_of_the_logboek() -> None:
+    """audit.record refuses a code the Logboek cannot name, at run time: a page that writes one
+    answers 500 (deactivating an account did). Each call names its action as a literal code or
+    an AuditAction member, never a composed string, and each literal is a code."""
+    import ast
+
+    from registry.core.vocabulary import AuditAction
+
+    wrong = []
+    for path in sorted(
+        [*(PROJECT_ROOT / "registry").rglob("*.py"), *(PROJECT_ROOT / "lookup").rglob("*.py")]
+    ):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "audit"
+                and node.func.attr in ("record", "record_kept")
+            ):
+                continue
+            action = (
+                node.args[1]
+                if len(node.args) > 1
+                else next(k.value for k in node.keywords if k.arg == "action")
+            )
+            where = f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}"
+            if isinstance(action, ast.Constant):
+                if action.value not in AuditAction.codes():
+                    wrong.append(f"{where}: {action.value!r} is no AuditAction")
+            elif isinstance(action, ast.JoinedStr):
+                wrong.append(f"{where}: a composed action code")
+    assert not wrong
