@@ -180,11 +180,14 @@ def test_late_items_also_go_to_the_coordinators(
         result = digest(app, "--date", "2026-03-17")
     assert result.exit_code == 0, result.output
 
-    # Then the wijkteam's registrant and coordinator hear that two items are late
+    # Then the wijkteam's registrant and coordinator hear that two items are late, each in a
+    # message of their own (nobody sees who else got it)
     assert sorted(recipients for recipients, _message in box.messages) == [
-        sorted([scene.coordinator, scene.registrant]),
+        [scene.coordinator],
+        [scene.registrant],
         [scene.stranger],  # Wijkteam West: one item due today, nothing late, so no coordinator
     ]
+    assert [message["To"] for message in box.to(scene.registrant)] == [scene.registrant]
     [late] = box.to(scene.coordinator)
     body = text_of(late)
     assert "0 item(s) om vandaag te lezen en op te pakken" in body

@@ -181,7 +181,7 @@ def mail_app(app_config: dict[str, Any]) -> Iterator[Any]:
 
 def send(application: Flask) -> None:
     with application.app_context():
-        mail.send(["coordinator@example.org"], "Samen Op: test", "3 terugkoppelingen")
+        mail.send("coordinator@example.org", "Samen Op: test", "3 terugkoppelingen")
 
 
 # --- smtps:// -----------------------------------------------------------------------------------
