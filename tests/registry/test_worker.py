@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -179,3 +181,30 @@ def test_worker_status_prints_each_jobs_last_run(app: Flask) -> None:
     assert "SAMENOP_SMTP_URL is not set" in after.output
     assert "plans_expire: success" in after.output
     assert "outbox: 0 waiting, 0 undeliverable" in after.output
+
+
+def test_the_long_running_worker_runs_due_jobs_until_it_is_stopped(app: Flask) -> None:
+    # Given `samenop worker` looking for due jobs every tenth of a second
+    stop = threading.Event()
+    running = threading.Thread(target=worker.run_forever, args=(app, stop, 0.1))
+    with clock_at(MONDAY_MORNING):  # far from the next due time of every job
+        running.start()
+        _until_stopped(app, running, stop)
+    counts = {name.partition("@")[0]: count for name, (_outcome, count) in _runs(app).items()}
+    assert set(counts.values()) == {1}, counts
+
+
+def _until_stopped(app: Flask, running: threading.Thread, stop: threading.Event) -> None:
+    try:
+        # Then it runs every job once, and keeps going without running them again
+        deadline = time.monotonic() + 60
+        while len(_runs(app)) < len(worker.JOBS) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert len(_runs(app)) == len(worker.JOBS)
+        assert running.is_alive()
+    finally:
+        # When it is stopped, it ends
+        stop.set()
+        running.join(timeout=60)
+    assert not running.is_alive()
