@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.auth.views import bp as auth_views
     from registry.feedback.api import bp as feedback_api
     from registry.feedback.views import bp as feedback_views
+    from registry.ops.views import bp as ops_views
     from registry.plans.api import bp as plans_api
     from registry.plans.views import bp as plans_views
     from registry.privacy.views import bp as privacy_views
@@ -95,7 +96,16 @@ def _register_blueprints(app: Flask) -> None:
     from registry.users.views import bp as users
     from registry.web.home import bp as home
 
-    for blueprint in (auth_views, home, users, plans_views, feedback_views, statistics_views, privacy_views):
+    for blueprint in (
+        auth_views,
+        home,
+        users,
+        plans_views,
+        feedback_views,
+        statistics_views,
+        privacy_views,
+        ops_views,
+    ):
         app.register_blueprint(blueprint)
     # the API authenticates with bearer tokens, never cookies: CSRF does not apply
     for blueprint in (auth_api, plans_api, reports_api, feedback_api, statistics_api):

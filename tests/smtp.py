@@ -50,3 +50,37 @@ def mailbox() -> Iterator[tuple[Mailbox, str]]:
         yield box, f"smtp://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@dataclass
+class RestartableServer:
+    """A real SMTP server on loopback that a test stops and starts again on the same port: the
+    mail server that is down during a job, and back afterwards."""
+
+    box: Mailbox
+    port: int
+    controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        assert self.controller is None
+        self.controller = Controller(self.box, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def restartable_mailbox() -> Iterator[RestartableServer]:
+    """A real SMTP server on loopback, not yet started: server.start(), server.stop()."""
+    server = RestartableServer(Mailbox(), free_port())
+    try:
+        yield server
+    finally:
+        server.stop()

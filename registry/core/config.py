@@ -131,7 +131,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SMTP_URL": env.get("SAMENOP_SMTP_URL") or None,
         # a private CA that signed the mail server's certificate (PEM); unset: the system's store
         "SMTP_CA_FILE": env.get("SAMENOP_SMTP_CA_FILE") or None,
-        "MAIL_FROM": env.get("SAMENOP_MAIL_FROM", "samenop@localhost"),
+        # production: SAMENOP_ENV=production (the README's production setup). There the sender
+        # must be given: mail from samenop@localhost is refused or filtered by real mail servers
+        "ENVIRONMENT": env.get("SAMENOP_ENV") or "development",
+        "MAIL_FROM": env.get("SAMENOP_MAIL_FROM") or None,
         "TIMEZONE": env.get("SAMENOP_TIMEZONE", "Europe/Amsterdam"),
         "BASE_URL": env.get("SAMENOP_BASE_URL", "http://127.0.0.1:8000"),
         "SESSION_COOKIE_SECURE": _truthy(env.get("SAMENOP_COOKIE_SECURE", "true")),
@@ -235,6 +238,7 @@ def validate(config: dict[str, Any]) -> None:
     if config["SMTP_URL"] and not str(config["SMTP_URL"]).startswith(("smtp://", "smtps://")):
         raise ConfigError("SAMENOP_SMTP_URL must look like smtp://host:port")
     _smtp_ca_file(config)
+    _mail_from(config)
     _whole_number(config, "MAX_CONTENT_LENGTH", MIN_REQUEST_BYTES, MAX_REQUEST_BYTES, "a number of bytes")
     _whole_number(config, "TRUSTED_PROXIES", 0, MAX_TRUSTED_PROXIES, "the number of reverse proxies in front")
     for key in COUNTS:
@@ -329,6 +333,38 @@ def _smtp_ca_file(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"SAMENOP_SMTP_CA_FILE is not a readable PEM file of CA certificates: {exc}"
         ) from None
+
+
+ENVIRONMENTS = ("development", "production")
+DEVELOPMENT_MAIL_FROM = "samenop@localhost"
+# one address, as SMTP takes it: something@domain, no spaces, no list, no display name
+_ADDRESS = re.compile(r"[^@\s,;<>\"]+@[^@\s,;<>\"]+")
+
+
+def _mail_from(config: dict[str, Any]) -> None:
+    """ENVIRONMENT: development or production. MAIL_FROM: one address; in production it must be
+    given, in a real domain (with a dot, not localhost); elsewhere it defaults to
+    samenop@localhost."""
+    environment = str(config.get("ENVIRONMENT") or "development").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"SAMENOP_ENV must be development or production, not {environment!r}")
+    config["ENVIRONMENT"] = environment
+    sender = str(config.get("MAIL_FROM") or "").strip()
+    if not sender:
+        if environment == "production":
+            raise ConfigError(
+                "SAMENOP_MAIL_FROM must be set in production (SAMENOP_ENV=production): "
+                "the sender of every e-mail, e.g. samenop@veiligthuis-noord.nl"
+            )
+        sender = DEVELOPMENT_MAIL_FROM
+    if _ADDRESS.fullmatch(sender) is None or len(sender) > 254:
+        raise ConfigError(f"SAMENOP_MAIL_FROM must be one e-mail address, not {sender!r}")
+    domain = sender.rpartition("@")[2].lower()
+    if environment == "production" and ("." not in domain or domain.endswith(("localhost", ".local"))):
+        raise ConfigError(
+            f"SAMENOP_MAIL_FROM must be an address of a real domain in production, not {sender!r}"
+        )
+    config["MAIL_FROM"] = sender
 
 
 MIN_AUDIT_RETENTION_MONTHS = 12

@@ -316,3 +316,25 @@ class AuditOutcome(Vocabulary):
     LOCKED = "locked", "Geblokkeerd"
     CONFLICT = "conflict", "Conflict"
     REPLAYED = "replayed", "Herhaald verzoek"
+
+
+class OutboxChannel(Vocabulary):
+    """How a message in the outbox leaves (registry.ops.outbox): e-mail now; the integration's
+    webhooks later, as another channel of the same table."""
+
+    EMAIL = "email", "E-mail"
+
+
+class OutboxStatus(Vocabulary):
+    PENDING = "pending", "Wacht op verzending"
+    DELIVERED = "delivered", "Verzonden"
+    FAILED = "failed", "Niet te bezorgen"
+
+
+class JobOutcome(Vocabulary):
+    """How the last run of a scheduled job (`samenop worker`) ended."""
+
+    RUNNING = "running", "Bezig"
+    SUCCESS = "success", "Gelukt"
+    FAILED = "failed", "Mislukt"
+    SKIPPED = "skipped", "Overgeslagen"

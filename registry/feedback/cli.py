@@ -1,5 +1,5 @@
-"""`samenop feedback digest` (cron, 07.00), `samenop feedback escalate` (cron, every 5 minutes)
-and `samenop closed-days` (extra non-working days)."""
+"""`samenop feedback digest` (the worker, 07.00 on weekdays), `samenop feedback escalate` (the
+worker, every 5 minutes) and `samenop closed-days` (extra non-working days)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from registry.core.db import db
 from registry.core.models import ClosedDay
 from registry.core.timeutil import local_today
 from registry.feedback import digest, spoed
-from registry.ops import mail
+from registry.ops import mail, outbox
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -33,33 +33,37 @@ def digest_command(on: datetime | None) -> None:
     day = on.date() if on else local_today(current_app.config["TIMEZONE"])
     if not mail.configured():
         raise click.ClickException("SAMENOP_SMTP_URL is not set: no e-mail can be sent")
-    sent = digest.send(db.session, day)
-    for item in sent:
+    queued = digest.queue(db.session, day)
+    for item in queued:
         click.echo(
-            f"{item.organisation}: {item.due} due, {item.overdue} late -> {len(item.recipients)} recipient(s)"
+            f"{item.organisation}: {item.due} due, {item.overdue} late -> {len(item.outbox_ids)} recipient(s)"
         )
     audit.record(
         db.session,
         "feedback_digest",
         "success",
         username="cli",
-        detail={"date": day.isoformat(), "organisations": len(sent)},
+        detail={"date": day.isoformat(), "organisations": len(queued)},
     )
-    db.commit()
-    click.echo(f"{len(sent)} digest(s) sent for {day.isoformat()}")
+    db.commit()  # the day's digests and their messages together: a second run adds none
+    delivery = outbox.deliver(db.session, [i for item in queued for i in item.outbox_ids])
+    click.echo(delivery.line())
+    click.echo(f"{len(queued)} digest(s) sent for {day.isoformat()}")
 
 
 @feedback.command("escalate")
 @with_appcontext
 def escalate_command() -> None:
     """E-mail the coordinators of each organisation about spoedmeldingen past their deadline
-    that it did not acknowledge: once per melding, at any hour (cron: every 5 minutes)."""
+    that it did not acknowledge: once per melding, at any hour (the worker: every 5 minutes)."""
     if not mail.configured():
         raise click.ClickException("SAMENOP_SMTP_URL is not set: no e-mail can be sent")
     sent = spoed.escalate(db.session, db.commit)
     for item in sent:
         count = len(item.messages)
         click.echo(f"{item.organisation}: spoedmelding {item.report_id} -> {count} coordinator(s)")
+    if sent:
+        click.echo(outbox.deliver(db.session, [i for item in sent for i in item.outbox_ids]).line())
     click.echo(f"{len(sent)} escalation(s) sent")
 
 

@@ -1,11 +1,14 @@
 """The morning e-mail: per organisation, how much feedback is due today and how much is late.
 
 E-mail is not a safe channel: counts and a link only, never a name, address or narrative.
+Each recipient gets a message of their own, written to the outbox (registry.ops.outbox) once per
+organisation, day and recipient: a second run of the same day adds nothing, and a mail server
+that is down delays the digest but does not lose it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -17,15 +20,18 @@ from registry.core.models import Organisation, User, UserRole
 from registry.core.timeutil import nl_date
 from registry.core.vocabulary import Role
 from registry.feedback import operations
-from registry.ops import mail
+from registry.ops import outbox
 
 
 @dataclass
 class Digest:
+    organisation_id: int
     organisation: str
     recipients: list[str]
     due: int
     overdue: int
+    #: the outbox rows this run added (none when the day's digest was there already)
+    outbox_ids: list[int] = field(default_factory=list)
 
 
 def _emails(session: Session, organisation_id: int, role: str) -> list[str]:
@@ -54,7 +60,7 @@ def build(session: Session, on: date) -> list[Digest]:
             recipients += [
                 e for e in _emails(session, organisation.id, Role.COORDINATOR) if e not in recipients
             ]
-        digests.append(Digest(organisation.name, recipients, due, overdue))
+        digests.append(Digest(organisation.id, organisation.name, recipients, due, overdue))
     return digests
 
 
@@ -75,11 +81,19 @@ def body(digest: Digest, on: date) -> str:
     return "\n".join(lines) + "\n"
 
 
-def send(session: Session, on: date) -> list[Digest]:
-    sent = []
+def queue(session: Session, on: date) -> list[Digest]:
+    """Put the digests of `on` in the outbox, one message per recipient, in the caller's
+    transaction. -> the digests that added messages (those of an earlier run add none)."""
+    queued = []
     for digest in build(session, on):
-        if not digest.recipients:
-            continue
-        mail.send(digest.recipients, f"Samen Op: terugkoppeling {nl_date(on)}", body(digest, on))
-        sent.append(digest)
-    return sent
+        subject = f"Samen Op: terugkoppeling {nl_date(on)}"
+        text = body(digest, on)
+        for recipient in digest.recipients:
+            row_id = outbox.add_email(
+                session, f"digest:{on.isoformat()}:{digest.organisation_id}", recipient, subject, text
+            )
+            if row_id is not None:
+                digest.outbox_ids.append(row_id)
+        if digest.outbox_ids:
+            queued.append(digest)
+    return queued

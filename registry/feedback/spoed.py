@@ -2,24 +2,21 @@
 escalated to its coordinators once the deadline passed without its acknowledgement.
 
 E-mail is not a safe channel: counts, a deadline and a link only, never a name, address,
-meldingnummer or narrative. The messages are built inside the report's transaction as plain
-`Message` values and handed over after the commit (`outbox`): a report is never lost because
-mail failed, and no mail announces a report that was rolled back. Where they are handed over
-is the one place a durable outbox (issue 21) replaces: it would store the same values in the
-same transaction and send them from a worker.
+meldingnummer or narrative. The messages are written to the outbox (registry.ops.outbox) in the
+report's transaction, one row per address: a report is never lost because mail failed, no mail
+announces a report that was rolled back, and no announcement is lost because the mail server was
+down. After the commit a thread delivers them at once; what it could not deliver, the worker does.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
@@ -32,12 +29,9 @@ from registry.core.models import (
     User,
     UserRole,
 )
-from registry.core.signals import on_commit
 from registry.core.timeutil import nl_date, utcnow
 from registry.core.vocabulary import Role
-from registry.ops import mail
-
-log = logging.getLogger(__name__)
+from registry.ops import outbox
 
 #: how far back `samenop feedback escalate` looks: a job that was down longer does not send
 #: escalations of weeks ago at once (the Te laat page shows them all the same)
@@ -48,7 +42,7 @@ NO_DETAILS = "Deze e-mail bevat bewust geen namen of details: die staan alleen i
 
 @dataclass(frozen=True)
 class Message:
-    """One e-mail to one recipient: what an outbox row would hold."""
+    """One e-mail to one recipient: what its outbox row holds."""
 
     recipient: str
     subject: str
@@ -88,55 +82,25 @@ def announcement(organisation: Organisation, due_at: datetime) -> Message:
 
 def announce(session: Session, report: Report) -> list[Message]:
     """After a spoedmelding is stored: one message to the spoed address of each organisation
-    that hears of it, handed over after the commit."""
+    that hears of it, in the outbox in the report's transaction, delivered right after the commit."""
     assert report.feedback_due_at is not None
     organisations = session.scalars(
         select(Organisation)
         .where(Organisation.id.in_(rules.hearers_of(report.id)), Organisation.spoed_email.is_not(None))
         .order_by(Organisation.name)
     ).all()
-    messages = [announcement(organisation, report.feedback_due_at) for organisation in organisations]
-    outbox(session, messages, f"spoedmelding {report.id}")
+    messages, ids = [], []
+    for organisation in organisations:
+        message = announcement(organisation, report.feedback_due_at)
+        messages.append(message)
+        ids.append(queue(session, f"spoed:{report.id}:{organisation.id}", message))
+    outbox.deliver_after_commit(session, [row_id for row_id in ids if row_id is not None])
     return messages
 
 
-def outbox(session: Session, messages: list[Message], what: str) -> None:
-    """Hand the messages over once the transaction is committed (forgotten on rollback), to a
-    thread of their own: the responder's request does not wait for the mail server (a server
-    that hangs would hold it for the SMTP timeout per message). A process that ends before the
-    thread is done loses what it had not sent yet; issue 21's outbox is what makes that durable."""
-    if messages:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        on_commit(session, lambda: _in_background(app, messages, what))
-
-
-def _in_background(app: Flask, messages: list[Message], what: str) -> threading.Thread:
-    def run() -> None:
-        try:
-            with app.app_context():
-                deliver(messages, what)
-        except Exception:  # in a thread nobody would see it otherwise
-            log.exception("%s: e-mail not sent", what)
-
-    thread = threading.Thread(target=run, name="samenop-spoed-mail", daemon=True)
-    thread.start()
-    return thread
-
-
-def deliver(messages: list[Message], what: str) -> list[Message]:
-    """Send each message on its own (one recipient each); a failure is logged, never raised:
-    what was stored stands. Returns the messages that could not be sent."""
-    if not mail.configured():
-        log.warning("%s: SAMENOP_SMTP_URL is not set, %d e-mail(s) not sent", what, len(messages))
-        return list(messages)
-    failed = []
-    for message in messages:
-        try:
-            mail.send([message.recipient], message.subject, message.body, auto_submitted=True)
-        except Exception:  # any failure of the mail server must not undo or hide the report
-            log.exception("%s: e-mail to %s not sent", what, message.recipient)
-            failed.append(message)
-    return failed
+def queue(session: Session, what: str, message: Message) -> int | None:
+    """The message in the outbox, in the caller's transaction (once per `what` and recipient)."""
+    return outbox.add_email(session, what, message.recipient, message.subject, message.body)
 
 
 # --- escalation ---------------------------------------------------------------------------------
@@ -148,6 +112,8 @@ class Escalation:
     organisation_id: int
     organisation: str
     messages: list[Message]
+    #: the outbox rows of its messages, once recorded (escalate)
+    outbox_ids: list[int] = field(default_factory=list)
 
 
 def coordinator_emails(session: Session, organisation_id: int) -> list[str]:
@@ -222,13 +188,12 @@ def due_escalations(session: Session, now: datetime | None = None) -> list[Escal
 
 
 def escalate(session: Session, commit: Callable[[], None], now: datetime | None = None) -> list[Escalation]:
-    """Send every due escalation, and record each that went out (or had nobody to go to), one
-    commit each: a run that fails halfway has recorded what it sent. One whose mail failed is
-    not recorded, and is tried again on the next run."""
-    sent = []
+    """Record every due escalation (or that it had nobody to go to) with its messages in the
+    outbox, one commit each: the record and its e-mail stand or fall together, and an escalation
+    recorded is never made again. Delivery is the outbox's (`samenop feedback escalate` delivers
+    right after, the worker whatever failed)."""
+    made = []
     for escalation in due_escalations(session, now):
-        if deliver(escalation.messages, f"escalatie spoedmelding {escalation.report_id}"):
-            continue
         session.add(
             SpoedEscalation(
                 report_id=escalation.report_id,
@@ -237,11 +202,16 @@ def escalate(session: Session, commit: Callable[[], None], now: datetime | None 
                 recipients=len(escalation.messages),
             )
         )
+        for message in escalation.messages:
+            what = f"spoed-escalation:{escalation.report_id}:{escalation.organisation_id}"
+            row_id = queue(session, what, message)
+            if row_id is not None:
+                escalation.outbox_ids.append(row_id)
         audit.record(
             session, "feedback_escalate", "success", username="cli", object_type="report",
             object_id=escalation.report_id,
             detail={"organisation": escalation.organisation_id, "recipients": len(escalation.messages)},
         )  # fmt: skip
         commit()
-        sent.append(escalation)
-    return sent
+        made.append(escalation)
+    return made

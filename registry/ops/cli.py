@@ -23,6 +23,7 @@ from registry.ops import schema
 def register_commands(app: Flask) -> None:
     from registry.feedback.cli import closed_days, feedback
     from registry.ops.migrate_cli import db_group
+    from registry.ops.worker_cli import outbox_group, worker_group
     from registry.plans.cli import plans
     from registry.privacy.cli import privacy
     from registry.regions.cli import region
@@ -32,6 +33,8 @@ def register_commands(app: Flask) -> None:
     for command in (purge, backup_command, restore_command):
         app.cli.add_command(command)
     app.cli.add_command(db_group)
+    app.cli.add_command(worker_group)
+    app.cli.add_command(outbox_group)
 
 
 def _check_totp_key() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -22,6 +23,7 @@ from urllib.parse import ParseResult, urlparse
 from flask import current_app
 
 SUBMISSION_PORT = 587
+TIMEOUT = 30  # seconds, for each step of the conversation with the mail server
 
 
 class InsecureMailServer(smtplib.SMTPException):
@@ -44,27 +46,40 @@ def requires_starttls(url: ParseResult) -> bool:
     return url.scheme == "smtp" and (bool(url.username) or url.port == SUBMISSION_PORT)
 
 
-def send(recipients: list[str], subject: str, body: str, auto_submitted: bool = False) -> None:
-    """Send one message. `auto_submitted`: sent by the machine, not a person (RFC 3834), so that
-    an on-call mailbox's vacation reply does not answer it."""
+def new_message_id(sender: str) -> str:
+    """A new Message-ID in the sender's domain: chosen once per outbox row, so that every attempt
+    to deliver the row carries the same one."""
+    return make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+
+
+def send(
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    message_id: str | None = None,
+    date: datetime | None = None,
+) -> None:
+    """Send one message to one recipient (nobody sees who else got it). It is marked
+    Auto-Submitted (RFC 3834): sent by the machine, so that an on-call mailbox's vacation reply
+    does not answer it. `message_id` and `date` come from the outbox row, the same on a retry."""
     url = urlparse(current_app.config["SMTP_URL"])
     sender = str(current_app.config["MAIL_FROM"])
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = ", ".join(recipients)
+    message["To"] = recipient
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
-    if auto_submitted:
-        message["Auto-Submitted"] = "auto-generated"
+    message["Date"] = formatdate((date or datetime.now(UTC)).timestamp(), localtime=False, usegmt=True)
+    message["Message-ID"] = message_id or new_message_id(sender)
+    message["Auto-Submitted"] = "auto-generated"
     message.set_content(body)
     context = tls_context(current_app.config.get("SMTP_CA_FILE"))
     host = url.hostname or "127.0.0.1"
     smtp: Any
     if url.scheme == "smtps":
-        smtp = smtplib.SMTP_SSL(host, url.port or 465, timeout=30, context=context)
+        smtp = smtplib.SMTP_SSL(host, url.port or 465, timeout=TIMEOUT, context=context)
     else:
-        smtp = smtplib.SMTP(host, url.port or 25, timeout=30)
+        smtp = smtplib.SMTP(host, url.port or 25, timeout=TIMEOUT)
     with smtp:
         if requires_starttls(url):
             smtp.ehlo()
@@ -80,4 +95,15 @@ def send(recipients: list[str], subject: str, body: str, auto_submitted: bool = 
             if not isinstance(smtp.sock, ssl.SSLSocket):
                 raise InsecureMailServer("SAMENOP_SMTP_URL: refusing to log in without TLS")
             smtp.login(url.username, url.password or "")
-        smtp.send_message(message)
+        smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Whether trying again cannot help: the server refused the recipient or the message for
+    good (a 5xx answer). A connection that failed, a 4xx answer, a certificate that did not
+    verify (until someone fixes it) are tried again."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _text in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500 and not isinstance(error, smtplib.SMTPAuthenticationError)
+    return False

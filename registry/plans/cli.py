@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 
 import click
@@ -13,7 +14,7 @@ from registry.core.db import db
 from registry.core.models import User, UserRole
 from registry.core.timeutil import local_today
 from registry.core.vocabulary import Role
-from registry.ops import mail
+from registry.ops import mail, outbox
 from registry.plans import operations
 
 
@@ -36,19 +37,23 @@ def expire(on: object) -> None:
     today = on.date() if on is not None else local_today(current_app.config["TIMEZONE"])  # type: ignore[attr-defined]
     expired = operations.expire_plans(db.session, today)
     reminders = operations.due_reminders(db.session, today)
+    ids = _queue_reminders(reminders) if reminders and mail.configured() else []
+    # the reminders marked as sent and their e-mails in the outbox commit together: a mail server
+    # that is down delays the e-mail, it never loses it, and a rerun finds nothing due
     db.commit()
     click.echo(f"{len(expired)} plan(s) expired, {len(reminders)} reminder(s) due")
-    if reminders and mail.configured():
-        sent = _mail_reminders(reminders)
-        click.echo(f"{sent} reminder e-mail(s) sent")
+    if ids:
+        click.echo(f"{len(ids)} reminder e-mail(s) queued")
+        click.echo(outbox.deliver(db.session, ids).line())
 
 
-def _mail_reminders(reminders: list[operations.Reminder]) -> int:
-    """One e-mail per organisation with counts and a link: no titles or names by e-mail."""
+def _queue_reminders(reminders: list[operations.Reminder]) -> list[int]:
+    """One e-mail per organisation and registrant with counts and a link (no titles or names by
+    e-mail), into the outbox. -> the rows added."""
     by_org: dict[int, list[operations.Reminder]] = defaultdict(list)
     for reminder in reminders:
         by_org[reminder.plan.owner_organisation_id].append(reminder)
-    sent = 0
+    ids = []
     for organisation_id, items in by_org.items():
         recipients = [
             user.email
@@ -60,11 +65,10 @@ def _mail_reminders(reminders: list[operations.Reminder]) -> int:
                     UserRole.role == Role.REGISTRANT,
                     User.is_active,
                 )
+                .order_by(User.username)
             )
             if user.email
         ]
-        if not recipients:
-            continue
         soon = sum(1 for r in items if r.days == 3)
         body = (
             f"Er {'is' if len(items) == 1 else 'zijn'} {len(items)} handelingskader(s) van uw organisatie "
@@ -72,6 +76,13 @@ def _mail_reminders(reminders: list[operations.Reminder]) -> int:
             "Verlengt u ze niet, dan vindt de meldkamer ze na de einddatum niet meer.\n"
             f"Bekijk ze in Samen Op: {current_app.config['BASE_URL'].rstrip('/')}/plans?status=active\n"
         )
-        mail.send(recipients, "Samen Op: handelingskaders verlopen binnenkort", body)
-        sent += 1
-    return sent
+        # what the message reports: these plans at these marks (each is reminded once per mark)
+        marks = ",".join(sorted(f"{r.plan.id}/{r.days}" for r in items))
+        what = f"expiry-reminder:{organisation_id}:{hashlib.sha256(marks.encode()).hexdigest()[:32]}"
+        for recipient in recipients:
+            row_id = outbox.add_email(
+                db.session, what, recipient, "Samen Op: handelingskaders verlopen binnenkort", body
+            )
+            if row_id is not None:
+                ids.append(row_id)
+    return ids

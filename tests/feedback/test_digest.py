@@ -4,6 +4,7 @@ E-mail is not a safe channel: counts and a link only."""
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -11,13 +12,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from registry.app import create_app
 from registry.core.db import db as database
-from registry.core.models import Organisation, User
+from registry.core.models import Organisation, OutboxMessage, User
 from tests.conftest import close_app
 from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at
-from tests.smtp import Mailbox
+from tests.smtp import Mailbox, RestartableServer
 
 FRIDAY_NIGHT = amsterdam(2026, 3, 13, 23, 40)
 SATURDAY_MORNING = amsterdam(2026, 3, 14, 9, 0)
@@ -180,11 +182,14 @@ def test_late_items_also_go_to_the_coordinators(
         result = digest(app, "--date", "2026-03-17")
     assert result.exit_code == 0, result.output
 
-    # Then the wijkteam's registrant and coordinator hear that two items are late
+    # Then the wijkteam's registrant and coordinator hear that two items are late, each in a
+    # message of their own (nobody sees who else got it)
     assert sorted(recipients for recipients, _message in box.messages) == [
-        sorted([scene.coordinator, scene.registrant]),
+        [scene.coordinator],
+        [scene.registrant],
         [scene.stranger],  # Wijkteam West: one item due today, nothing late, so no coordinator
     ]
+    assert [message["To"] for message in box.to(scene.registrant)] == [scene.registrant]
     [late] = box.to(scene.coordinator)
     body = text_of(late)
     assert "0 item(s) om vandaag te lezen en op te pakken" in body
@@ -228,3 +233,50 @@ def test_without_smtp_configured_the_command_fails_clearly(
     assert result.exit_code != 0
     assert "SAMENOP_SMTP_URL is not set" in result.output
     assert mailbox[0].messages == []
+
+
+def test_a_mail_server_that_is_down_delays_the_digest_but_loses_and_repeats_none(
+    app: Flask, scene: Scene, restartable_mailbox: RestartableServer
+) -> None:
+    # Given the mail server is down on Monday morning
+    server = restartable_mailbox
+    app.config["SMTP_URL"] = server.url
+    # When the digest runs at 07.00, and once more at 07.10 (a rerun after the failure)
+    with clock_at(amsterdam(2026, 3, 16, 7, 0)):
+        first = digest(app, "--date", "2026-03-16")
+    with clock_at(amsterdam(2026, 3, 16, 7, 10)):
+        second = digest(app, "--date", "2026-03-16")
+    # Then neither crashed; the first stored both organisations' digests, the second nothing new
+    assert first.exit_code == 0, first.output
+    assert "0 message(s) delivered, 2 to try again" in first.output
+    assert "2 digest(s) sent for 2026-03-16" in first.output
+    assert second.exit_code == 0, second.output
+    assert "0 digest(s) sent for 2026-03-16" in second.output
+    with app.app_context():
+        rows = database.session.scalars(select(OutboxMessage).order_by(OutboxMessage.target)).all()
+        assert [(row.target, row.status) for row in rows] == [
+            (scene.partner, "pending"),
+            (scene.registrant, "pending"),
+        ]
+    # When the server is back and the worker delivers at 07.15 and again at 08.00
+    server.start()
+    for moment in (amsterdam(2026, 3, 16, 7, 15), amsterdam(2026, 3, 16, 8, 0)):
+        with clock_at(moment):
+            delivered = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+        assert delivered.exit_code == 0, delivered.output
+    # Then each recipient has the digest once, dated when it was written
+    assert sorted(recipients for recipients, _message in server.box.messages) == [
+        [scene.partner],
+        [scene.registrant],
+    ]
+    for address in (scene.partner, scene.registrant):
+        [message] = server.box.to(address)
+        assert message["To"] == address
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert email.utils.parsedate_to_datetime(message["Date"]) == amsterdam(2026, 3, 16, 7, 0)
+        assert "2 item(s) om vandaag te lezen en op te pakken" in text_of(message)
+        assert_says_nothing_about_the_family(message)
+    # And a digest run after the delivery sends nothing again
+    with clock_at(amsterdam(2026, 3, 16, 9, 0)):
+        assert "0 digest(s) sent" in digest(app, "--date", "2026-03-16").output
+    assert len(server.box.messages) == 2

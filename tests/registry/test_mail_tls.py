@@ -23,10 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from flask import Flask
+from sqlalchemy import select
 
 from registry.app import create_app
 from registry.core.config import ConfigError
-from registry.ops import mail
+from registry.core.db import db as database
+from registry.core.models import OutboxMessage
+from registry.ops import mail, outbox
 from tests.conftest import close_app
 from tests.smtp import Mailbox, free_port
 
@@ -181,7 +184,7 @@ def mail_app(app_config: dict[str, Any]) -> Iterator[Any]:
 
 def send(application: Flask) -> None:
     with application.app_context():
-        mail.send(["coordinator@example.org"], "Samen Op: test", "3 terugkoppelingen")
+        mail.send("coordinator@example.org", "Samen Op: test", "3 terugkoppelingen")
 
 
 # --- smtps:// -----------------------------------------------------------------------------------
@@ -288,3 +291,50 @@ def test_ca_file_that_is_missing_or_not_a_certificate_refuses_to_start(app_confi
         monkeypatch.setenv("SAMENOP_SMTP_CA_FILE", str(path))
         with pytest.raises(ConfigError, match="SAMENOP_SMTP_CA_FILE"):
             create_app({key: value for key, value in app_config.items()})
+
+
+# --- the outbox over STARTTLS on 587's terms ---------------------------------------------------
+
+
+def test_the_outbox_delivers_over_starttls_one_message_per_recipient(serve, pki, mail_app):
+    # Given a server that offers STARTTLS and AUTH only after it, as Microsoft 365 on 587 does
+    server = serve(tls_context=pki.server, require_starttls=True)
+    application = mail_app(f"smtp://{USER}:{SECRET}@127.0.0.1:{server.port}", pki.ca_file)
+    recipients = ["piket@wijkteam-oost.example", "piket@jeugdbescherming.example"]
+    # When two messages about one fact wait in the outbox and are delivered
+    with application.app_context():
+        for recipient in recipients:
+            outbox.add_email(database.session, "spoed:test", recipient, "Samen Op: test", "1 spoedmelding")
+        database.commit()
+        delivery = outbox.deliver(database.session)
+        stored = {row.target: row.message_id for row in database.session.scalars(select(OutboxMessage))}
+        database.commit()
+    # Then each went over TLS after a login, to its recipient alone, with the row's Message-ID
+    assert delivery.delivered == 2
+    assert server.logins.seen == [(USER, SECRET, True), (USER, SECRET, True)]
+    for recipient in recipients:
+        [message] = server.box.to(recipient)
+        assert message["To"] == recipient
+        assert message["Message-ID"] == stored[recipient]
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["Date"]
+    assert sorted(addresses for addresses, _message in server.box.messages) == [
+        [r] for r in sorted(recipients)
+    ]
+
+
+def test_the_outbox_keeps_a_message_the_untrusted_server_did_not_get(serve, pki, mail_app):
+    # Given a STARTTLS server whose certificate the app does not trust
+    server = serve(tls_context=pki.server, require_starttls=True)
+    application = mail_app(f"smtp://{USER}:{SECRET}@127.0.0.1:{server.port}")
+    with application.app_context():
+        outbox.add_email(database.session, "spoed:test", "piket@wijkteam-oost.example", "Samen Op", "1")
+        database.commit()
+        # When the outbox delivers, Then nothing and no password went, and the row waits with why
+        assert outbox.deliver(database.session).retrying == 1
+        [row] = database.session.scalars(select(OutboxMessage)).all()
+        assert row.status == "pending"
+        assert "SSLCertVerificationError" in (row.last_error or "")
+        database.commit()
+    assert server.box.messages == []
+    assert server.logins.seen == []

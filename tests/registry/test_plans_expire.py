@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
+from sqlalchemy import select
 
 from registry.app import create_app
 from registry.core.db import db as database
-from registry.core.models import Plan, User
+from registry.core.models import OutboxMessage, Plan, User
 from tests.conftest import close_app
 from tests.registry.plan_data import plan_body, today
 from tests.smtp import Mailbox
@@ -126,3 +128,61 @@ def test_the_home_page_lists_plans_that_end_within_two_weeks(app, registrant, au
     assert "Gezin Binnenkort" in page
     assert "nog 5 dagen" in page
     assert "Gezin Later" not in page
+
+
+def test_a_mail_server_that_is_down_delays_the_reminders_but_loses_and_repeats_none(
+    app, client, registrant, auth_headers, make_user, restartable_mailbox
+):
+    # Given two registrants of one organisation with an e-mail address, a plan that ends in 20
+    # days, and a mail server that is down
+    server = restartable_mailbox
+    app.config["SMTP_URL"] = server.url
+    with app.app_context():
+        organisation = database.session.get(User, registrant.id).organisation
+        database.commit()  # nothing to write: ends the transaction, keeps what was read
+    colleague = make_user(roles=("registrant",), org=organisation)
+    with app.app_context():
+        stored = database.session.get(User, colleague.id)
+        stored.email = "collega@samenop.example"
+        database.commit()
+    _plan(client, auth_headers(registrant), 20, "Gezin Geheimnaam")
+    fourteen_before = (today() + timedelta(days=6)).isoformat()
+    # When the nightly job runs 14 days before the end
+    result = _expire(app, fourteen_before)
+    # Then it does not crash: the reminder is due, its two e-mails wait for another attempt
+    assert result.exit_code == 0, result.output
+    assert "1 reminder(s) due" in result.output
+    assert "2 reminder e-mail(s) queued" in result.output
+    assert "0 message(s) delivered, 2 to try again" in result.output
+    # And a rerun finds nothing due and adds nothing: the reminder and its e-mails are stored
+    again = _expire(app, fourteen_before)
+    assert "0 reminder(s) due" in again.output
+    assert "queued" not in again.output
+    with app.app_context():
+        rows = database.session.scalars(select(OutboxMessage).order_by(OutboxMessage.target)).all()
+        assert [(row.target, row.status, row.attempts) for row in rows] == [
+            ("collega@samenop.example", "pending", 1),
+            ("regiehouder@samenop.example", "pending", 1),
+        ]
+        assert all("ConnectionRefusedError" in (row.last_error or "") for row in rows)
+    # When the mail server is back and the worker delivers, a minute later and again an hour later
+    server.start()
+    for later in (timedelta(minutes=1), timedelta(hours=1)):
+        with time_machine.travel(datetime.now(UTC) + later, tick=True):
+            delivered = app.test_cli_runner().invoke(args=["outbox", "deliver"])
+        assert delivered.exit_code == 0, delivered.output
+    # Then each registrant got the reminder once, addressed to them alone, marked as automatic
+    assert sorted(recipients for recipients, _message in server.box.messages) == [
+        ["collega@samenop.example"],
+        ["regiehouder@samenop.example"],
+    ]
+    for address in ("collega@samenop.example", "regiehouder@samenop.example"):
+        [message] = server.box.to(address)
+        assert message["To"] == address
+        assert message["From"] == app.config["MAIL_FROM"]
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["Date"]
+        assert message["Message-ID"]
+        assert "Geheimnaam" not in message.get_body(preferencelist=("plain",)).get_content()
+    with app.app_context():
+        assert {row.status for row in database.session.scalars(select(OutboxMessage))} == {"delivered"}

@@ -9,6 +9,7 @@ from registry.core.models.accounts import (
     WebSession,
 )
 from registry.core.models.audit import AuditEntry, AuditHead
+from registry.core.models.jobs import JobRun
 from registry.core.models.lookups import Lookup, LookupCandidate, LookupFlag, LookupResult
 from registry.core.models.meldingen import (
     FeedbackAcknowledgement,
@@ -19,6 +20,7 @@ from registry.core.models.meldingen import (
     SpoedEscalation,
 )
 from registry.core.models.network import ClosedDay, Gemeente, Organisation, Region
+from registry.core.models.outbox import OutboxMessage
 from registry.core.models.plans import (
     Address,
     Agreement,
@@ -41,6 +43,7 @@ __all__ = [
     "Contact",
     "FeedbackAcknowledgement",
     "Gemeente",
+    "JobRun",
     "LoginSourceThrottle",
     "LoginThrottle",
     "Lookup",
@@ -50,6 +53,7 @@ __all__ = [
     "MAX_ID",
     "Melding",
     "Organisation",
+    "OutboxMessage",
     "Person",
     "Plan",
     "PlanChange",
