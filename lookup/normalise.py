@@ -6,6 +6,7 @@ this module builds on it so that query and store can never disagree.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -198,6 +199,60 @@ def query_name(text: str) -> Name:
     if len(words) == 1:
         return Name("", "", words[0])
     return Name(" ".join(words[:-1]), "", words[-1])
+
+
+# --- names as they sound -------------------------------------------------------------------------
+
+# Spellings of one sound, as Dutch people say and type names, each to one form: ij/y/ei, Bos/Bosch,
+# Dijk/Dyk/Deik, c/k, ph/f, dt/d/t, ch/g, double letters, oe/u, and the transliterations of
+# Turkish and Arabic names (Moerat/Murat, Mohamed/Mohammed/Muhammed, Kaja/Kaya, Jilmaz/Yılmaz).
+# No maintained phonetic library does Dutch (Soundex, Metaphone: English; Kölner Phonetik:
+# German, digits only, far coarser): docs/search.md says why this short list is our own.
+_SOUND_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"sch$", "s"),  # Bosch = Bos, Den Bosch
+        (r"tsj", "s"),  # Tsjelik = Çelik
+        (r"(?:sj|sh)", "s"),  # Sjahin = Şahin = Shahin
+        (r"(?:ch|kh|gh)", "g"),  # Lachman = Lagman, Boukhari = Boechari
+        (r"ph", "f"),  # Philip = Filip
+        (r"th", "t"),  # Thijs = Tijs
+        (r"ck", "k"),
+        (r"c(?=[eiy])", "s"),  # Cecilia = Sesilia
+        (r"c", "k"),  # Cornelis = Kornelis
+        (r"qu?", "kw"),
+        (r"x", "ks"),  # Hendrix = Hendriks
+        (r"z", "s"),  # Janszen = Janssen, Yılmaz = Jilmas
+        (r"uij|uy", "ui"),  # Huijgens = Huygens
+        (r"eij|ij|ei|ey", "Y"),  # Dijk = Deik = Dyk, Meijer = Meyer = Meier
+        (r"y(?=[aeiou])", "j"),  # Kaya = Kaja, Yılmaz = Jilmaz, Yusuf = Joesoef
+        (r"y", "Y"),  # Dyk = Dijk
+        (r"uh", "oh"),  # Muhammed = Mohammed
+        (r"(?:oe|ou)", "u"),  # Moerat = Mourad = Murat, Boezid = Bouzid
+        (r"ae", "a"),  # Maes = Maas
+        (r"ie", "i"),  # Marieke = Marike
+        (r"(.)\1+", r"\1"),  # Bakker = Baker, Mohammed = Mohamed
+        (r"dt$|d$", "t"),  # Brandt = Brand = Brant, Ahmed = Ahmet
+    )
+)
+
+
+def sound_of_word(word: str) -> str:
+    """The sound of one folded word: the spellings of one sound written one way
+    ('dijk', 'dyk', 'deik' -> 'dYk'; 'moerat', 'murat', 'mourad' -> 'murat'). Not a word to show."""
+    return _sound(word)
+
+
+@functools.lru_cache(maxsize=65536)
+def _sound(word: str) -> str:
+    for pattern, replacement in _SOUND_RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def sound(text: str) -> str:
+    """The sound of folded words, word by word ('mohammed el amrani' -> 'mohamet el amrani')."""
+    return " ".join(_sound(word) for word in text.split())
 
 
 # --- the one search field -----------------------------------------------------------------------
