@@ -207,7 +207,7 @@ def query_name(text: str) -> Name:
 # Dijk/Dyk/Deik, c/k, ph/f, dt/d/t, ch/g, double letters, oe/u, and the transliterations of
 # Turkish and Arabic names (Moerat/Murat, Mohamed/Mohammed/Muhammed, Kaja/Kaya, Jilmaz/Yılmaz).
 # No maintained phonetic library does Dutch (Soundex, Metaphone: English; Kölner Phonetik:
-# German, digits only, far coarser): docs/search.md says why this short list is our own.
+# German, digits only, far coarser): docs/performance.md says why this short list is our own.
 # One pass from left to right: at each letter the first spelling that fits is written as its sound
 # (so 'sch' at the end before 'ch', 'ck' before 'c'); then double letters, then the final d.
 _SPELLINGS: tuple[tuple[str, str], ...] = (
