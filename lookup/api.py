@@ -36,6 +36,7 @@ def answer(outcome: operations.Outcome) -> dict[str, Any]:
             {
                 "plan": shown.as_dict(),
                 "match": {"on": match.on, "quality": match.quality, "score": match.score},
+                "matched_on": match.matched_on.as_dict() if match.matched_on is not None else None,
                 "history": {"meldingen": shown.earlier_meldingen, "last": shown.last_melding_on},
             }
             for shown, match in outcome.matches

@@ -6,9 +6,10 @@ this module builds on it so that query and store can never disagree.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from registry.core import normalise as stored
@@ -200,6 +201,65 @@ def query_name(text: str) -> Name:
     return Name(" ".join(words[:-1]), "", words[-1])
 
 
+# --- names as they sound -------------------------------------------------------------------------
+
+# Spellings of one sound, as Dutch people say and type names, each to one form: ij/y/ei, Bos/Bosch,
+# Dijk/Dyk/Deik, c/k, ph/f, dt/d/t, ch/g, double letters, oe/u, and the transliterations of
+# Turkish and Arabic names (Moerat/Murat, Mohamed/Mohammed/Muhammed, Kaja/Kaya, Jilmaz/Yılmaz).
+# No maintained phonetic library does Dutch (Soundex, Metaphone: English; Kölner Phonetik:
+# German, digits only, far coarser): docs/performance.md says why this short list is our own.
+# One pass from left to right: at each letter the first spelling that fits is written as its sound
+# (so 'sch' at the end before 'ch', 'ck' before 'c'); then double letters, then the final d.
+_SPELLINGS: tuple[tuple[str, str], ...] = (
+    (r"sch$", "s"),  # Bosch = Bos, Den Bosch
+    (r"tsj", "s"),  # Tsjelik = Çelik
+    (r"sj|sh", "s"),  # Sjahin = Şahin = Shahin
+    (r"ch|kh|gh", "g"),  # Lachman = Lagman, Boukhari = Boechari
+    (r"ph", "f"),  # Philip = Filip
+    (r"th", "t"),  # Thijs = Tijs
+    (r"ck", "k"),
+    (r"c(?=[eiy])", "s"),  # Cecilia = Sesilia
+    (r"c", "k"),  # Cornelis = Kornelis
+    (r"qu|q", "kw"),
+    (r"x", "ks"),  # Hendrix = Hendriks
+    (r"z", "s"),  # Janszen = Janssen, Yılmaz = Jilmas
+    (r"uij|uy", "ui"),  # Huijgens = Huygens
+    (r"eij|ij|ei|ey", "Y"),  # Dijk = Deik = Dyk, Meijer = Meyer = Meier
+    (r"y(?=[aeiou])", "j"),  # Kaya = Kaja, Yılmaz = Jilmaz, Yusuf = Joesoef
+    (r"y", "Y"),  # Dyk = Dijk
+    (r"uh", "oh"),  # Muhammed = Mohammed
+    (r"oe|ou", "u"),  # Moerat = Mourad = Murat, Boezid = Bouzid
+    (r"ae", "a"),  # Maes = Maas
+    (r"ie", "i"),  # Marieke = Marike
+)
+_SPELLING = re.compile(
+    "|".join(f"(?P<s{number}>{pattern})" for number, (pattern, _) in enumerate(_SPELLINGS))
+)
+_SOUNDS = {f"s{number}": sound for number, (_, sound) in enumerate(_SPELLINGS)}
+_DOUBLE = re.compile(r"(.)\1+")  # Bakker = Baker, Mohammed = Mohamed
+_FINAL_D = re.compile(r"dt$|d$")  # Brandt = Brand = Brant, Ahmed = Ahmet
+
+
+def _sound_of(match: re.Match[str]) -> str:
+    return _SOUNDS[match.lastgroup or ""]
+
+
+def sound_of_word(word: str) -> str:
+    """The sound of one folded word: the spellings of one sound written one way
+    ('dijk', 'dyk', 'deik' -> 'dYk'; 'moerat', 'murat', 'mourad' -> 'murat'). Not a word to show."""
+    return _sound(word)
+
+
+@functools.lru_cache(maxsize=65536)
+def _sound(word: str) -> str:
+    return _FINAL_D.sub("t", _DOUBLE.sub(r"\1", _SPELLING.sub(_sound_of, word)))
+
+
+def sound(text: str) -> str:
+    """The sound of folded words, word by word ('mohammed el amrani' -> 'mohamet el amrani')."""
+    return " ".join(_sound(word) for word in text.split())
+
+
 # --- the one search field -----------------------------------------------------------------------
 
 _DATE = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -233,6 +293,11 @@ def address_text(text: str) -> AddressText:
     ordinal = _ORDINAL.match(text)
     match = _NUMBER_IN_TEXT.search(text, ordinal.end() if ordinal else 0)
     if match is None:
+        # no number: the words after the street are the city ('Lindenlaan Assen')
+        words = street(text).split()
+        for index, word in enumerate(words[:-1]):
+            if word.endswith(_STREET_ENDINGS):
+                return AddressText(" ".join(words[: index + 1]), None, "", city(" ".join(words[index + 1 :])))
         return AddressText(street(text), None, "", "")
     parsed = house_number(match.group(0))
     number, suffix = parsed if parsed else (None, "")
@@ -248,7 +313,8 @@ def address_text(text: str) -> AddressText:
 
 @dataclass(frozen=True)
 class Query:
-    """What the single search field of the lookup page was understood as."""
+    """What the single search field of the lookup page was understood as; `other` is the other
+    way the same text can be read (a name or an address), offered on the page with one key."""
 
     kind: QueryKind
     postcode: str | None = None
@@ -258,6 +324,8 @@ class Query:
     name: str = ""
     birth_date: date | None = None
     phone: str | None = None
+    birth_year: int | None = None
+    other: QueryKind | None = None
 
 
 def parse_date(text: str) -> date | None:
@@ -272,18 +340,53 @@ def parse_date(text: str) -> date | None:
         return None
 
 
-def understand(text: str) -> Query | None:
-    """'9401AB 14' -> address; 'Kerkstraat 14 Assen' -> address_text; '06-12345678' -> phone;
-    'Noë van der Veen 02-01-1990' -> person (with birth date); None for nothing usable."""
+# a year of birth said with a name: 'Kaya 1988' (four digits standing alone)
+_YEAR = re.compile(r"(?<![\w\-/.])((?:19|20)\d{2})(?![\w\-/.])")
+FIRST_BIRTH_YEAR = 1900
+# the words that make a text an address even without a house number ('Lindenlaan Assen'), folded:
+# street endings that are rare in surnames ('dijk', 'hof', 'kamp' and 'veld' are common in both)
+_STREET_ENDINGS = ("straat", "laan", "plein", "gracht", "kade", "singel", "steeg", "dreef", "markt", "weg")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _names_a_street(text: str) -> bool:
+    """Whether a word of the text is a street ('Lindenlaan', 'Kerkstr.', 'Kerk straat')."""
+    return any(
+        word.endswith(_STREET_ENDINGS) and (len(word) > 4 or word in _STREET_ENDINGS)
+        for word in street(text).split()
+    )
+
+
+def birth_year(text: str, this_year: int) -> tuple[str, int | None]:
+    """A year of birth said with a name: 'Kaya 1988' -> ('Kaya', 1988); the text as it is
+    when it holds no year from FIRST_BIRTH_YEAR to this year, or more than one number."""
+    if len(re.findall(r"\d+", text)) != 1:
+        return text, None
+    match = _YEAR.search(text)
+    if match is None or not FIRST_BIRTH_YEAR <= int(match.group(1)) <= this_year:
+        return text, None
+    rest = " ".join((text[: match.start()] + " " + text[match.end() :]).replace(",", " ").split())
+    return rest, int(match.group(1))
+
+
+def understand(text: str, read_as: str | None = None, this_year: int | None = None) -> Query | None:
+    """'9401AB 14' -> address; 'Kerkstraat 14 Assen', 'Lindenlaan Assen' -> address_text;
+    '06-12345678' -> phone; 'Noë van der Veen 02-01-1990' -> person (with birth date); 'Kaya 1988'
+    -> person born in 1988 (not Kayastraat 1988); None for nothing usable.
+
+    `read_as` ('person' or 'address_text') reads a text of words the other way than it would be
+    read: the page's "Lees als …" button. Each reading of a name or an address names the other
+    reading (`other`) when the text can be read that way too."""
     text = (text or "").strip()
     if not text:
         return None
     if _PHONE_LIKE.match(text) and (e164 := phone(text)):
         return Query(QueryKind.PHONE, phone=e164)
+    year_now = this_year or date.today().year
     born = parse_date(text)
     without_date = _DATE.sub(" ", text).strip() if born else text
     pc = _POSTCODE_IN_TEXT.search(without_date)
-    if pc and postcode(pc.group(0)):
+    if pc and postcode(pc.group(0)) and read_as is None:
         rest = (without_date[: pc.start()] + " " + without_date[pc.end() :]).strip()
         number = _NUMBER_IN_TEXT.search(rest)
         if number:
@@ -295,8 +398,31 @@ def understand(text: str) -> Query | None:
                     house_number=parsed[0],
                     house_number_suffix=parsed[1],
                 )
-    if _NUMBER_IN_TEXT.search(without_date) and not born and re.search(r"[A-Za-z]", without_date):
-        return Query(QueryKind.ADDRESS_TEXT, text=without_date)
-    if re.search(r"[^\W\d_]", without_date):
-        return Query(QueryKind.PERSON, name=without_date, birth_date=born)
-    return None
+    if not _LETTER.search(without_date):
+        return None
+    name, year = (without_date, None) if born else birth_year(without_date, year_now)
+    has_number = bool(_NUMBER_IN_TEXT.search(without_date))
+    as_person = Query(
+        QueryKind.PERSON,
+        name=" ".join(re.sub(r"\d+", " ", name).split()) if read_as == QueryKind.PERSON else name,
+        birth_date=born,
+        birth_year=year,
+        other=QueryKind.ADDRESS_TEXT,
+    )
+    as_address = Query(
+        QueryKind.ADDRESS_TEXT, text=without_date, other=QueryKind.PERSON if born is None else None
+    )
+    if not _LETTER.search(as_person.name):
+        as_person = replace(as_person, name="")
+    if read_as == QueryKind.PERSON:
+        return as_person if as_person.name else None
+    if read_as == QueryKind.ADDRESS_TEXT:
+        return as_address if born is None else None
+    if born is not None:
+        # a full date is a birth date: a name, never an address
+        return replace(as_person, other=None)
+    if _names_a_street(without_date):
+        return as_address
+    if year is not None or not has_number:
+        return as_person if as_person.name else None
+    return as_address

@@ -52,7 +52,15 @@ from registry.core.models import (
     User,
 )
 from registry.core.timeutil import local_today, utcnow
-from registry.core.vocabulary import AddressRole, FlagRule, MatchQuality, QueryKind, Role
+from registry.core.vocabulary import (
+    AddressRole,
+    FlagRule,
+    MatchedOn,
+    MatchQuality,
+    PersonRole,
+    QueryKind,
+    Role,
+)
 from registry.privacy import flags
 
 ROLE = Role.RESPONDER
@@ -109,7 +117,77 @@ class Match:
     score: float
     # the version's row (_VERSION_COLUMNS) when the match's own query read it: _views then does not
     version: Any = field(default=None, repr=False, compare=False)
-    person_id: int | None = None  # whose name matched (by_person)
+    person_id: int | None = None  # whose name or phone number matched
+    address_id: int | None = None  # which address matched
+    via: MatchedOn | None = None  # None: the address for `on` address, the name for `on` person
+    born: date | None = None  # the birth date said with the name
+    # what it matched on, said for the responder (set once the plan's rows are read: matched_on)
+    matched_on: MatchedOnView | None = field(default=None, compare=False)
+
+    @property
+    def kind(self) -> MatchedOn:
+        if self.via is not None:
+            return self.via
+        return MatchedOn.ADDRESS if self.on == "address" else MatchedOn.NAME
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedOnView:
+    """What a match was found on, in the responder's words ("telefoon van Murat Kaya — pleger —
+    NIET INFORMEREN") and as fields for the API: a match through a person who must not be
+    informed is unmistakable."""
+
+    kind: MatchedOn
+    text: str
+    person_role: str | None = None
+    do_not_inform: bool = False
+    birth_date_matches: bool | None = None  # None: no birth date said, or none registered
+    address_role: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "person_role": self.person_role,
+            "do_not_inform": self.do_not_inform,
+            "birth_date_matches": self.birth_date_matches,
+            "address_role": self.address_role,
+        }
+
+
+NOT_TO_INFORM = "NIET INFORMEREN"
+
+
+def matched_on(shown: ShownPlan, match: Match) -> MatchedOnView:
+    """What of the plan shown the match was found on (its rows are read already: no query)."""
+    kind = match.kind
+    if kind == MatchedOn.ADDRESS:
+        address = next((row for row in shown.addresses if row["id"] == match.address_id), None)
+        if address is None:
+            return MatchedOnView(kind, kind.label)
+        suffix = f" {address['house_number_suffix']}" if address["house_number_suffix"] else ""
+        role = AddressRole.label_of(address["role"]).lower()
+        text = f"adres {address['street']} {address['house_number']}{suffix}, {address['city']} — {role}"
+        return MatchedOnView(kind, text, address_role=address["role"])
+    found = next((row for row in shown.persons if row["id"] == match.person_id), None)
+    if found is None:
+        return MatchedOnView(kind, kind.label)
+    name = " ".join(part for part in (found["first_name"], found["surname_prefix"], found["surname"]) if part)
+    role = PersonRole.label_of(found["role"]).lower()
+    born_matches = None
+    if match.born is not None and found["birth_date"] is not None:
+        born_matches = found["birth_date"] == match.born
+    if kind == MatchedOn.PHONE:
+        text = f"telefoon van {name} — {role}"
+    else:
+        text = f"naam {name} ({role})"
+        if match.born is not None and born_matches is None:
+            text += ", geboortedatum niet bekend in het handelingskader"
+        elif match.born is not None:
+            text += ", geboortedatum klopt" if born_matches else ", geboortedatum wijkt af"
+    if found["do_not_inform"]:
+        text += f" — {NOT_TO_INFORM}"
+    return MatchedOnView(kind, text, found["role"], bool(found["do_not_inform"]), born_matches)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,14 +286,14 @@ def _with_owner(query: Any) -> Any:
 
 _BY_ADDRESS = _with_owner(
     _shown(
-        select(*_VERSION_COLUMNS, Address.house_number_suffix)
+        select(*_VERSION_COLUMNS, Address.house_number_suffix, Address.id.label("address_id"))
         .select_from(Address)
         .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
     )
 ).where(Address.postcode == bindparam("postcode"), Address.house_number == bindparam("number"))
 _BY_PHONE = _with_owner(
     _shown(
-        select(*_VERSION_COLUMNS)
+        select(*_VERSION_COLUMNS, Person.id.label("person_id"))
         .select_from(Person)
         .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
     )
@@ -340,6 +418,7 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
             MatchQuality.EXACT if row.house_number_suffix == suffix else MatchQuality.BUILDING,
             1.0 if row.house_number_suffix == suffix else 0.8,
             version=row,
+            address_id=row.address_id,
         )
         for row in rows
     ]
@@ -347,11 +426,31 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
 
 def by_phone(session: Session, number: str) -> list[Match]:
     rows = session.connection().execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
-    return [Match(row.plan_id, row.id, "person", MatchQuality.EXACT, 1.0, version=row) for row in rows]
+    return [
+        Match(
+            row.plan_id,
+            row.id,
+            "person",
+            MatchQuality.EXACT,
+            1.0,
+            version=row,
+            person_id=row.person_id,
+            via=MatchedOn.PHONE,
+        )
+        for row in rows
+    ]
 
 
-def by_person(session: Session, index: search.SearchIndex, text: str, born: date | None) -> list[Match]:
-    """Fuzzy name; a birth date filters (a different date is not the person) and raises the score."""
+# a name with a year of birth: more of the index's candidates, since the year filters them
+CANDIDATES_WITH_YEAR = 400
+
+
+def by_person(
+    session: Session, index: search.SearchIndex, text: str, born: date | None, year: int | None = None
+) -> list[Match]:
+    """Fuzzy name; a birth date filters (a different date is not the person) and raises the score.
+    A year of birth alone ('Kaya 1988') keeps the persons born that year, first, and those
+    registered without a birth date."""
     query = normalise.query_name(text)
     if not query.core:
         return []
@@ -360,7 +459,8 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
         # everyone born that day: a handful, even nationally, so no index needed
         for person_id, first, prefix, surname in session.connection().execute(_BORN_ON, {"born": born}):
             candidates[person_id] = (normalise.stored_name(first, prefix, surname), born)
-    for hit in index.find_persons(query, born):
+    wider = {"limit": CANDIDATES_WITH_YEAR} if year and born is None else {}
+    for hit in index.find_persons(query, born, **wider):
         stored = normalise.Name(
             hit.fields.get("first_name", ""), hit.fields.get("prefix", ""), hit.fields.get("surname", "")
         )
@@ -372,6 +472,8 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
     scored: dict[int, float] = {}
     for person_id, (stored, stored_born) in candidates.items():
         score = search.person_score(query, stored, born, stored_born)
+        if score is not None and year and born is None and stored_born is not None:
+            score = min(1.0, score + 0.1) if stored_born.year == year else None
         if score is not None:
             scored[person_id] = score
     if not scored:
@@ -391,6 +493,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
                 MatchQuality.EXACT if exact else MatchQuality.FUZZY,
                 round(scored[person_id], 3),
                 person_id=person_id,
+                born=born,
             )
         )
     return matches
@@ -411,7 +514,7 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
         return []
     rows = session.connection().execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()
     return [
-        Match(plan_id, version_id, "address", MatchQuality.FUZZY, scored[address_id])
+        Match(plan_id, version_id, "address", MatchQuality.FUZZY, scored[address_id], address_id=address_id)
         for address_id, plan_id, version_id in rows
     ]
 
@@ -452,7 +555,9 @@ def find(session: Session, kind: str, args: dict[str, Any]) -> list[Match]:
     if kind == QueryKind.ADDRESS_TEXT:
         return _best_per_plan(by_address_text(session, search_index, args["address_text"]))
     person = args["person"]
-    return _best_per_plan(by_person(session, search_index, person["name"], person.get("birth_date")))
+    return _best_per_plan(
+        by_person(session, search_index, person["name"], person.get("birth_date"), person.get("birth_year"))
+    )
 
 
 def perform(session: Session, user: Responder, incident_ref: str, kind: str, args: dict[str, Any]) -> Outcome:
@@ -493,7 +598,7 @@ def prepare(session: Session, user: Responder, incident_ref: str, kind: str, arg
         if name_only:
             candidates, shown = _candidates(session, matches), []
         else:
-            candidates, shown = [], list(zip(_views(session, matches), matches, strict=True))
+            candidates, shown = [], _described(session, matches)
     record = Lookup(
         id=uuid.uuid4(),
         user_id=user.id,
@@ -672,7 +777,7 @@ def _candidates(session: Session, matches: list[Match]) -> list[Candidate]:
     return candidates
 
 
-_OPENABLE = select(LookupCandidate.quality, LookupCandidate.score).where(
+_OPENABLE = select(LookupCandidate.quality, LookupCandidate.score, LookupCandidate.person_id).where(
     LookupCandidate.lookup_id == bindparam("lookup_id"), LookupCandidate.plan_id == bindparam("plan_id")
 )
 _CURRENT_SHOWN = _with_owner(_shown(select(*_VERSION_COLUMNS).select_from(PlanVersion))).where(
@@ -713,8 +818,16 @@ def open_candidate(
                     reason = "no_longer_shown"
                 else:
                     quality = MatchQuality[listed.quality.upper()]
-                    found = Match(row.plan_id, row.id, "person", quality, listed.score, version=row)
-                    shown = _views(session, [found])
+                    found = Match(
+                        row.plan_id,
+                        row.id,
+                        "person",
+                        quality,
+                        listed.score,
+                        version=row,
+                        person_id=listed.person_id,
+                    )
+                    shown = _described(session, [found])
         if found is None:
             _refuse(
                 session, user, {"reason": reason, "lookup": str(lookup_id or ""), "plan": str(plan_id or "")}
@@ -733,7 +846,7 @@ def open_candidate(
         name_only=True,
         opened_from=source.id,
     )
-    outcome = Outcome(record, [(shown[0], found)])
+    outcome = Outcome(record, shown)
     store(session, user, outcome)
     return outcome
 
@@ -766,6 +879,14 @@ def _history(session: Session, plan_ids: list[uuid.UUID]) -> dict[uuid.UUID, tup
             last = last.replace(tzinfo=UTC)
         found[plan_id] = (int(count), last.astimezone(zone).date())
     return found
+
+
+def _described(session: Session, matches: list[Match]) -> list[tuple[ShownPlan, Match]]:
+    """The plans shown, each with its match, which says what it matched on."""
+    shown = list(zip(_views(session, matches), matches, strict=True))
+    for view, match in shown:
+        match.matched_on = matched_on(view, match)
+    return shown
 
 
 def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lookup import normalise
-from registry.core.vocabulary import QueryKind
+from registry.core.vocabulary import AddressRole, MatchedOn, PersonRole, QueryKind
 from registry.plans.schemas import Suffix
 from registry.web.schemas import DutchSchema, Phone, Postcode, Text
 
@@ -28,6 +29,29 @@ class AddressQueryArgs(DutchSchema):
 class PersonQueryArgs(DutchSchema):
     name = Text(required=True, min_length=2, max_length=200)
     birth_date = fields.Date(load_default=None, allow_none=True)
+    birth_year = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=False,
+        metadata={
+            "description": "the year of birth when the date is not known ('Kaya 1988'): lists the "
+            "persons of that name born that year (and those registered without a birth date) as candidates"
+        },
+    )
+
+    @validates_schema(skip_on_field_errors=True)
+    def _year(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        year, born = data.get("birth_year"), data.get("birth_date")
+        if year is None:
+            return
+        this_year = date.today().year
+        if not normalise.FIRST_BIRTH_YEAR <= year <= this_year:
+            raise ValidationError(
+                f"Geef een geboortejaar van {normalise.FIRST_BIRTH_YEAR} tot en met {this_year}.",
+                "birth_year",
+            )
+        if born is not None and born.year != year:
+            raise ValidationError("Het geboortejaar hoort bij de geboortedatum: geef er één.", "birth_year")
 
 
 class AddressText(Text):
@@ -134,6 +158,47 @@ class MatchSchema(DutchSchema):
     score = fields.Float()
 
 
+class MatchedOnSchema(DutchSchema):
+    """What of the plan the lookup found it on: a match through a person who must not be informed
+    says so (do_not_inform), and `text` says it all in the responder's words."""
+
+    class Meta:
+        ordered = True
+
+    kind = fields.String(metadata={"enum": list(MatchedOn.codes()), "description": "address, phone or name"})
+    text = fields.String(
+        metadata={
+            "description": "in Dutch, as the page shows it after 'Gevonden op': 'telefoon van Murat Kaya — "
+            "pleger — NIET INFORMEREN', 'naam Sanne Bos (slachtoffer), geboortedatum klopt', "
+            "'adres Kerkstraat 14, Assen — woonadres'"
+        }
+    )
+    person_role = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": list(PersonRole.codes()),
+            "description": "the role of the person matched; null for an address",
+        },
+    )
+    do_not_inform = fields.Boolean(
+        metadata={"description": "the person matched must not learn of the plan: never say it to the caller"}
+    )
+    birth_date_matches = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "a name with a birth date: whether it is the registered one; null when no birth "
+            "date was said or none is registered"
+        },
+    )
+    address_role = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": list(AddressRole.codes()),
+            "description": "the role of the address matched; null for a person",
+        },
+    )
+
+
 class HistorySchema(DutchSchema):
     """What happened before on the plan: counts and a date, never what happened."""
 
@@ -144,6 +209,7 @@ class HistorySchema(DutchSchema):
 class LookupMatchSchema(DutchSchema):
     plan = fields.Nested(ResponderPlanSchema)
     match = fields.Nested(MatchSchema)
+    matched_on = fields.Nested(MatchedOnSchema)
     history = fields.Nested(HistorySchema)
 
 

@@ -25,7 +25,8 @@ from lookup import normalise, operations
 from lookup.schemas import LookupArgs
 from registry.auth import web
 from registry.core.db import db
-from registry.core.timeutil import nl_date
+from registry.core.normalise import phone_display, postcode_display
+from registry.core.timeutil import local_today, nl_date
 from registry.core.vocabulary import QueryKind
 from registry.feedback import operations as feedback
 from registry.regions import operations as regions
@@ -54,7 +55,46 @@ def _args(query: normalise.Query) -> dict[str, Any]:
     person: dict[str, Any] = {"name": query.name}
     if query.birth_date:
         person["birth_date"] = query.birth_date.isoformat()
+    if query.birth_year:
+        person["birth_year"] = query.birth_year
     return {"person": person}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def reading(query: normalise.Query) -> str:
+    """How the search field was read, in plain words: 'naam Kaya, geboren in 1988'."""
+    if query.kind == QueryKind.ADDRESS:
+        suffix = f" {query.house_number_suffix}" if query.house_number_suffix else ""
+        return f"postcode {postcode_display(query.postcode or '')}, huisnummer {query.house_number}{suffix}"
+    if query.kind == QueryKind.PHONE:
+        return f"telefoonnummer {phone_display(query.phone)}"
+    if query.kind == QueryKind.ADDRESS_TEXT:
+        parsed = normalise.address_text(query.text)
+        parts = [f"adres: straat {_capital(parsed.street)}"]
+        if parsed.house_number is not None:
+            suffix = f" {parsed.house_number_suffix}" if parsed.house_number_suffix else ""
+            parts.append(f"huisnummer {parsed.house_number}{suffix}")
+        if parsed.city:
+            parts.append(f"plaats {_capital(parsed.city)}")
+        if parsed.house_number is None:
+            parts.append("zonder huisnummer")
+        return ", ".join(parts)
+    said = f"naam {query.name}"
+    if query.birth_date is not None:
+        return f"{said}, geboren op {nl_date(query.birth_date)}"
+    if query.birth_year is not None:
+        return f"{said}, geboren in {query.birth_year}"
+    return f"{said}, zonder geboortedatum"
+
+
+# the button that reads the search field the other way: its label, and its key (accesskey)
+OTHER_READING = {
+    QueryKind.PERSON: ("Lees als naam", "n"),
+    QueryKind.ADDRESS_TEXT: ("Lees als adres", "a"),
+}
 
 
 def _too_many_lookups(breached: RequestLimit) -> Response:
@@ -74,6 +114,9 @@ def _too_many_lookups(breached: RequestLimit) -> Response:
 def page() -> Any:
     incident_ref = request.form.get("incident_ref", "").strip()
     text = request.form.get("q", "").strip()
+    read_as = request.form.get("read_as") or None
+    if read_as not in OTHER_READING:
+        read_as = None
     errors: dict[str, str] = {}
     outcome = None
     understood = None
@@ -81,7 +124,8 @@ def page() -> Any:
     if request.method == "POST":
         if not incident_ref:
             errors["incident_ref"] = "Vul het meldingnummer in: elke raadpleging hoort bij een melding."
-        understood = normalise.understand(text)
+        this_year = local_today(current_app.config["TIMEZONE"]).year
+        understood = normalise.understand(text, read_as, this_year)
         if understood is None:
             errors["q"] = (
                 "Vul een adres (9401 AB 14 of Kerkstraat 14 Assen), een naam (met of zonder geboortedatum) "
@@ -100,7 +144,8 @@ def page() -> Any:
                 except operations.LookupRefused as refused:
                     errors[refused.field] = refused.message
                     status = refused.status
-    return _page(incident_ref, text, errors, outcome, understood.kind.label if understood else "", status)
+    kind_label = understood.kind.label if understood else ""
+    return _page(incident_ref, text, errors, outcome, kind_label, status, understood)
 
 
 def _page(
@@ -110,7 +155,9 @@ def _page(
     outcome: Any,
     kind_label: str,
     status: int | None = None,
+    understood: normalise.Query | None = None,
 ) -> Any:
+    other = OTHER_READING.get(understood.other) if understood and understood.other else None
     page = render_template(
         "lookup/page.html",
         incident_ref=incident_ref,
@@ -118,6 +165,9 @@ def _page(
         errors=errors,
         outcome=outcome,
         kind_label=kind_label,
+        reading=reading(understood) if understood else "",
+        other_kind=understood.other if understood else None,
+        other=other,
     )
     return page, status or (422 if errors else 200)
 

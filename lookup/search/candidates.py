@@ -11,7 +11,7 @@ short posting lists instead of intersecting long ones, and stops at the first `l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -44,6 +44,8 @@ class Index(Protocol):
     def leaves(self) -> Sequence[Segment]: ...
 
     def vocabulary(self, field: str) -> Sequence[str]: ...
+
+    def sounding(self, field: str, sound: str) -> Collection[str]: ...
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,11 @@ def find_persons(index: Index, name: normalise.Name, born: date | None = None, l
         return []
     with index.lock:
         leaves = index.leaves()  # the vocabulary follows the searcher
-        surnames = [_variants(index, "surname", word) for word in words]
+        surnames = [_variants(index, "surname", word, sounding=True) for word in words]
         if not all(surnames):
             return []
         firsts = _variants_of_all(
-            index, "first_name", [word for word in name.first.split() if len(word) >= 2]
+            index, "first_name", [word for word in name.first.split() if len(word) >= 2], sounding=True
         )
         pairs = _Terms(
             "name_pair",
@@ -115,26 +117,31 @@ def _maxdist(word: str) -> int:
     return 1 if len(word) < 8 else 2
 
 
-def _variants(index: Index, field: str, word: str) -> list[str]:
-    """The indexed words of a field within a typo or two of `word` (itself included)."""
+def _variants(index: Index, field: str, word: str, sounding: bool = False) -> list[str]:
+    """The indexed words of a field within a typo or two of `word` (itself included), and with
+    `sounding` (names) the words spelt otherwise with the same sound ('dyk' finds 'dijk' and
+    'deik', 'moerat' finds 'murat'), after the typos: the spelling as said comes first."""
     distance = _maxdist(word)
-    if distance == 0:
-        return [word]
-    variants = [
-        term
-        for term, _distance, _position in process.extract(
-            word, index.vocabulary(field), scorer=Levenshtein.distance, score_cutoff=distance, limit=None
-        )
-    ]
+    variants = [word]
+    if distance:
+        variants = [
+            term
+            for term, _distance, _position in process.extract(
+                word, index.vocabulary(field), scorer=Levenshtein.distance, score_cutoff=distance, limit=None
+            )
+        ]
     if len(word) == 3:
         # 'Jog' for Jong: a letter lost from a short name; the first letter must stand
         variants = [term for term in variants if term[0] == word[0]]
+    if sounding:
+        alike = sorted(index.sounding(field, normalise.sound_of_word(word)))
+        variants = list(dict.fromkeys([*variants, *alike]))
     return variants
 
 
-def _variants_of_all(index: Index, field: str, words: Iterable[str]) -> list[str]:
+def _variants_of_all(index: Index, field: str, words: Iterable[str], sounding: bool = False) -> list[str]:
     """The variants of every word, each word's closest first."""
-    return list(dict.fromkeys(term for word in words for term in _variants(index, field, word)))
+    return list(dict.fromkeys(term for word in words for term in _variants(index, field, word, sounding)))
 
 
 def _has_all(surname: str, variants_per_word: list[list[str]]) -> bool:

@@ -21,8 +21,21 @@ FIRST_NAME_THRESHOLD = 0.75
 CITY_THRESHOLD = 0.75
 
 
+# names spelt otherwise with the same sound ('Dyk' for Dijk, 'Moerat' for Murat): as near as one
+# letter wrong in ten, so that the spelling as registered still comes first
+SOUND_WEIGHT = 0.95
+
+
 def _similarity(a: str, b: str) -> float:
     return fuzz.ratio(a, b) / 100.0
+
+
+def _name_similarity(said: str, stored: str) -> float:
+    """Names as spelt, or as they sound (lookup.normalise.sound), whichever is nearer."""
+    spelt = _similarity(said, stored)
+    if spelt == 1.0:
+        return spelt
+    return max(spelt, SOUND_WEIGHT * _similarity(normalise.sound(said), normalise.sound(stored)))
 
 
 # --- persons ------------------------------------------------------------------------------------
@@ -81,7 +94,7 @@ def name_score(query: normalise.Name, stored: normalise.Name, *, born_that_day: 
 def _first_name_similarity(said: str, stored: str) -> float:
     """The best of the whole first names and any of their words ('Peter' for Jan Peter)."""
     return max(
-        _similarity(one, other)
+        _name_similarity(one, other)
         for one in dict.fromkeys([said, *said.split()])
         for other in dict.fromkeys([stored, *stored.split()])
     )
@@ -111,7 +124,7 @@ def same_name(query: normalise.Name, stored: normalise.Name) -> bool:
 
 def _core_similarity(core: str, stored: normalise.Name) -> float:
     return max(
-        _similarity(core, stored.core),
+        _name_similarity(core, stored.core),
         _similarity(core.replace(" ", ""), stored.core.replace(" ", "")),
     )
 

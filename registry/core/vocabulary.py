@@ -152,6 +152,14 @@ class MatchQuality(Vocabulary):
     FUZZY = "fuzzy", "Lijkt op de zoekvraag"  # the page adds the score: (87%)
 
 
+class MatchedOn(Vocabulary):
+    """What of a plan a lookup found it on; the label begins "Gevonden op …" ("telefoon van …")."""
+
+    ADDRESS = "address", "adres"
+    PHONE = "phone", "telefoon"
+    NAME = "name", "naam"
+
+
 class ReportMode(Vocabulary):
     PHONE_ADVICE = "phone_advice", "Telefonisch advies"
     JOINT_ASSESSMENT = "joint_assessment", "Gezamenlijke beoordeling"
