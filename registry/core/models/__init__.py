@@ -29,6 +29,7 @@ from registry.core.models.plans import (
     PlanShare,
     PlanVersion,
 )
+from registry.core.models.proposals import ProposalDecision, ProposedAgreement, ProposedContact
 from registry.core.models.types import MAX_ID, UTCDateTime
 
 __all__ = [
@@ -55,6 +56,9 @@ __all__ = [
     "PlanChange",
     "PlanShare",
     "PlanVersion",
+    "ProposalDecision",
+    "ProposedAgreement",
+    "ProposedContact",
     "Region",
     "Report",
     "ReportAgreement",
