@@ -114,6 +114,10 @@ def _decide(session: Session, user: User, report: Report, outcome: str, **values
             session.add(decision)
             session.flush()
     except IntegrityError:
+        action = "proposal_accept" if outcome == ProposalOutcome.ACCEPTED else "proposal_decline"
+        audit.record_kept(
+            session, action, "conflict", user=user, role=REGISTRANT, object_type="report", object_id=report.id
+        )
         raise ProposalRefused(409, "already_decided", DECIDED) from None
     return decision
 

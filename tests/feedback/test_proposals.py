@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
@@ -367,6 +368,56 @@ def test_proposals_are_decided_once(
             )
         )
         assert conflicts == 3
+
+
+def test_of_two_decisions_at_once_one_stands(
+    app: Flask,
+    people: People,
+    create_plan: Callable[..., dict[str, Any]],
+    share_plan: Callable[..., None],
+    report_on: Callable[..., Any],
+    client: FlaskClient,
+    auth_headers: Callable[[User], dict[str, str]],
+) -> None:
+    # Given the wijkteam and youth protection both have the proposals in front of them
+    plan = create_plan()
+    share_plan(plan, people.partner_org)
+    _plan, report = report_on(plan, proposals=PROPOSALS)
+    sends = [
+        (auth_headers(people.registrant), "accept", {"version": 1}),
+        (auth_headers(people.partner_registrant), "decline", {"reason": REASON}),
+    ]
+    barrier = threading.Barrier(len(sends))
+    answers: dict[str, int] = {}
+    failures: list[BaseException] = []
+
+    def send(headers: dict[str, str], how: str, body: dict[str, Any]) -> None:
+        try:
+            own = app.test_client()
+            barrier.wait(timeout=30)
+            answers[how] = decide(own, headers, report["id"], how, body).status_code
+        except BaseException as exc:  # re-raised in the test's own thread
+            failures.append(exc)
+
+    # When one accepts and the other declines at the same moment
+    threads = [threading.Thread(target=send, args=sent) for sent in sends]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # Then one is answered 200 and the other 409, and what is stored is the one that stood
+    assert not failures, failures
+    assert sorted(answers.values()) == [200, 409], answers
+    version = client.get(f"/api/v1/plans/{plan['id']}", headers=auth_headers(people.registrant)).get_json()[
+        "version"
+    ]
+    with app.app_context():
+        decision = database.session.scalars(select(ProposalDecision)).one()
+    if answers["accept"] == 200:
+        assert (decision.outcome, decision.version, version) == ("accepted", 2, 2)
+    else:
+        assert (decision.outcome, decision.reason, version) == ("declined", REASON, 1)
 
 
 def test_only_the_plans_owners_and_shares_decide(
