@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,7 @@ from registry.core.vocabulary import QueryKind
 from registry.feedback import operations as feedback
 from registry.regions import operations as regions
 from registry.reports import operations as reports
-from registry.reports.schemas import ReportArgs
+from registry.reports.schemas import MAX_PROPOSED, ReportArgs
 from registry.web.api import flatten_messages
 from registry.web.ratelimit import seconds_until_reset, web_lookup_limit
 
@@ -265,6 +266,67 @@ def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
     return data
 
 
+# "Nieuwe afspraken met de familie (voorstel)": rows of the report form, by kind
+PROPOSAL_FIELDS = {
+    "agreements": ("trigger", "action", "actor"),
+    "contacts": ("name", "relation", "phone", "available"),
+}
+# a row is left out when these are all empty (a select always has a value)
+_PROPOSAL_CONTENT = {
+    "agreements": ("trigger", "action"),
+    "contacts": ("name", "relation", "phone", "available"),
+}
+_PROPOSAL_KEY = re.compile(r"proposed-(agreements|contacts)-([0-9]{1,2})-[a-z_]+")
+
+
+def _proposal_rows(form: Any, add: str | None = None) -> dict[str, list[dict[str, str]]]:
+    """The proposal rows as typed, each kind at least one (blank) row; `add` ('agreements' or
+    'contacts', the form's "+ Nog een ..." button) adds a blank row, up to MAX_PROPOSED."""
+    rows: dict[str, list[dict[str, str]]] = {}
+    for kind, names in PROPOSAL_FIELDS.items():
+        numbers = [
+            int(match.group(2))
+            for key in form
+            if (match := _PROPOSAL_KEY.fullmatch(key)) is not None and match.group(1) == kind
+        ]
+        count = min(max(numbers, default=0) + 1, MAX_PROPOSED)
+        if add == kind and count < MAX_PROPOSED:
+            count += 1
+        rows[kind] = [
+            {name: form.get(f"proposed-{kind}-{i}-{name}", "") for name in names} for i in range(count)
+        ]
+    return rows
+
+
+def _proposals_input(
+    rows: dict[str, list[dict[str, str]]],
+) -> tuple[dict[str, Any] | None, dict[str, dict[int, int]]]:
+    """The rows that hold something, as the API's `proposals` (None: nothing proposed), and per
+    kind the map from the index ReportArgs sees to the row on the form."""
+    data: dict[str, Any] = {}
+    index_map: dict[str, dict[int, int]] = {}
+    for kind, kind_rows in rows.items():
+        kept: list[dict[str, str]] = []
+        mapping: dict[int, int] = {}
+        for index, row in enumerate(kind_rows):
+            if any(row[name].strip() for name in _PROPOSAL_CONTENT[kind]):
+                mapping[len(kept)] = index
+                kept.append({name: value for name, value in row.items() if value.strip()})
+        data[kind], index_map[kind] = kept, mapping
+    return (data if any(data.values()) else None), index_map
+
+
+def _form_errors(errors: dict[str, list[str]], index_map: dict[str, dict[int, int]]) -> dict[str, list[str]]:
+    """Errors of proposal rows named by the row on the form ('proposals.agreements.2.actor')."""
+    named: dict[str, list[str]] = {}
+    for key, messages in errors.items():
+        parts = key.split(".")
+        if len(parts) >= 3 and parts[0] == "proposals" and parts[1] in index_map and parts[2].isdigit():
+            parts[2] = str(index_map[parts[1]].get(int(parts[2]), int(parts[2])))
+        named.setdefault(".".join(parts), []).extend(messages)
+    return named
+
+
 def _uuid(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(value or "")
@@ -322,14 +384,19 @@ def _report_form(lookup: Any, version: Any) -> Any:
     plan_id = version.plan_id if version is not None else None
     errors: dict[str, list[str]] = {}
     form = request.form if request.method == "POST" else request.args
-    if request.method == "POST":
+    row_action = request.form.get("row_action", "") if request.method == "POST" else ""
+    proposed = _proposal_rows(form, row_action.removeprefix("add:") if row_action else None)
+    if request.method == "POST" and not row_action:
         body = _report_args(request.form, version.agreements if version is not None else [])
+        proposals, index_map = _proposals_input(proposed)
+        if proposals is not None:
+            body["proposals"] = proposals
         key = request.form.get("idempotency_key") or None
         try:
             args = ReportArgs().load(body)
             saved, _replayed = reports.create_report(db.session, user, args, key, reports.fingerprint(body))
         except ValidationError as exc:
-            errors = flatten_messages(exc.messages, root="_form")
+            errors = _form_errors(flatten_messages(exc.messages, root="_form"), index_map)
         except reports.ReportRefused as exc:
             errors = exc.fields
         except reports.IdempotencyConflict:
@@ -361,6 +428,8 @@ def _report_form(lookup: Any, version: Any) -> Any:
             plan_id=plan_id,
             form=form,
             errors=errors,
+            proposed=proposed,
+            max_proposed=MAX_PROPOSED,
             # the time of the call is the time of the lookup, not of opening the form: a night
             # call registered in the morning counts as a night call
             called_at=_local(lookup.performed_at),

@@ -243,6 +243,13 @@ class Action(Vocabulary):
     OTHER = "other", "Overig"
 
 
+class ProposalOutcome(Vocabulary):
+    """The owners' decision on the agreements and contacts a responder proposed with a report."""
+
+    ACCEPTED = "accepted", "Overgenomen in het handelingskader"
+    DECLINED = "declined", "Niet overgenomen"
+
+
 # not code vocabularies: words the pages use
 
 MONTHS = (
@@ -293,6 +300,9 @@ class AuditAction(Vocabulary):
     PLAN_UNSHARE = "plan_unshare", "Delen ingetrokken"
     PLAN_UPDATE = "plan_update", "Handelingskader gewijzigd"
     PLAN_WITHDRAW = "plan_withdraw", "Handelingskader ingetrokken"
+    PROPOSAL_ACCEPT = "proposal_accept", "Voorgestelde afspraken overgenomen in het handelingskader"
+    PROPOSAL_DECLINE = "proposal_decline", "Voorgestelde afspraken niet overgenomen"
+    PROPOSAL_READ = "proposal_read", "Voorgestelde afspraken geopend in het handelingskader"
     PURGE = "purge", "Bewaartermijn verstreken: persoonsgegevens verwijderd"
     REGION_CREATE = "region_create", "Regio toegevoegd"
     REPORT_AMEND = "report_amend", "Aanvulling op een inzet"

@@ -7,19 +7,28 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, request
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from registry.core import audit
 from registry.core.db import db
-from registry.feedback import operations
-from registry.feedback.schemas import AcknowledgeArgs, AcknowledgementSchema, FeedbackListSchema
-from registry.web.api import ApiError, api_user, parse, require_token
+from registry.feedback import operations, proposals
+from registry.feedback.schemas import (
+    AcceptProposalsArgs,
+    AcknowledgeArgs,
+    AcknowledgementSchema,
+    DeclineProposalsArgs,
+    FeedbackListSchema,
+    ProposalDecisionSchema,
+)
+from registry.plans import operations as plans
+from registry.web.api import ApiError, api_user, flatten_messages, parse, require_token
 from registry.web.openapi import describe
 
 bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1/feedback")
 
 _items = FeedbackListSchema()
 _acknowledgement = AcknowledgementSchema()
+_decision = ProposalDecisionSchema()
 
 
 @bp.get("")
@@ -65,3 +74,79 @@ def acknowledge(item_id: str) -> dict[str, Any]:
             404, "not_found", "Deze terugkoppeling bestaat niet of hoort niet bij uw organisatie."
         ) from None
     return _acknowledgement.dump({"id": parsed, "acknowledged_at": ack.acknowledged_at, "note": ack.note})
+
+
+def _report_id(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _decided(decision: Any) -> dict[str, Any]:
+    return _decision.dump(
+        {
+            "report_id": decision.report_id,
+            "outcome": decision.outcome,
+            "version": decision.version,
+            "reason": decision.reason,
+            "organisation": api_user().organisation.name,
+            "decided_at": decision.decided_at,
+        }
+    )
+
+
+@bp.post("/<report_id>/proposals/accept")
+@describe(
+    "Take the agreements and contacts a report proposes into a new version of the plan",
+    body=AcceptProposalsArgs,
+    response=ProposalDecisionSchema,
+    description="For the organisations that own or share the report's plan. The proposals are "
+    "added after the plan's own agreements and contacts; the plan's current version must be "
+    "`version` (409 otherwise, and when the proposals were decided already).",
+)
+@require_token(operations.REGISTRANT)
+def accept_proposals(report_id: str) -> dict[str, Any]:
+    args = parse(AcceptProposalsArgs())
+    user = api_user()
+    try:
+        found = proposals.pending(db.session, user, _report_id(report_id), "proposal_accept")
+        try:
+            plan_args = proposals.args_with_proposals(db.session, user, found, args["version"])
+        except ValidationError as exc:
+            raise ApiError(
+                422,
+                "invalid_input",
+                "Met de voorgestelde afspraken is het handelingskader niet geldig; pas het eerst aan.",
+                flatten_messages(exc.messages),
+            ) from None
+        _shown, decision = proposals.accept(db.session, user, found, plan_args, args["version"])
+    except proposals.ProposalRefused as refused:
+        raise ApiError(refused.status, refused.code, refused.message) from None
+    except plans.VersionConflict as exc:
+        raise ApiError(
+            409,
+            "version_conflict",
+            f"Het handelingskader is intussen gewijzigd (versie {exc.current}). "
+            "Haal het opnieuw op en neem de voorgestelde afspraken daarin over.",
+            {"version": [f"De huidige versie is {exc.current}."]},
+        ) from None
+    return _decided(decision)
+
+
+@bp.post("/<report_id>/proposals/decline")
+@describe(
+    "Decline the agreements and contacts a report proposes, with the reason",
+    body=DeclineProposalsArgs,
+    response=ProposalDecisionSchema,
+    description="For the organisations that own or share the report's plan. The reason goes back "
+    "to the organisation that reported (GET /reports/{id}), and to no other; decided twice: 409.",
+)
+@require_token(operations.REGISTRANT)
+def decline_proposals(report_id: str) -> dict[str, Any]:
+    args = parse(DeclineProposalsArgs())
+    try:
+        decision = proposals.decline(db.session, api_user(), _report_id(report_id), args["reason"])
+    except proposals.ProposalRefused as refused:
+        raise ApiError(refused.status, refused.code, refused.message) from None
+    return _decided(decision)

@@ -205,6 +205,21 @@ def plan_titles(session: Session, plan_ids: list[uuid.UUID | None]) -> dict[uuid
     return found
 
 
+def decidable_plans(
+    session: Session, organisation_id: int, plan_ids: list[uuid.UUID | None]
+) -> set[uuid.UUID]:
+    """Of these plans, those the organisation owns or shares: it decides on the agreements
+    proposed for them (registry.feedback.proposals); a Veilig Thuis that only hears of a report
+    reads them."""
+    wanted = sorted({plan_id for plan_id in plan_ids if plan_id is not None})
+    found: set[uuid.UUID] = set()
+    for chunk in chunks(wanted):
+        found.update(
+            session.scalars(select(Plan.id).where(Plan.id.in_(chunk), rules.visible_among(organisation_id)))
+        )
+    return found
+
+
 def audit_detail(items: list[Item]) -> dict[str, Any]:
     """What the audit row of a list says was shown (NEN 7513: which personal data was seen):
     every report and lookup by id."""

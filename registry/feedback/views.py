@@ -7,13 +7,14 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+from werkzeug.exceptions import Conflict, Forbidden
 
 from registry.auth import web
 from registry.core import audit
 from registry.core.db import db
 from registry.core.vocabulary import Role
-from registry.feedback import operations
-from registry.feedback.schemas import AcknowledgeArgs
+from registry.feedback import operations, proposals
+from registry.feedback.schemas import AcknowledgeArgs, DeclineProposalsArgs
 
 bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
 
@@ -25,8 +26,9 @@ def inbox() -> Any:
     # spoedmeldingen at the top, in red, with their deadline
     items = operations.spoed_first(operations.open_items(db.session, user.organisation_id))
     titles = operations.plan_titles(db.session, [item.plan_id for item in items])
+    decidable = operations.decidable_plans(db.session, user.organisation_id, [item.plan_id for item in items])
     cards = [
-        {"item": item, "data": data, "title": titles[item.plan_id]}
+        {"item": item, "data": data, "title": titles[item.plan_id], "decidable": decidable}
         for item, data in zip(items, operations.item_dicts(db.session, items), strict=True)
     ]
     audit.record(
@@ -49,6 +51,45 @@ def acknowledge(item_id: str) -> Any:
         abort(404)
     flash("Gemarkeerd als gelezen en opgepakt.", "success")
     return redirect(url_for("feedback.inbox"))
+
+
+@bp.post("/<item_id>/voorstel/niet-overnemen")
+@web.role_required(operations.REGISTRANT)
+def decline_proposals(item_id: str) -> Any:
+    """Niet overnemen: the proposed agreements stay out of the plan, for a reason that goes back
+    to the organisation that proposed them."""
+    try:
+        args = DeclineProposalsArgs().load({"reason": request.form.get("reason", "")})
+    except ValidationError:
+        flash(
+            "Vul de reden in waarom u de voorgestelde afspraken niet overneemt (hoogstens 2000 tekens).",
+            "error",
+        )
+        return redirect(url_for("feedback.inbox"))
+    try:
+        proposals.decline(db.session, web.current(), _uuid(item_id), args["reason"])
+    except proposals.ProposalRefused as refused:
+        return refused_page(refused)
+    flash(
+        "De voorgestelde afspraken zijn niet overgenomen; de reden gaat terug naar wie ze voorstelde.",
+        "success",
+    )
+    return redirect(url_for("feedback.inbox"))
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def refused_page(refused: proposals.ProposalRefused) -> Any:
+    """The error page of a decision that cannot be taken, saying why (404, 403 or 409)."""
+    if refused.status == 404:
+        abort(404)
+    error = Forbidden() if refused.status == 403 else Conflict()
+    return render_template("errors/http.html", error=error, reason=refused.message), refused.status
 
 
 @bp.get("/te-laat")

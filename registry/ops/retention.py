@@ -3,7 +3,8 @@
 What goes (personal data, or text that may hold it): the addresses, persons and contacts of
 every version; titles, summaries, the owner's name and phone; the agreements' trigger and
 action texts; the reason of a withdrawal; the narrative, agreement notes, amendment notes,
-incident number and request fingerprint of reports on the plan; acknowledgement notes; the
+incident number and request fingerprint of reports on the plan; the agreements and contacts
+they proposed and the reason a proposal was declined; acknowledgement notes; the
 meldingnummer of meldingen past the retention and the texts of reports without a plan on them; the
 incident number of lookups that showed only purged plans, and of lookups without a match
 older than the retention. The incident number is the police's key to a case file about
@@ -13,7 +14,8 @@ What stays (the anonymous facts the monitoring tables count): the plan row (owne
 organisation, status, dates), its versions' dates, family profile and risk signals, the
 agreement rows with position and actor (reports refer to them), every report's categories,
 times, responders, mode, actions and agreement outcomes, every lookup's kind, time, match
-count and what it showed, and acknowledgement times. Accounts are not touched here.
+count and what it showed, acknowledgement times, and the proposed agreements' actors and the
+decisions on them (who, when, which version). Accounts are not touched here.
 
 Everything happens in the caller's transaction: the command commits it, or rolls it back
 for --dry-run, so a dry run counts exactly what a real run removes.
@@ -42,6 +44,9 @@ from registry.core.models import (
     Person,
     Plan,
     PlanVersion,
+    ProposalDecision,
+    ProposedAgreement,
+    ProposedContact,
     Report,
     ReportAgreement,
     ReportAmendment,
@@ -132,6 +137,21 @@ def _purge_plans(session: Session, plan_ids: list[uuid.UUID], now: datetime) -> 
         "report_amendments": _changed(
             session,
             update(ReportAmendment).where(ReportAmendment.report_id.in_(reports)).values(note=""),
+        ),
+        "proposed_agreements": _changed(
+            session,
+            update(ProposedAgreement)
+            .where(ProposedAgreement.report_id.in_(reports))
+            .values(trigger="", action=""),
+        ),
+        "proposed_contacts": _changed(
+            session, delete(ProposedContact).where(ProposedContact.report_id.in_(reports))
+        ),
+        "proposal_reasons": _changed(
+            session,
+            update(ProposalDecision)
+            .where(ProposalDecision.report_id.in_(reports), ProposalDecision.reason.is_not(None))
+            .values(reason=None),
         ),
     }
     _changed(

@@ -26,8 +26,10 @@ ROW_FIELDS: dict[str, tuple[str, ...]] = {
         "phone",
         "do_not_inform",
     ),
-    "agreements": ("trigger", "action", "actor"),
-    "contacts": ("name", "relation", "phone", "available"),
+    # `proposed`: a row a responder proposed with a report (registry.feedback.proposals), marked
+    # on the form until it is saved; it is not part of the plan
+    "agreements": ("trigger", "action", "actor", "proposed"),
+    "contacts": ("name", "relation", "phone", "available", "proposed"),
 }
 # a row counts as blank (and is left out) when all of these are empty: selects always have a value
 _CONTENT_FIELDS = {
@@ -36,7 +38,8 @@ _CONTENT_FIELDS = {
     "agreements": ("trigger", "action"),
     "contacts": ("name", "relation", "phone", "available"),
 }
-_BOOLEAN = {"do_not_inform"}
+_BOOLEAN = {"do_not_inform", "proposed"}
+_FORM_ONLY = {"proposed"}
 MAX_FORM_ROWS = 40
 # a row number as the page writes it ("persons-2-surname"): a few ASCII digits. int() also takes
 # other digits ('٣') and refuses some that isdigit() accepts ('²') or very long ones (a 500)
@@ -44,10 +47,7 @@ _ROW_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 def empty_row(kind: str) -> dict[str, Any]:
-    row: dict[str, Any] = {name: "" for name in ROW_FIELDS[kind]}
-    if kind == "persons":
-        row["do_not_inform"] = False
-    return row
+    return {name: False if name in _BOOLEAN else "" for name in ROW_FIELDS[kind]}
 
 
 def new_form() -> dict[str, Any]:
@@ -127,6 +127,17 @@ def from_view(shown: Any) -> dict[str, Any]:
     return form
 
 
+def with_proposals(form: dict[str, Any], proposed: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The form with proposed agreements and contacts added after the plan's own, marked as
+    proposals (and blank rows before them dropped)."""
+    for kind in ("agreements", "contacts"):
+        own = [
+            row for row in form[kind] if any(str(row.get(name, "")).strip() for name in _CONTENT_FIELDS[kind])
+        ]
+        form[kind] = [*own, *({**row, "proposed": True} for row in proposed.get(kind, []))][:MAX_FORM_ROWS]
+    return form
+
+
 def from_request(data: MultiDict[str, str]) -> dict[str, Any]:
     """The form as typed, rows in the order of their index."""
     form = new_form()
@@ -190,7 +201,11 @@ def to_args(form: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[int, i
                 continue
             mapping[len(rows)] = form_index
             rows.append(
-                {key: value for key, value in row.items() if isinstance(value, bool) or str(value).strip()}
+                {
+                    key: value
+                    for key, value in row.items()
+                    if key not in _FORM_ONLY and (isinstance(value, bool) or str(value).strip())
+                }
             )
         data[kind] = rows
         index_map[kind] = mapping

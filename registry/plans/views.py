@@ -14,6 +14,8 @@ from registry.core import audit
 from registry.core.db import db
 from registry.core.models import MAX_ID, Plan
 from registry.core.vocabulary import PlanStatus
+from registry.feedback import proposals
+from registry.feedback.views import refused_page
 from registry.plans import forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
 
@@ -74,7 +76,11 @@ def index() -> Any:
 
 
 def _render_form(
-    form: dict[str, Any], errors: dict[str, list[str]], plan: Plan | None, status: int = 200
+    form: dict[str, Any],
+    errors: dict[str, list[str]],
+    plan: Plan | None,
+    status: int = 200,
+    proposal: proposals.Pending | None = None,
 ) -> Any:
     return (
         render_template(
@@ -83,9 +89,23 @@ def _render_form(
             errors=errors,
             plan=plan,
             max_rows=forms.MAX_FORM_ROWS,
+            proposal=proposal,
         ),
         status,
     )
+
+
+def _pending(plan: Plan, report_id: str, action: str) -> proposals.Pending:
+    """The undecided proposals of a report on this plan that the user's organisation decides on
+    (ProposalRefused otherwise; proposals of a report on another plan are not found)."""
+    try:
+        parsed: uuid.UUID | None = uuid.UUID(report_id)
+    except ValueError:
+        parsed = None
+    found = proposals.pending(db.session, web.current(), parsed, action)
+    if found.plan.id != plan.id:
+        raise proposals.ProposalRefused(404, "not_found", proposals.NOT_FOUND)
+    return found
 
 
 def _submitted(
@@ -133,18 +153,36 @@ def edit(plan_id: str) -> Any:
     if plan.status == PlanStatus.WITHDRAWN:
         flash("Een ingetrokken handelingskader kan niet meer worden gewijzigd.", "error")
         return redirect(url_for("plans.show", plan_id=plan.id))
+    # "Overnemen in het handelingskader": the form with a report's proposals added (?voorstel= on
+    # opening, then the form's from_report); saving makes the version and accepts them
+    from_report = request.args.get("voorstel") if request.method == "GET" else request.form.get("from_report")
+    proposal = None
+    if from_report:
+        try:
+            proposal = _pending(
+                plan, from_report, "proposal_read" if request.method == "GET" else "proposal_accept"
+            )
+        except proposals.ProposalRefused as refused:
+            return refused_page(refused)
     if request.method == "GET":
         shown = operations.read_plan(db.session, web.current(), plan)
-        return _render_form(forms.from_view(shown), {}, plan)
+        form = forms.from_view(shown)
+        if proposal is not None:
+            proposals.record_opened(db.session, web.current(), proposal)
+            forms.with_proposals(form, proposals.proposed_rows(proposal.proposals))
+        return _render_form(form, {}, plan, proposal=proposal)
     form, args, errors = _submitted(plan)
     if args is None:
-        return _render_form(form, errors, plan, 422 if errors else 200)
+        return _render_form(form, errors, plan, 422 if errors else 200, proposal)
     try:
         expected = int(form["version"])
     except ValueError:
         abort(400)
     try:
-        shown = operations.update_plan(db.session, web.current(), plan, args, expected)
+        if proposal is not None:
+            shown, _decision = proposals.accept(db.session, web.current(), proposal, args, expected)
+        else:
+            shown = operations.update_plan(db.session, web.current(), plan, args, expected)
     except operations.VersionConflict as exc:
         errors = {
             "_form": [
@@ -153,7 +191,15 @@ def edit(plan_id: str) -> Any:
                 "en breng uw wijziging daarin aan."
             ]
         }
-        return _render_form(form, errors, plan, 409)
+        return _render_form(form, errors, plan, 409, proposal)
+    except proposals.ProposalRefused as refused:  # decided meanwhile, or the plan was withdrawn
+        return _render_form(form, {"_form": [refused.message]}, plan, refused.status, proposal)
+    if proposal is not None:
+        return _after_save(
+            shown,
+            f"Versie {shown.version.version} is opgeslagen, met de voorgestelde afspraken van "
+            f"{proposal.organisation}. Zij zien dat ze zijn overgenomen.",
+        )
     return _after_save(shown, f"Versie {shown.version.version} is opgeslagen.")
 
 

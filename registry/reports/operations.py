@@ -36,6 +36,8 @@ from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AddressRole, Role
 from registry.feedback import spoed, working_days
 from registry.regions import operations as regions
+from registry.reports import proposals as proposed
+from registry.reports.proposals import ProposalsShown
 
 RESPONDER = Role.RESPONDER
 
@@ -298,6 +300,7 @@ def _create(
         with session.begin_nested():
             session.add(report)
             session.flush()
+            proposed.store(session, report, args.get("proposals"))
     except IntegrityError:
         # the same key arrived twice at once: the other request stored it first
         if not key:
@@ -320,6 +323,7 @@ def _create(
             "incident_ref": report.incident_ref,
             "lookup": str(shown_by) if shown_by else None,
             "spoed": report.feedback_due_at is not None,
+            "proposals": bool(args.get("proposals") and any(args["proposals"].values())),
         },
     )
     if report.feedback_due_at is not None:
@@ -529,14 +533,20 @@ class ReportShown:
     # the answers of the organisations that heard of it: filled only for the organisation that
     # reported (own_report_record, answered_reports), never in what the others are shown
     acknowledgements: list[AcknowledgementShown] = field(default_factory=list)
+    # the agreements and contacts proposed for the plan, with the owners' decision; None: none
+    # proposed. A decline's reason only for the organisation that reported (own_report_record)
+    proposals: ProposalsShown | None = None
 
     @property
     def spoed(self) -> bool:
         return self.feedback_due_at is not None
 
 
-def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.UUID, ReportShown]:
-    """Reports by id: three queries per chunk of ids, however many reports."""
+def report_records(
+    session: Session, report_ids: list[uuid.UUID], own: bool = False
+) -> dict[uuid.UUID, ReportShown]:
+    """Reports by id: six queries per chunk of ids, however many reports. `own`: for the
+    organisation that recorded them (a decline's reason is shown only to it)."""
     found: dict[uuid.UUID, ReportShown] = {}
     for chunk in chunks(report_ids):
         outcomes: dict[uuid.UUID, list[tuple[int, OutcomeShown]]] = {}
@@ -551,6 +561,7 @@ def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.U
         amendments: dict[uuid.UUID, list[AmendmentShown]] = {}
         for report_id, note, created_at, by in session.execute(_AMENDMENTS, {"ids": chunk}):
             amendments.setdefault(report_id, []).append(AmendmentShown(note, created_at, by or ""))
+        proposals = proposed.proposals_of(session, chunk, with_reason=own)
         for row in session.execute(_REPORTS, {"ids": chunk}):
             judged = sorted(outcomes.get(row.id, []), key=lambda pair: pair[0])
             found[row.id] = ReportShown(
@@ -582,6 +593,7 @@ def report_records(session: Session, report_ids: list[uuid.UUID]) -> dict[uuid.U
                 reported_by=row.reporter_name or "",
                 call_back=row.reporter_phone or row.organisation_phone,
                 amendments=amendments.get(row.id, []),
+                proposals=proposals.get(row.id),
             )
     return found
 
@@ -610,7 +622,8 @@ def acknowledgements_of(
 def own_report_record(session: Session, report: Report) -> ReportShown:
     """A report as the organisation that recorded it reads it: with the answers of those who
     heard of it. Callers hand it only to that organisation (read_report checks it)."""
-    shown = report_record(session, report)
+    session.flush()
+    shown = report_records(session, [report.id], own=True)[report.id]
     return replace(shown, acknowledgements=acknowledgements_of(session, [report.id]).get(report.id, []))
 
 
@@ -630,8 +643,9 @@ def answered_reports(session: Session, user: User, now: datetime | None = None) 
             .order_by(Report.occurred_at.desc(), Report.id)
         )
     )
-    records = report_records(session, ids)
+    records = report_records(session, ids, own=True)
     answers = acknowledgements_of(session, ids)
+
     audit.record(
         session, "reports_answered", "success", user=user, role=RESPONDER, object_type="report",
         detail={"reports": [str(report_id) for report_id in ids]},

@@ -18,9 +18,12 @@ from registry.core.vocabulary import (
     Responder,
     ViolenceType,
 )
+from registry.plans.schemas import AgreementArgs, ContactArgs
 from registry.web.schemas import Choice, DutchSchema, Phone, Text
 
 MAX_AGE_DAYS = 60
+#: proposed agreements and contacts per report: what one night's talk with a family yields
+MAX_PROPOSED = 10
 
 
 class AgreementOutcomeArgs(DutchSchema):
@@ -32,6 +35,22 @@ class AgreementOutcomeArgs(DutchSchema):
 def _unique(values: list[str]) -> None:
     if len(set(values)) != len(values):
         raise ValidationError("Noem elke waarde één keer.")
+
+
+def _proposed(schema: type[DutchSchema]) -> fields.List:
+    return fields.List(
+        fields.Nested(schema),
+        load_default=list,
+        validate=validate.Length(max=MAX_PROPOSED, error=f"Stel hoogstens {MAX_PROPOSED} regels voor."),
+    )
+
+
+class ProposalsArgs(DutchSchema):
+    """New agreements and contacts the responder made with the family, for the plan's owners to
+    take into the plan or not: the fields and rules of a plan's agreements and contacts."""
+
+    agreements = _proposed(AgreementArgs)
+    contacts = _proposed(ContactArgs)
 
 
 class ReportArgs(DutchSchema):
@@ -80,6 +99,8 @@ class ReportArgs(DutchSchema):
     # a spoedmelding without an arrest or a restraining order: the responder says why
     urgent = fields.Boolean(load_default=False)
     urgent_reason = Text(load_default=None, allow_none=True, max_length=500)
+    # Nieuwe afspraken met de familie (voorstel): for the plan's owners to decide on
+    proposals = fields.Nested(ProposalsArgs, load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -97,6 +118,12 @@ class ReportArgs(DutchSchema):
         # (a plan_id that is no id is missing from data: its own error says so)
         if "plan_id" in data and data["plan_id"] is None and data.get("agreements"):
             errors["agreements"] = ["Zonder handelingskader zijn er geen afspraken: laat de afspraken weg."]
+        proposals = data.get("proposals") or {}
+        if "plan_id" in data and data["plan_id"] is None and any(proposals.values()):
+            errors["proposals"] = [
+                "Voorgestelde afspraken gaan naar de regiehouder van een handelingskader; zonder "
+                "handelingskader: zet ze in de toelichting."
+            ]
         if data.get("urgent") and not (data.get("urgent_reason") or "").strip():
             errors["urgent_reason"] = [
                 "Zeg waarom deze inzet spoed is, bijvoorbeeld: kinderen onveilig thuis."
@@ -116,6 +143,47 @@ class AgreementOutcomeSchema(DutchSchema):
     agreement_id = fields.Integer()
     outcome = fields.String()
     note = fields.String()
+
+
+class ProposedAgreementSchema(DutchSchema):
+    position = fields.Integer()
+    trigger = fields.String()
+    action = fields.String()
+    actor = fields.String()
+
+
+class ProposedContactSchema(DutchSchema):
+    position = fields.Integer()
+    name = fields.String()
+    relation = fields.String()
+    phone = Phone()
+    available = fields.String()
+
+
+class DecisionSchema(DutchSchema):
+    """The owners' decision on the proposals, as every organisation that heard of the report reads
+    it: who decided, when, and into which version of the plan they went (null: declined)."""
+
+    outcome = fields.String()
+    version = fields.Integer(allow_none=True)
+    organisation = fields.String()
+    decided_at = fields.AwareDateTime(format="iso")
+
+
+class OwnDecisionSchema(DecisionSchema):
+    """The decision as the reporting organisation reads it: with the reason of a decline."""
+
+    reason = fields.String(allow_none=True)
+
+
+class ProposalsSchema(DutchSchema):
+    agreements = fields.List(fields.Nested(ProposedAgreementSchema))
+    contacts = fields.List(fields.Nested(ProposedContactSchema))
+    decision = fields.Nested(DecisionSchema, allow_none=True)  # null: not decided yet
+
+
+class OwnProposalsSchema(ProposalsSchema):
+    decision = fields.Nested(OwnDecisionSchema, allow_none=True)
 
 
 class AmendmentSchema(DutchSchema):
@@ -156,6 +224,8 @@ class ReportSchema(DutchSchema):
     reported_by = fields.String()
     call_back = Phone(allow_none=True)
     amendments = fields.List(fields.Nested(AmendmentSchema))
+    # what the responder proposed for the plan, and the owners' decision; null: nothing proposed
+    proposals = fields.Nested(ProposalsSchema, allow_none=True)
 
 
 class AcknowledgementShownSchema(DutchSchema):
@@ -170,3 +240,4 @@ class OwnReportSchema(ReportSchema):
     items nest ReportSchema, without them."""
 
     acknowledgements = fields.List(fields.Nested(AcknowledgementShownSchema))
+    proposals = fields.Nested(OwnProposalsSchema, allow_none=True)

@@ -32,6 +32,8 @@ REPORT_FIELDS = {
     "reported_by", "call_back", "amendments",
     # for the organisation that reported only: what those who heard of it pick up
     "acknowledgements",
+    # agreements and contacts proposed for the plan (null: none), with the owners' decision
+    "proposals",
 }  # fmt: skip
 OUTCOME_FIELDS = {"agreement_id", "outcome", "note"}
 AMENDMENT_FIELDS = {"note", "created_at", "by"}

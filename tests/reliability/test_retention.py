@@ -31,6 +31,9 @@ from registry.core.models import (
     Person,
     Plan,
     PlanVersion,
+    ProposalDecision,
+    ProposedAgreement,
+    ProposedContact,
     Report,
     ReportAgreement,
     ReportAmendment,
@@ -158,8 +161,20 @@ class World:
                 "narrative": f"{NARRATIVE} ({family.first_name} {family.surname})",
                 "urgent": True,
                 "urgent_reason": f"{family.first_name} bang voor terugkeer",
+                "proposals": {
+                    "agreements": [
+                        {"trigger": f"{family.first_name} belt", "action": "Politie rijdt", "actor": "police"}
+                    ],
+                    "contacts": [{"name": family.contact_name, "phone": family.contact_phone}],
+                },
             },
             self.responder_headers,
+        )
+        self.post(
+            f"/api/v1/feedback/{report['id']}/proposals/decline",
+            {"reason": f"{family.first_name} wil {family.contact_name} er niet bij."},
+            self.registrant_headers,
+            status=200,
         )
         self.post(
             f"/api/v1/reports/{report['id']}/amendments",
@@ -275,6 +290,15 @@ def plan_rows(app: Flask, plan_id: uuid.UUID) -> dict[str, Any]:
                 )
             ],
             "lookups": [plain(r) for r in session.scalars(select(Lookup).where(Lookup.id.in_(lookups)))],
+            **{
+                model.__name__: [
+                    plain(row)
+                    for row in session.scalars(
+                        select(model).where(model.report_id.in_(reports)).order_by(model.id)
+                    )
+                ]
+                for model in (ProposedAgreement, ProposedContact, ProposalDecision)
+            },
         }
 
 
@@ -338,6 +362,15 @@ def test_plan_ended_13_months_ago_loses_its_personal_data(app, world):
     assert [a["note"] for a in after["amendments"]] == [""]
     assert [(a["note"], a["acknowledged_at"]) for a in after["acknowledgements"]] == [
         ("", before["acknowledgements"][0]["acknowledged_at"])
+    ]
+    # the proposals keep their actor and the decision (who, when), not their texts or the reason
+    assert [(p["position"], p["actor"], p["trigger"], p["action"]) for p in after["ProposedAgreement"]] == [
+        (p["position"], p["actor"], "", "") for p in before["ProposedAgreement"]
+    ]
+    assert before["ProposedContact"]
+    assert after["ProposedContact"] == []
+    assert [(d["outcome"], d["decided_at"], d["reason"]) for d in after["ProposalDecision"]] == [
+        (d["outcome"], d["decided_at"], None) for d in before["ProposalDecision"]
     ]
     # the lookup that showed it keeps kind, time and count, not the incident number
     assert [

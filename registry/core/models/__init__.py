@@ -31,6 +31,7 @@ from registry.core.models.plans import (
     PlanShare,
     PlanVersion,
 )
+from registry.core.models.proposals import ProposalDecision, ProposedAgreement, ProposedContact
 from registry.core.models.types import MAX_ID, UTCDateTime
 
 __all__ = [
@@ -59,6 +60,9 @@ __all__ = [
     "PlanChange",
     "PlanShare",
     "PlanVersion",
+    "ProposalDecision",
+    "ProposedAgreement",
+    "ProposedContact",
     "Region",
     "Report",
     "ReportAgreement",
