@@ -40,6 +40,9 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    # a failed statement's values (names, addresses) never reach an exception's text, and so
+    # never a log line or a traceback
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     _private_sqlite_files(parsed.database, parsed.query)
