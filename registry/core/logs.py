@@ -47,14 +47,15 @@ def current_request_id() -> str | None:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (UTC), level, logger, message, the request id when there is
-    one, the fields given as `extra=`, and the traceback of an exception."""
+    """One JSON object per line: time (UTC), level, logger, process id, message, the request id
+    when there is one, the fields given as `extra=`, and the traceback of an exception."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,  # which gunicorn worker
             "message": record.getMessage(),
         }
         request_id = getattr(record, "request_id", None)
