@@ -86,6 +86,9 @@ class _StandardError(logging.StreamHandler):
         pass
 
 
+#: the loggers SAMENOP_LOG_LEVEL applies to: the app's packages and its per-request line
+APP_LOGGERS = ("registry", "lookup", "samenop")
+
 _installed = threading.Lock()
 _factory_installed = False
 _HANDLER_MARK = "_samenop_json"
@@ -93,7 +96,8 @@ _HANDLER_MARK = "_samenop_json"
 
 def install(log_format: str, level: str) -> None:
     """Once per process: every log record written during a request carries its id; with
-    log_format "json" the root logger writes JSON lines to standard error at `level`."""
+    log_format "json" the root logger writes JSON lines to standard error; the app's loggers
+    pass on what is at `level` or above."""
     global _factory_installed
     with _installed:
         if not _factory_installed:
@@ -116,4 +120,6 @@ def install(log_format: str, level: str) -> None:
         elif log_format != "json":
             for handler in ours:
                 root.removeHandler(handler)
-        root.setLevel(level)
+        # the app's own loggers at the level asked; libraries keep Python's default (WARNING)
+        for name in APP_LOGGERS:
+            logging.getLogger(name).setLevel(level)
