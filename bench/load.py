@@ -66,10 +66,10 @@ class Workload:
 
 
 class Health(Workload):
-    """The floor: GET /health, no database, no session."""
+    """The floor: GET /health/live, no database, no session (GET /health asks the database)."""
 
     def next_request(self, client: int, rng: random.Random) -> Request:
-        return Request("GET", "/health", text="GET /health")
+        return Request("GET", "/health/live", text="GET /health/live")
 
     def verdict(self, request: Request, status: int, digest: Any) -> str:
         return "ok" if status == 200 and digest == b"ok" else "error"

@@ -11,7 +11,7 @@
 2. Provisions the benchmark's users through the CLI, gives a fresh organisation 500 open feedback
    items (bench/feedback.py), serves the database with `samenop serve --workers 2` (gunicorn,
    gthread) on 127.0.0.1 and a free port, and logs in (API: password + TOTP; web: the form).
-3. Measures, one after the other with the same closed-loop clients (bench/load.py): GET /health
+3. Measures, one after the other with the same closed-loop clients (bench/load.py): GET /health/live
    (the floor), the lookups (bench/queries.py), plan create and update and report create
    (bench/writes.py), and the feedback inbox, page and API (bench/feedback.py). Each but the
    floor and the inbox is then measured again paced: --rate requests/s, Poisson arrivals (open
@@ -73,7 +73,7 @@ OPERATIONS = ("health", *LOOKUP_OPERATIONS, *WRITE_OPERATIONS, *FEEDBACK_OPERATI
 # not paced: the floor is a capacity, and the inbox (seconds per request) could not follow the rate
 UNPACED = ("health", *FEEDBACK_OPERATIONS)
 LABELS = {
-    "health": "GET /health (floor)",
+    "health": "GET /health/live (floor)",
     "address": "address, exact",
     "building": "address, building",
     "address_text": "address_text, typo",

@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Flask
 
+from registry import observe
 from registry.core import signals
+from registry.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,20 @@ def init_app(app: Flask, csrf: Any) -> None:
     app.cli.add_command(index)
     follow_registry(app)
     open_in_served_workers(app)
+    report_index_lag(app)
+
+
+def report_index_lag(app: Flask) -> None:
+    """GET /health and /metrics ask how far this server's index is behind the change feed."""
+    from lookup import search
+
+    def lag(session: Any) -> observe.IndexLag:
+        applied = search.index_for(app.config["INDEX_DIR"]).applied()
+        behind, oldest = search.unapplied(session, applied)
+        age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+        return observe.IndexLag(behind, max(age, 0.0))
+
+    observe.register_index_lag(app, lag)
 
 
 def open_in_served_workers(app: Flask) -> None:

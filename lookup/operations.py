@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from lookup import normalise, search
+from registry import observe
 from registry.core import audit, rules
 from registry.core.db import db
 from registry.core.models import (
@@ -660,6 +661,7 @@ def store(session: Session, user: Responder, outcome: Outcome) -> None:
     if record.opened_from is not None:
         detail["opened_from"] = str(record.opened_from)
     found = matches or outcome.candidates
+    observe.note_lookup(record.query_kind, "match" if found else "no_match")  # its latency, in /metrics
     audit.record(
         session,
         "lookup",

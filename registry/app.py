@@ -12,6 +12,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from registry import observe
 from registry.auth import web
 from registry.core import config as config_module
 from registry.core import signals
@@ -56,6 +57,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=settings["INSTANCE_DIR"],
     )
     app.config.update(settings)
+    # first: its hooks time every other one, and give each request the id its log lines and
+    # audit rows carry
+    observe.init_app(app)
     app.session_interface = _CookieSessions()
     if app.config["TRUSTED_PROXIES"]:
         # behind N reverse proxies: the client's address is the Nth from the right in
@@ -96,6 +100,12 @@ def _register_blueprints(app: Flask) -> None:
     from registry.users.views import bp as users
     from registry.web.home import bp as home
 
+    observe.init_views(app)  # /health, /metrics
+    # what the outbox and the worker report there
+    from registry.ops import outbox, worker
+
+    observe.register_outbox_backlog(app, outbox.observed_backlog)
+    observe.register_job_runs(app, worker.observed_runs)
     for blueprint in (
         auth_views,
         home,

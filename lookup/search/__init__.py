@@ -37,7 +37,7 @@ How it is used (lookup.operations.by_person, by_address_text):
 """
 
 from lookup.search.candidates import Hit
-from lookup.search.documents import NO_DATE, document_count, latest_change
+from lookup.search.documents import NO_DATE, document_count, latest_change, unapplied
 from lookup.search.follower import apply_feed, follow_registry, forget, index_for
 from lookup.search.scoring import address_score, name_score, person_score, same_name
 from lookup.search.storage import SearchIndex
@@ -57,4 +57,5 @@ __all__ = [
     "name_score",
     "person_score",
     "same_name",
+    "unapplied",
 ]

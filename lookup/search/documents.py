@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select
@@ -28,6 +28,14 @@ _LATEST_CHANGE = select(func.max(cast(Table, PlanChange.__table__).c.id))
 def latest_change(session: Session) -> int:
     """The id of the newest row in the change feed (0 for none)."""
     return session.connection().execute(_LATEST_CHANGE).scalar() or 0
+
+
+def unapplied(session: Session, applied: int) -> tuple[int, datetime | None]:
+    """The changes after the one applied: how many, and when the oldest was committed."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(PlanChange.changed_at)).where(PlanChange.id > applied)
+    ).one()
+    return int(count), oldest
 
 
 def changes_after(session: Session, applied: int, limit: int) -> Sequence[tuple[int, uuid.UUID]]:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9c9b9bae94fd"
-down_revision: str | None = "7c3e9f2a4b10"
+down_revision: str | None = "bddb6b38fe51"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

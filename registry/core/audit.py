@@ -13,6 +13,7 @@ from sqlalchemy import Table, bindparam, delete, func, insert, select, text, upd
 from sqlalchemy.orm import Session
 
 from registry.core.db import keep, serialise_writes
+from registry.core.logs import current_request_id
 from registry.core.models import AuditEntry, AuditHead
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AuditAction, AuditOutcome
@@ -39,6 +40,8 @@ _HASHED = (
     "remote_addr",
     "detail",
 )
+#: hashed too, but only when the row has one: rows written before it existed keep their hashes
+_HASHED_WHEN_PRESENT = ("request_id",)
 
 
 def _link_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -53,7 +56,11 @@ def _link_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def chain_hash(prev_hash: str, entry: AuditEntry) -> str:
-    return _link_hash(prev_hash, {name: getattr(entry, name) for name in _HASHED})
+    fields = {name: getattr(entry, name) for name in _HASHED}
+    for name in _HASHED_WHEN_PRESENT:
+        if getattr(entry, name) is not None:
+            fields[name] = getattr(entry, name)
+    return _link_hash(prev_hash, fields)
 
 
 _ENTRIES = cast(Table, AuditEntry.__table__)
@@ -131,6 +138,9 @@ def record(
         "remote_addr": remote[:64],
         "detail": detail or {},
     }
+    request_id = current_request_id()
+    if request_id is not None:
+        fields["request_id"] = request_id
     entry_hash = _link_hash(last_hash, fields)
     # two Core statements on the session's connection: on SQLite the write lock is held while
     # they run (no unit of work, no ORM object: this runs on every lookup)

@@ -186,6 +186,14 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # many hours after the incident: the public prosecutor decides on an arrested suspect
         # within 9 hours, and the family's professionals must be heard before that
         "SPOED_HOURS": env.get("SAMENOP_SPOED_HOURS") or "9",
+        # watching it (registry.observe, docs/operations.md): log lines as JSON (or Python's text),
+        # who may read GET /metrics besides loopback, and how far behind the search index may be
+        # before GET /health fails; checked by registry.observe at start
+        "LOG_FORMAT": env.get("SAMENOP_LOG_FORMAT") or "json",
+        "LOG_LEVEL": env.get("SAMENOP_LOG_LEVEL") or "INFO",
+        "METRICS_TOKEN": env.get("SAMENOP_METRICS_TOKEN") or None,
+        "METRICS_ALLOW": env.get("SAMENOP_METRICS_ALLOW") or "",
+        "INDEX_MAX_LAG_SECONDS": env.get("SAMENOP_INDEX_MAX_LAG_SECONDS") or "60",
     }
     secret = env.get("SAMENOP_SECRET_KEY")
     config["SECRET_KEY"] = secret if secret is not None else None

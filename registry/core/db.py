@@ -52,6 +52,9 @@ def engine_for(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(database_url(url))
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    # a failed statement's values (names, addresses) never reach an exception's text, and so
+    # never a log line or a traceback
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         if "connect_timeout" not in parsed.query:
             kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **kwargs.get("connect_args", {})}

@@ -35,6 +35,7 @@ from registry.core.models import OutboxMessage
 from registry.core.signals import on_commit
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import OutboxChannel, OutboxStatus
+from registry.observe import OutboxBacklog
 from registry.ops import mail
 
 log = logging.getLogger(__name__)
@@ -230,3 +231,9 @@ def backlog(session: Session) -> Backlog:
     return Backlog(
         counts.get(OutboxStatus.PENDING.value, 0), counts.get(OutboxStatus.FAILED.value, 0), oldest
     )
+
+
+def observed_backlog(session: Session) -> OutboxBacklog:
+    """The backlog as GET /metrics reports it (registry.observe.register_outbox_backlog)."""
+    waiting = backlog(session)
+    return OutboxBacklog(waiting.pending, waiting.oldest_pending_at, waiting.failed)

@@ -7,8 +7,11 @@ import logging
 from typing import Any
 
 from flask import Flask
+from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi as gunicorn_wsgi
+
+from registry.core.logs import JsonFormatter
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,16 @@ class _Response(gunicorn_wsgi.Response):
 
     def default_headers(self) -> list[str]:
         return [line for line in super().default_headers() if not line.lower().startswith("server:")]
+
+
+class _JsonLogger(glogging.Logger):
+    """gunicorn's own lines (workers booting, a worker killed) as JSON, like the app's
+    (SAMENOP_LOG_FORMAT=json); its access log stays off."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
 
 
 class _Gunicorn(BaseApplication):
@@ -37,7 +50,12 @@ class _Gunicorn(BaseApplication):
 
 
 def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+    from registry.observe import metrics
+
     gunicorn_wsgi.Response = _Response  # read by gunicorn for every request; the workers inherit it
+    # with PROMETHEUS_MULTIPROC_DIR each worker writes its counts there and /metrics adds them up:
+    # counts of an earlier run would be added too
+    metrics.empty_directory()
     _Gunicorn(
         app,
         {
@@ -57,6 +75,8 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
             # connections must never cross a fork: each worker opens its own
             "post_fork": lambda _server, _worker: app.extensions["samenop.engine"].dispose(close=False),
             "post_worker_init": lambda _worker: _settle(app),
+            "child_exit": lambda _server, worker: metrics.mark_process_dead(worker.pid),
+            **({"logger_class": _JsonLogger} if app.config["LOG_FORMAT"] == "json" else {}),
         },
     ).run()
 

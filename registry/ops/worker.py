@@ -36,6 +36,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
+from registry import observe
 from registry.core.config import PRIVATE_DIRECTORY
 from registry.core.db import db
 from registry.core.models import JobRun
@@ -324,3 +325,11 @@ def overview(session: Session) -> list[JobView]:
             label = job.label if not job.per_server else f"{job.label} ({name.partition('@')[2]})"
             shown.append(JobView(name, label, job.schedule.describe(), rows.get(name)))
     return shown
+
+
+def observed_runs(session: Session) -> list[observe.JobRun]:
+    """Each job's last run as GET /metrics reports it (registry.observe.register_job_runs)."""
+    return [
+        observe.JobRun(row.name, row.finished_at, row.outcome != JobOutcome.FAILED, row.last_success_at)
+        for row in session.scalars(select(JobRun).where(JobRun.outcome != JobOutcome.RUNNING))
+    ]

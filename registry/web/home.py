@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from registry.auth import web
@@ -31,9 +31,3 @@ def index() -> Any:
                 detail={"plans": [str(shown.plan.id) for shown in expiring], "view": "expiring"},
             )  # fmt: skip
     return render_template("registry/home.html", user=user, expiring=expiring, today=today())
-
-
-@bp.get("/health")
-def health() -> Response:
-    """Bare endpoint: no database, no session; the floor the benchmarks compare against."""
-    return Response("ok", mimetype="text/plain")

@@ -37,6 +37,9 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the id of the request that wrote the row (X-Request-ID, and in its log lines); hashed only
+    # when present, so the rows written before the column keep their hashes
+    request_id: Mapped[str | None] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
