@@ -464,6 +464,9 @@ def flag_config(app_config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# a Wednesday afternoon: yesterday's lookups are all more than 12 hours old (at 00:30 those of
+# yesterday afternoon were not, and a lookup without a report was not flagged yet)
+@time_machine.travel(datetime(2026, 3, 11, 13, 0, tzinfo=AMSTERDAM), tick=True)
 def test_unusual_lookups_are_flagged_and_the_privacy_officer_closes_each_with_a_note(
     flag_config: dict[str, Any],
     make_user: Callable[..., User],
