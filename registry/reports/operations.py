@@ -35,6 +35,7 @@ from registry.core.models import (
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AddressRole, Role
 from registry.feedback import spoed, working_days
+from registry.meldingen import operations as meldingen
 from registry.regions import operations as regions
 
 RESPONDER = Role.RESPONDER
@@ -322,6 +323,8 @@ def _create(
             "spoed": report.feedback_due_at is not None,
         },
     )
+    if args.get("assessment"):
+        meldingen.add_with_report(session, user, report, args["assessment"])
     if report.feedback_due_at is not None:
         spoed.announce(session, report)
     return report, False

@@ -18,6 +18,7 @@ from registry.core.vocabulary import (
     Responder,
     ViolenceType,
 )
+from registry.meldingen.schemas import AssessmentArgs
 from registry.web.schemas import Choice, DutchSchema, Phone, Text
 
 MAX_AGE_DAYS = 60
@@ -80,6 +81,8 @@ class ReportArgs(DutchSchema):
     # a spoedmelding without an arrest or a restraining order: the responder says why
     urgent = fields.Boolean(load_default=False)
     urgent_reason = Text(load_default=None, allow_none=True, max_length=500)
+    # the five core questions: what this organisation adds to the melding's shared record
+    assessment = fields.Nested(AssessmentArgs, load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _rules(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from registry.core.models.accounts import (
     UserRole,
     WebSession,
 )
+from registry.core.models.assessment import AssessmentAddition
 from registry.core.models.audit import AuditEntry, AuditHead
 from registry.core.models.lookups import Lookup, LookupCandidate, LookupFlag, LookupResult
 from registry.core.models.meldingen import (
@@ -35,6 +36,7 @@ __all__ = [
     "Address",
     "Agreement",
     "ApiToken",
+    "AssessmentAddition",
     "AuditEntry",
     "AuditHead",
     "ClosedDay",
