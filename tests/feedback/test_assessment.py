@@ -107,7 +107,8 @@ def test_a_second_organisation_sees_the_first_ones_answers_and_adds_to_them(
     assert texts(assessment["safe_now"]) == [SAFE_NOW]
     assert texts(assessment["known"]) == [KNOWN]  # the police's empty answer added nothing
     assert assessment["known"][0]["organisation"] == "CIT Noord"
-    assert assessment["needed_now"] == [] and assessment["involved"] == []
+    assert assessment["needed_now"] == []
+    assert assessment["involved"] == []
     # and question 2 shows what the registry already knows, to confirm rather than ask
     known = record["known"]
     assert known["plan_id"] == melding["plan"]["id"]
@@ -201,7 +202,8 @@ def test_an_organisation_outside_the_melding_gets_404_audited(
     unknown = client.get(
         "/api/v1/meldingen/00000000-0000-0000-0000-000000000000", headers=auth_headers(people.other_responder)
     )
-    assert unknown.status_code == 404 and unknown.get_json() == read.get_json()
+    assert unknown.status_code == 404
+    assert unknown.get_json() == read.get_json()
     assert client.get("/api/v1/meldingen/x", headers=auth_headers(people.other_responder)).status_code == 404
 
     # And nothing was added, and every attempt is in the audit log
@@ -254,7 +256,8 @@ def test_the_plans_owners_see_the_whole_record_in_their_feedback_item(
     for answer in (HAPPENED, KNOWN, SAFE_NOW, NEEDED_NOW):
         assert text.count(answer) == 1, answer
     assert "Sam Testman" in text
-    assert "06-11223344" not in text and "+31611223344" not in text
+    assert "06-11223344" not in text
+    assert "+31611223344" not in text
     assert "Verzonnenstraat" not in text  # no address of the family at all
 
 
