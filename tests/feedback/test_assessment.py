@@ -5,6 +5,8 @@ feedback item."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +19,9 @@ from sqlalchemy import func, select
 from registry.core.db import db as database
 from registry.core.models import AssessmentAddition, AuditEntry, Organisation, Report, User
 from registry.regions import operations as regions
+from tests.conftest import csrf_from
 from tests.feedback.conftest import AMSTERDAM, People, report_body
+from tests.feedback.test_report_form import filled_form
 
 Headers = Callable[[User], dict[str, str]]
 
@@ -347,3 +351,53 @@ def test_a_correction_must_be_of_the_same_question_of_the_same_melding(
     assert response.status_code == 422
     assert list(response.get_json()["error"]["fields"]) == ["corrects.happened"]
     assert additions(app) == before
+
+
+def test_the_report_form_names_a_bad_answer_under_its_field_and_keeps_the_others(
+    app: Flask,
+    people: People,
+    create_plan: Callable[..., dict[str, Any]],
+    look_up: Callable[..., Any],
+    web_login: Callable[[FlaskClient, User], Any],
+) -> None:
+    # Given the report form after a lookup
+    plan = create_plan()
+    lookup = look_up(plan)
+    browser = app.test_client()
+    web_login(browser, people.responder)
+    page = browser.get(
+        "/raadplegen/inzet", query_string={"lookup_id": lookup["lookup_id"], "plan_id": plan["id"]}
+    )
+    text = html.unescape(page.get_data(as_text=True))
+    data = filled_form(text, plan["agreements"])
+    data["occurred_at"] = (datetime.now(AMSTERDAM) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+    # When question 3 is too long and question 1 is fine
+    data["assessment-happened"] = HAPPENED
+    data["assessment-safe_now"] = "x" * 2001
+    answer = browser.post("/raadplegen/inzet", data=data)
+
+    # Then the form comes back, the error under question 3, question 1 still filled in
+    assert answer.status_code == 422
+    shown = html.unescape(answer.get_data(as_text=True))
+    assert 'id="assessment-safe_now-error">Gebruik hoogstens 2000 tekens.' in shown
+    assert f">{HAPPENED}</textarea>" in shown
+    with app.app_context():
+        assert database.session.scalar(select(func.count()).select_from(Report)) == 0
+    assert additions(app) == 0
+
+    # When it is sent right, the answer is on the melding's page
+    data["assessment-safe_now"] = SAFE_NOW
+    stored_answer = browser.post("/raadplegen/inzet", data=data)
+    assert stored_answer.status_code == 302
+    done = html.unescape(browser.get(stored_answer.headers["Location"]).get_data(as_text=True))
+    link = re.search(r'href="(/meldingen/[0-9a-f-]+)"', done)
+    assert link is not None
+    melding_page = html.unescape(browser.get(link.group(1)).get_data(as_text=True))
+    assert HAPPENED in melding_page
+    assert SAFE_NOW in melding_page
+
+    # And adding nothing on that page says what to do
+    empty = browser.post(link.group(1), data={"csrf_token": csrf_from(melding_page)})
+    assert empty.status_code == 422
+    assert "Vul minstens één van de vijf vragen in." in html.unescape(empty.get_data(as_text=True))
