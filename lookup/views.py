@@ -30,6 +30,7 @@ from registry.core.normalise import phone_display, postcode_display
 from registry.core.timeutil import local_today, nl_date
 from registry.core.vocabulary import QueryKind
 from registry.feedback import operations as feedback
+from registry.meldingen.schemas import answers_of
 from registry.regions import operations as regions
 from registry.reports import operations as reports
 from registry.reports.schemas import MAX_PROPOSED, ReportArgs
@@ -222,6 +223,9 @@ def _report_args(form: Any, agreements: list[Any]) -> dict[str, Any]:
         "agreements": [],
         "urgent": bool(form.get("urgent")),
     }
+    answers = answers_of(form)  # the five core questions, for the melding's shared record
+    if answers:
+        data["assessment"] = answers
     if form.get("urgent_reason", "").strip():
         data["urgent_reason"] = form["urgent_reason"].strip()
     if form.get("lookup_id"):

@@ -90,6 +90,8 @@ def _register_blueprints(app: Flask) -> None:
     from registry.auth.views import bp as auth_views
     from registry.feedback.api import bp as feedback_api
     from registry.feedback.views import bp as feedback_views
+    from registry.meldingen.api import bp as meldingen_api
+    from registry.meldingen.views import bp as meldingen_views
     from registry.ops.views import bp as ops_views
     from registry.plans.api import bp as plans_api
     from registry.plans.views import bp as plans_views
@@ -106,19 +108,11 @@ def _register_blueprints(app: Flask) -> None:
 
     observe.register_outbox_backlog(app, outbox.observed_backlog)
     observe.register_job_runs(app, worker.observed_runs)
-    for blueprint in (
-        auth_views,
-        home,
-        users,
-        plans_views,
-        feedback_views,
-        statistics_views,
-        privacy_views,
-        ops_views,
-    ):
+    pages = (auth_views, home, users, plans_views, feedback_views, meldingen_views, statistics_views)
+    for blueprint in (*pages, privacy_views, ops_views):
         app.register_blueprint(blueprint)
     # the API authenticates with bearer tokens, never cookies: CSRF does not apply
-    for blueprint in (auth_api, plans_api, reports_api, feedback_api, statistics_api):
+    for blueprint in (auth_api, plans_api, reports_api, meldingen_api, feedback_api, statistics_api):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     # the control-room side plugs in: it depends on registry, never the other way round

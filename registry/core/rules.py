@@ -19,6 +19,9 @@
   region without a VT names nobody: its meldingen without a plan reach no inbox, and the
   reporting organisation's coordinator is shown them (without_recipient). The organisations
   that hear of one report (hearers_of) are the same, read the other way round.
+- Who reads a melding's shared record (the five core questions): the organisations that reported
+  on it, those that hear of one of its reports (the region's Veilig Thuis; the organisations that
+  see its plan: owner and shares), and those that see the plan it concerns; nobody else.
 - A spoedmelding: a report with an arrest or a temporary restraining order, or that the
   responder marked urgent (with a reason); due SPOED_HOURS after the incident, not on the
   next working day.
@@ -184,6 +187,23 @@ def hearers_of(report_id: uuid.UUID) -> CompoundSelect[tuple[int]]:
         .join(report, report.c.organisation_id == Organisation.id)
         .where(Region.veilig_thuis_organisation_id.is_not(None)),
     )
+
+
+# --- who reads a melding's shared record -------------------------------------------------------
+
+
+def melding_read_by(organisation_id: int) -> ColumnElement[bool]:
+    """The meldingen whose shared record (the five core questions) an organisation reads: one of
+    whose reports it recorded or hears of (report_counts_for: its own, on plans visible to it, and
+    for a Veilig Thuis every report of its region), or about a plan visible to it."""
+    return Melding.id.in_(select(Report.melding_id).where(report_counts_for(organisation_id))) | (
+        Melding.plan_id.in_(visible_plan_ids(organisation_id))
+    )
+
+
+def reads_melding(organisation_id: int, melding_id: uuid.UUID) -> Select[tuple[bool]]:
+    """Whether an organisation reads one melding's record (melding_read_by, for one id)."""
+    return select(exists().where(Melding.id == melding_id, melding_read_by(organisation_id)))
 
 
 #: what makes a report a spoedmelding by itself, without the responder saying so

@@ -250,6 +250,35 @@ class ProposalOutcome(Vocabulary):
     DECLINED = "declined", "Niet overgenomen"
 
 
+class AssessmentSection(Vocabulary):
+    """The five core questions of an acute assessment (Samen op in analyse): the sections of a
+    melding's shared record, which every partner adds to instead of asking again. Each carries its
+    sub-questions as a `hint` for the form."""
+
+    HAPPENED = "happened", "Wat is er gebeurd?"
+    KNOWN = "known", "Wat is er bekend?"
+    SAFE_NOW = "safe_now", "Is het NU veilig?"
+    NEEDED_NOW = "needed_now", "Wat moet er NU gebeuren?"
+    INVOLVED = "involved", "Wie zijn betrokken en hoe staan zij erin?"
+
+    @property
+    def hint(self) -> str:
+        """The section's sub-questions, as the form shows them under its label."""
+        return ASSESSMENT_HINTS[self.value]
+
+
+ASSESSMENT_HINTS = {
+    "happened": "De acute crisis, de aanleiding, een vermoedelijk strafbaar feit; wie deed wat bij wie; "
+    "de eerste en de ergste keer.",
+    "known": "Voorgeschiedenis, betrokken hulpverlening, specifieke signalen (psychiatrie, wapens, "
+    "alcohol of drugs, signalen bij kinderen).",
+    "safe_now": "Voor de betrokkenen en voor de professionals; beschermende factoren; sporen om veilig "
+    "te stellen; wat gebeurt er als er niets gebeurt?",
+    "needed_now": "Binnen een half uur, een dag, een week; wie in het netwerk kan helpen; een veilige plek.",
+    "involved": "Wat vinden zij nodig en wat willen zij; wie is er meestal in de buurt?",
+}
+
+
 # not code vocabularies: words the pages use
 
 MONTHS = (
@@ -268,6 +297,7 @@ class AuditAction(Vocabulary):
     privacy officer's Logboek names it."""
 
     API_REQUEST = "api_request", "API-verzoek"
+    ASSESSMENT_ADD = "assessment_add", "Kernvragen van een melding aangevuld"
     AUDIT_SEARCH = "audit_search", "Logboek doorzocht"
     CLOSED_DAY_ADD = "closed_day_add", "Gesloten dag toegevoegd"
     CLOSED_DAY_REMOVE = "closed_day_remove", "Gesloten dag verwijderd"
@@ -286,6 +316,7 @@ class AuditAction(Vocabulary):
     LOOKUP_FLAG_CLOSE = "lookup_flag_close", "Signalering gesloten"
     LOOKUP_FLAGS = "lookup_flags", "Signaleringen bekeken"
     MELDING_FORM = "melding_form", "Meldingsformulier geopend"
+    MELDING_READ = "melding_read", "Melding (vijf kernvragen) bekeken"
     ORGANISATION_CREATE = "organisation_create", "Organisatie toegevoegd"
     ORGANISATION_INCIDENT_REF_FORMAT = "organisation_incident_ref_format", "Formaat meldingnummers ingesteld"
     ORGANISATION_SPOED_EMAIL = "organisation_spoed_email", "Spoedadres ingesteld"

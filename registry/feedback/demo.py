@@ -37,6 +37,17 @@ _NARRATIVES = [
     "Synthetisch: pleger aangehouden, tijdelijk huisverbod gestart.",
 ]
 
+# the five core questions, as the control room answers some of them at night (registry/meldingen);
+# by the report's number, not the random generator, so the rest of the demo stays as it was
+_ASSESSMENTS: list[dict[str, str] | None] = [
+    {
+        "happened": "Synthetisch: buren hoorden geschreeuw; moeder zegt dat het de eerste keer was.",
+        "safe_now": "Synthetisch: vader is vertrokken, moeder en kinderen blijven thuis; tante komt.",
+    },
+    None,
+    {"needed_now": "Synthetisch: morgen contact met moeder over een veilige plek."},
+]
+
 
 def create_demo_reports(
     session: Session, responders: list[User], registrant: User, timezone: str, seed: int = 11
@@ -103,6 +114,7 @@ def create_demo_reports(
             ],
             "actions": rng.sample(list(Action.codes()[:5]), rng.randint(0, 2)),
             "narrative": rng.choice(_NARRATIVES),
+            "assessment": _ASSESSMENTS[index % len(_ASSESSMENTS)],
         }
         report, _replayed = reports.create_report(session, user, args, None, reports.fingerprint(str(index)))
         count += 1

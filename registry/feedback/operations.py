@@ -25,6 +25,7 @@ from registry.core.models import (
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import Role
 from registry.feedback import working_days
+from registry.meldingen import operations as meldingen
 from registry.reports.operations import chunks, closed_days, report_records, timezone
 
 REGISTRANT = Role.REGISTRANT
@@ -172,10 +173,13 @@ def lookup_records(session: Session, lookup_ids: list[uuid.UUID]) -> dict[uuid.U
 
 
 def item_dicts(session: Session, items: list[Item]) -> list[dict[str, Any]]:
-    """The items as the schema and the inbox read them, in the items' order: four queries at
-    most (per CHUNK items), however many items."""
+    """The items as the schema and the inbox read them, in the items' order: a fixed number of
+    queries (per CHUNK items), however many items."""
     reports = report_records(session, [item.item_id for item in items if item.kind == "report"])
     lookups = lookup_records(session, [item.item_id for item in items if item.kind != "report"])
+    # the melding's shared record (the five core questions) with each report: whoever hears of a
+    # report reads its melding (rules.melding_read_by)
+    records = meldingen.records(session, [report.melding_id for report in reports.values()])
     return [
         {
             "kind": item.kind,
@@ -186,6 +190,7 @@ def item_dicts(session: Session, items: list[Item]) -> list[dict[str, Any]]:
             "feedback_due_at": item.feedback_due_at,
             "report": reports[item.item_id] if item.kind == "report" else None,
             "lookup": lookups[item.item_id] if item.kind != "report" else None,
+            "melding": records[reports[item.item_id].melding_id] if item.kind == "report" else None,
         }
         for item in items
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from registry.meldingen.schemas import MeldingSchema
 from registry.reports.schemas import ReportSchema
 from registry.web.schemas import DutchSchema, PlainText, Text
 
@@ -52,6 +53,8 @@ class FeedbackItemSchema(DutchSchema):
     feedback_due_at = fields.AwareDateTime(format="iso", allow_none=True)
     report = fields.Nested(ReportSchema, allow_none=True)
     lookup = fields.Nested(LookupItemSchema, allow_none=True)
+    # a report's melding with its shared record (the five core questions); null for a lookup
+    melding = fields.Nested(MeldingSchema, allow_none=True)
 
 
 class FeedbackListSchema(DutchSchema):

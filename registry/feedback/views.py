@@ -27,10 +27,17 @@ def inbox() -> Any:
     items = operations.spoed_first(operations.open_items(db.session, user.organisation_id))
     titles = operations.plan_titles(db.session, [item.plan_id for item in items])
     decidable = operations.decidable_plans(db.session, user.organisation_id, [item.plan_id for item in items])
-    cards = [
+    cards: list[dict[str, Any]] = [
         {"item": item, "data": data, "title": titles[item.plan_id], "decidable": decidable}
         for item, data in zip(items, operations.item_dicts(db.session, items), strict=True)
     ]
+    # a melding's five core questions are shown once, with its first item
+    # (templates/registry/feedback/_assessment.html)
+    shown: set[Any] = set()
+    for card in cards:
+        melding: Any = card["data"]["melding"]
+        card["melding_first"] = melding is not None and melding.id not in shown
+        shown.add(melding.id if melding is not None else None)
     audit.record(
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
         detail=operations.audit_detail(items),

@@ -5,7 +5,8 @@ every version; titles, summaries, the owner's name and phone; the agreements' tr
 action texts; the reason of a withdrawal; the narrative, agreement notes, amendment notes,
 incident number and request fingerprint of reports on the plan; the agreements and contacts
 they proposed and the reason a proposal was declined; acknowledgement notes; the
-meldingnummer of meldingen past the retention and the texts of reports without a plan on them; the
+meldingnummer of meldingen past the retention, their answers to the five core questions, and the
+texts of reports without a plan on them; the
 incident number of lookups that showed only purged plans, and of lookups without a match
 older than the retention. The incident number is the police's key to a case file about
 identified people, so it counts as personal data.
@@ -36,6 +37,7 @@ from registry.core import audit
 from registry.core.models import (
     Address,
     Agreement,
+    AssessmentAddition,
     Contact,
     FeedbackAcknowledgement,
     Lookup,
@@ -192,10 +194,11 @@ def _anonymise_lookups(session: Session, before: datetime) -> dict[str, int]:
 
 
 def _purge_meldingen(session: Session, before: datetime) -> dict[str, int]:
-    """The meldingnummer of every melding past the retention (about a family without a
-    handelingskader: by the time of the call; on a plan: once the plan is purged), and the text
-    of the reports without a plan on them: narrative, incident number, amendment and
-    acknowledgement notes. Their categories, times, responders, mode and actions stay."""
+    """The meldingnummer and the answers to the five core questions of every melding past the
+    retention (about a family without a handelingskader: by the time of the call; on a plan: once
+    the plan is purged), and the text of the reports without a plan on them: narrative, incident
+    number, amendment and acknowledgement notes. Their categories, times, responders, mode and
+    actions stay."""
     purged = select(Plan.id).where(Plan.purged_at.is_not(None))
     due = or_(and_(Melding.plan_id.is_(None), Melding.occurred_at < before), Melding.plan_id.in_(purged))
     meldingen = _changed(
@@ -223,8 +226,19 @@ def _purge_meldingen(session: Session, before: datetime) -> dict[str, int]:
         .where(FeedbackAcknowledgement.report_id.in_(planless), FeedbackAcknowledgement.note != "")
         .values(note=""),
     )
+    # the five core questions of those meldingen: free text about the family; the rows stay
+    # (which organisation added to which question, and when)
+    answers = _changed(
+        session,
+        update(AssessmentAddition)
+        .where(
+            AssessmentAddition.melding_id.in_(select(Melding.id).where(due)), AssessmentAddition.text != ""
+        )
+        .values(text=""),
+    )
     return {
         "meldingen": meldingen,
+        "assessment_answers": answers,
         "reports_without_plan": reports,
         "report_without_plan_amendments": amendments,
         "report_without_plan_acknowledgement_notes": notes,

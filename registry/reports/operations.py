@@ -35,6 +35,7 @@ from registry.core.models import (
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AddressRole, Role
 from registry.feedback import spoed, working_days
+from registry.meldingen import operations as meldingen
 from registry.regions import operations as regions
 from registry.reports import proposals as proposed
 from registry.reports.proposals import ProposalsShown
@@ -326,6 +327,8 @@ def _create(
             "proposals": bool(args.get("proposals") and any(args["proposals"].values())),
         },
     )
+    if args.get("assessment"):
+        meldingen.add_with_report(session, user, report, args["assessment"])
     if report.feedback_due_at is not None:
         spoed.announce(session, report)
     return report, False

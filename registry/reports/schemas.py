@@ -18,6 +18,7 @@ from registry.core.vocabulary import (
     Responder,
     ViolenceType,
 )
+from registry.meldingen.schemas import AssessmentArgs
 from registry.plans.schemas import AgreementArgs, ContactArgs
 from registry.web.schemas import Choice, DutchSchema, Phone, Text
 
@@ -101,6 +102,8 @@ class ReportArgs(DutchSchema):
     urgent_reason = Text(load_default=None, allow_none=True, max_length=500)
     # Nieuwe afspraken met de familie (voorstel): for the plan's owners to decide on
     proposals = fields.Nested(ProposalsArgs, load_default=None, allow_none=True)
+    # the five core questions: what this organisation adds to the melding's shared record
+    assessment = fields.Nested(AssessmentArgs, load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def _rules(self, data: dict[str, Any], **_kwargs: Any) -> None:

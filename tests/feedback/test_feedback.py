@@ -23,7 +23,9 @@ from tests.conftest import csrf_from
 from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at, report_body, stored
 
 API = "/api/v1/feedback"
-ITEM_FIELDS = {"kind", "plan_id", "feedback_due", "overdue", "spoed", "feedback_due_at", "report", "lookup"}
+ITEM_FIELDS = {
+    "kind", "plan_id", "feedback_due", "overdue", "spoed", "feedback_due_at", "report", "lookup", "melding",
+}  # fmt: skip
 LOOKUP_FIELDS = {"id", "performed_at", "incident_ref", "query_kind", "organisation", "user"}
 
 FRIDAY_NIGHT = amsterdam(2026, 3, 13, 23, 40)

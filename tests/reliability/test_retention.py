@@ -22,6 +22,7 @@ from registry.core.db import db as database
 from registry.core.models import (
     Address,
     Agreement,
+    AssessmentAddition,
     AuditEntry,
     AuditHead,
     Contact,
@@ -167,6 +168,10 @@ class World:
                     ],
                     "contacts": [{"name": family.contact_name, "phone": family.contact_phone}],
                 },
+                "assessment": {
+                    "happened": f"{family.first_name} geslagen door {family.contact_name}.",
+                    "safe_now": f"{family.first_name} slaapt bij de buren.",
+                },
             },
             self.responder_headers,
         )
@@ -271,6 +276,18 @@ def plan_rows(app: Flask, plan_id: uuid.UUID) -> dict[str, Any]:
                 for model in (Address, Person, Contact, Agreement)
             },
             "reports": [plain(r) for r in session.scalars(select(Report).where(Report.id.in_(reports)))],
+            "assessment": [
+                plain(r)
+                for r in session.scalars(
+                    select(AssessmentAddition)
+                    .where(
+                        AssessmentAddition.melding_id.in_(
+                            select(Report.melding_id).where(Report.id.in_(reports))
+                        )
+                    )
+                    .order_by(AssessmentAddition.id)
+                )
+            ],
             "outcomes": [
                 plain(r)
                 for r in session.scalars(
@@ -360,6 +377,12 @@ def test_plan_ended_13_months_ago_loses_its_personal_data(app, world):
     ]
     assert {o["note"] for o in after["outcomes"]} == {""}
     assert [a["note"] for a in after["amendments"]] == [""]
+    # the answers to the five core questions lose their text; who added to which question stays
+    assert [(a["section"], a["organisation_id"]) for a in after["assessment"]] == [
+        (a["section"], a["organisation_id"]) for a in before["assessment"]
+    ]
+    assert len(before["assessment"]) == 2
+    assert {a["text"] for a in after["assessment"]} == {""}
     assert [(a["note"], a["acknowledged_at"]) for a in after["acknowledgements"]] == [
         ("", before["acknowledgements"][0]["acknowledged_at"])
     ]

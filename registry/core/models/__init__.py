@@ -8,6 +8,7 @@ from registry.core.models.accounts import (
     UserRole,
     WebSession,
 )
+from registry.core.models.assessment import AssessmentAddition
 from registry.core.models.audit import AuditEntry, AuditHead
 from registry.core.models.jobs import JobRun
 from registry.core.models.lookups import Lookup, LookupCandidate, LookupFlag, LookupResult
@@ -38,6 +39,7 @@ __all__ = [
     "Address",
     "Agreement",
     "ApiToken",
+    "AssessmentAddition",
     "AuditEntry",
     "AuditHead",
     "ClosedDay",

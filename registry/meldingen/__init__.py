@@ -1,0 +1,1 @@
+"""Meldingen: one acute call and its shared record, the five core questions."""
