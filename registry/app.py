@@ -93,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     from registry.reports.api import bp as reports_api
     from registry.statistics.api import bp as statistics_api
     from registry.statistics.views import bp as statistics_views
+    from registry.tasks.api import bp as tasks_api
+    from registry.tasks.views import bp as tasks_views
     from registry.users.views import bp as users
     from registry.web.home import bp as home
 
@@ -102,13 +104,14 @@ def _register_blueprints(app: Flask) -> None:
         users,
         plans_views,
         feedback_views,
+        tasks_views,
         statistics_views,
         privacy_views,
         ops_views,
     ):
         app.register_blueprint(blueprint)
     # the API authenticates with bearer tokens, never cookies: CSRF does not apply
-    for blueprint in (auth_api, plans_api, reports_api, feedback_api, statistics_api):
+    for blueprint in (auth_api, plans_api, reports_api, feedback_api, tasks_api, statistics_api):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     # the control-room side plugs in: it depends on registry, never the other way round

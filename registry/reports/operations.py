@@ -36,6 +36,7 @@ from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AddressRole, Role
 from registry.feedback import spoed, working_days
 from registry.regions import operations as regions
+from registry.tasks import operations as tasks
 
 RESPONDER = Role.RESPONDER
 
@@ -322,6 +323,8 @@ def _create(
             "spoed": report.feedback_due_at is not None,
         },
     )
+    # the follow-up clocks this report starts (Opvolging), in its transaction
+    tasks.start_clocks(session, report, melding)
     if report.feedback_due_at is not None:
         spoed.announce(session, report)
     return report, False

@@ -31,6 +31,7 @@ from registry.core.models.plans import (
     PlanShare,
     PlanVersion,
 )
+from registry.core.models.tasks import FollowUpTask
 from registry.core.models.types import MAX_ID, UTCDateTime
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "ClosedDay",
     "Contact",
     "FeedbackAcknowledgement",
+    "FollowUpTask",
     "Gemeente",
     "JobRun",
     "LoginSourceThrottle",
