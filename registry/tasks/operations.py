@@ -160,6 +160,7 @@ class TaskShown:
     occurred_at: datetime
     due_at: datetime
     remind_at: datetime | None
+    created_at: datetime
     done_at: datetime | None
     done_by: str | None
     note: str
@@ -188,6 +189,7 @@ def _shown(session: Session, where: Any, now: datetime) -> list[TaskShown]:
             Melding.occurred_at,
             FollowUpTask.due_at,
             FollowUpTask.remind_at,
+            FollowUpTask.created_at,
             FollowUpTask.done_at,
             _DONE_BY.c.display_name,
             FollowUpTask.done_note,
@@ -212,6 +214,7 @@ def _shown(session: Session, where: Any, now: datetime) -> list[TaskShown]:
             occurred_at=row.occurred_at,
             due_at=row.due_at,
             remind_at=row.remind_at,
+            created_at=row.created_at,
             done_at=row.done_at,
             done_by=row.display_name,
             note=row.done_note or "",
@@ -246,7 +249,8 @@ class Counts:
 
 
 def counts(session: Session, organisation_id: int, now: datetime) -> Counts:
-    tasks = open_tasks(session, organisation_id, now)
+    """The organisation's tasks as they stood at `now`: made by then, not done yet."""
+    tasks = [task for task in open_tasks(session, organisation_id, now) if task.created_at <= now]
     return Counts(
         open=len(tasks),
         overdue=sum(1 for task in tasks if task.overdue),
