@@ -4,7 +4,8 @@ What goes (personal data, or text that may hold it): the addresses, persons and 
 every version; titles, summaries, the owner's name and phone; the agreements' trigger and
 action texts; the reason of a withdrawal; the narrative, agreement notes, amendment notes,
 incident number and request fingerprint of reports on the plan; acknowledgement notes; the
-meldingnummer of meldingen past the retention and the texts of reports without a plan on them; the
+meldingnummer of meldingen past the retention, the texts of reports without a plan on them and
+the notes of their follow-up tasks; the
 incident number of lookups that showed only purged plans, and of lookups without a match
 older than the retention. The incident number is the police's key to a case file about
 identified people, so it counts as personal data.
@@ -36,6 +37,7 @@ from registry.core.models import (
     Agreement,
     Contact,
     FeedbackAcknowledgement,
+    FollowUpTask,
     Lookup,
     LookupResult,
     Melding,
@@ -203,11 +205,19 @@ def _purge_meldingen(session: Session, before: datetime) -> dict[str, int]:
         .where(FeedbackAcknowledgement.report_id.in_(planless), FeedbackAcknowledgement.note != "")
         .values(note=""),
     )
+    # a follow-up task's note (what was done with the family) goes with its melding's number
+    task_notes = _changed(
+        session,
+        update(FollowUpTask)
+        .where(FollowUpTask.melding_id.in_(select(Melding.id).where(due)), FollowUpTask.done_note != "")
+        .values(done_note=""),
+    )
     return {
         "meldingen": meldingen,
         "reports_without_plan": reports,
         "report_without_plan_amendments": amendments,
         "report_without_plan_acknowledgement_notes": notes,
+        "follow_up_task_notes": task_notes,
     }
 
 

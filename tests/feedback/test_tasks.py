@@ -478,3 +478,58 @@ def test_the_digest_counts_the_answers_for_the_reporting_organisation_and_the_ow
     assert "- 1 huisverbod eindigt binnen 2 werkdagen" in text_of(owner)
     # the answers were counted once, on Monday
     assert box.to("meldkamer@politie-noord.example") == []
+
+
+def test_a_task_note_goes_with_its_meldings_number_after_the_retention(
+    app: Flask,
+    make_org: Callable[..., Organisation],
+    make_user: Callable[..., User],
+    post_report: Callable[..., Any],
+    client: FlaskClient,
+    auth_headers: Callable[[User], dict[str, str]],
+) -> None:
+    from dateutil.relativedelta import relativedelta
+    from sqlalchemy import update
+
+    from registry.core.models import Melding
+    from registry.core.timeutil import utcnow
+    from registry.ops.cli import purge
+
+    # Given two meldingen without a plan, followed up by Veilig Thuis with a note each
+    vt = make_org("Veilig Thuis Noord", kind="veilig_thuis", region="Noord")
+    with app.app_context():
+        regions.set_veilig_thuis(database.session, regions.find_or_add(database.session, "Noord"), vt.name)
+        database.commit()
+    vt_registrant = make_user(roles=("registrant",), org=vt)
+    for ref in ("P-2025-0100", "P-2026-0200"):
+        body = {
+            "incident_ref": ref, "occurred_at": (utcnow() - relativedelta(hours=3)).isoformat(),
+            "mode": "phone_advice", "responders": ["police"], "agreements": [], "actions": [],
+            "narrative": NARRATIVE,
+        }  # fmt: skip
+        assert post_report(body).status_code == 201
+    for task in tasks_of(client, auth_headers(vt_registrant)):
+        note = f"Moeder gebeld over {task['incident_ref']}"
+        done = client.post(
+            f"{API}/{task['id']}/done", json={"note": note}, headers=auth_headers(vt_registrant)
+        )
+        assert done.status_code == 200
+    # And the first was 13 months ago
+    with app.app_context():
+        database.session.execute(
+            update(Melding)
+            .where(Melding.incident_ref == "P-2025-0100")
+            .values(occurred_at=utcnow() - relativedelta(months=13))
+        )
+        database.commit()
+    # When `samenop purge` runs
+    result = app.test_cli_runner().invoke(purge, [])
+    assert result.exit_code == 0, result.output
+    # Then the old task keeps when it was done, not what was written; today's keeps its note
+    with app.app_context():
+        notes = {
+            task.done_note
+            for task in database.session.scalars(select(FollowUpTask))
+            if task.done_at is not None
+        }
+    assert notes == {"", "Moeder gebeld over P-2026-0200"}
