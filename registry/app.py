@@ -99,6 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     from registry.reports.api import bp as reports_api
     from registry.statistics.api import bp as statistics_api
     from registry.statistics.views import bp as statistics_views
+    from registry.tasks.api import bp as tasks_api
+    from registry.tasks.views import bp as tasks_views
     from registry.users.views import bp as users
     from registry.web.home import bp as home
 
@@ -108,11 +110,28 @@ def _register_blueprints(app: Flask) -> None:
 
     observe.register_outbox_backlog(app, outbox.observed_backlog)
     observe.register_job_runs(app, worker.observed_runs)
-    pages = (auth_views, home, users, plans_views, feedback_views, meldingen_views, statistics_views)
+    pages = (
+        auth_views,
+        home,
+        users,
+        plans_views,
+        feedback_views,
+        tasks_views,
+        meldingen_views,
+        statistics_views,
+    )
     for blueprint in (*pages, privacy_views, ops_views):
         app.register_blueprint(blueprint)
     # the API authenticates with bearer tokens, never cookies: CSRF does not apply
-    for blueprint in (auth_api, plans_api, reports_api, meldingen_api, feedback_api, statistics_api):
+    for blueprint in (
+        auth_api,
+        plans_api,
+        reports_api,
+        meldingen_api,
+        feedback_api,
+        tasks_api,
+        statistics_api,
+    ):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     # the control-room side plugs in: it depends on registry, never the other way round

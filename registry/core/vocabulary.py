@@ -279,6 +279,15 @@ ASSESSMENT_HINTS = {
 }
 
 
+class TaskKind(Vocabulary):
+    """A follow-up task's clock (Opvolging): what the practice expects after a melding, and by when
+    (registry.tasks.operations)."""
+
+    CONTACT_FAMILY = "contact_family", "Contact met gezin binnen 48 uur"
+    HANDOVER = "handover", "Overdracht binnen 24 uur"
+    RESTRAINING_ORDER_END = "restraining_order_end", "Einde huisverbod"
+
+
 # not code vocabularies: words the pages use
 
 MONTHS = (
@@ -342,6 +351,8 @@ class AuditAction(Vocabulary):
     REPORT_READ = "report_read", "Inzet bekeken"
     REPORTS_ANSWERED = "reports_answered", "Teruggekoppeld bekeken"
     STATISTICS = "statistics", "Monitoring bekeken"
+    TASK_DONE = "task_done", "Opvolging afgerond"
+    TASK_LIST = "task_list", "Opvolging bekeken"
     USER_CREATE = "user_create", "Account aangemaakt"
     USER_DEACTIVATE = "user_deactivate", "Account gedeactiveerd"
     USER_LIST = "user_list", "Accounts bekeken"

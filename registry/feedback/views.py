@@ -15,6 +15,7 @@ from registry.core.db import db
 from registry.core.vocabulary import Role
 from registry.feedback import operations, proposals
 from registry.feedback.schemas import AcknowledgeArgs, DeclineProposalsArgs
+from registry.tasks import operations as tasks
 
 bp = Blueprint("feedback", __name__, url_prefix="/terugkoppeling")
 
@@ -42,7 +43,10 @@ def inbox() -> Any:
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
         detail=operations.audit_detail(items),
     )  # fmt: skip
-    return render_template("registry/feedback/inbox.html", cards=cards)
+    # the organisation's follow-up tasks (Opvolging), a section of their own above the items
+    open_tasks = tasks.open_tasks(db.session, user.organisation_id)
+    tasks.audit_list(db.session, user, open_tasks, "feedback")
+    return render_template("registry/feedback/inbox.html", cards=cards, tasks=open_tasks)
 
 
 @bp.post("/<item_id>/gelezen")
@@ -113,4 +117,9 @@ def overdue() -> Any:
         db.session, "feedback_overdue_list", "success", user=user, role=Role.COORDINATOR,
         object_type="feedback", detail=detail,
     )  # fmt: skip
-    return render_template("registry/feedback/overdue.html", rows=rows, unheard=unheard)
+    late_tasks = tasks.overdue_tasks(db.session, user.organisation_id)
+    if late_tasks:
+        tasks.audit_list(db.session, user, late_tasks, "overdue")
+    return render_template(
+        "registry/feedback/overdue.html", rows=rows, unheard=unheard, late_tasks=late_tasks
+    )

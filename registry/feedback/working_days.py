@@ -41,6 +41,18 @@ def next_working_day(day: date, closed: Iterable[date] = ()) -> date:
     return candidate
 
 
+def working_days_before(day: date, count: int, closed: Iterable[date] = ()) -> date:
+    """The working day `count` working days before `day` (which itself need not be one): two
+    working days before Monday is Thursday."""
+    closed_days = frozenset(closed)
+    candidate = day
+    for _ in range(count):
+        candidate -= timedelta(days=1)
+        while not is_working_day(candidate, closed_days):
+            candidate -= timedelta(days=1)
+    return candidate
+
+
 def local_date(moment: datetime, timezone: str = AMSTERDAM) -> date:
     if moment.tzinfo is None:
         raise ValueError("an aware datetime is needed: the day depends on the time zone")

@@ -5,8 +5,8 @@ every version; titles, summaries, the owner's name and phone; the agreements' tr
 action texts; the reason of a withdrawal; the narrative, agreement notes, amendment notes,
 incident number and request fingerprint of reports on the plan; the agreements and contacts
 they proposed and the reason a proposal was declined; acknowledgement notes; the
-meldingnummer of meldingen past the retention, their answers to the five core questions, and the
-texts of reports without a plan on them; the
+meldingnummer of meldingen past the retention, their answers to the five core questions, the
+texts of reports without a plan on them, and the notes of the meldingen's follow-up tasks; the
 incident number of lookups that showed only purged plans, and of lookups without a match
 older than the retention. The incident number is the police's key to a case file about
 identified people, so it counts as personal data.
@@ -40,6 +40,7 @@ from registry.core.models import (
     AssessmentAddition,
     Contact,
     FeedbackAcknowledgement,
+    FollowUpTask,
     Lookup,
     LookupResult,
     Melding,
@@ -236,12 +237,20 @@ def _purge_meldingen(session: Session, before: datetime) -> dict[str, int]:
         )
         .values(text=""),
     )
+    # a follow-up task's note (what was done with the family) goes with its melding's number
+    task_notes = _changed(
+        session,
+        update(FollowUpTask)
+        .where(FollowUpTask.melding_id.in_(select(Melding.id).where(due)), FollowUpTask.done_note != "")
+        .values(done_note=""),
+    )
     return {
         "meldingen": meldingen,
         "assessment_answers": answers,
         "reports_without_plan": reports,
         "report_without_plan_amendments": amendments,
         "report_without_plan_acknowledgement_notes": notes,
+        "follow_up_task_notes": task_notes,
     }
 
 

@@ -39,6 +39,7 @@ from registry.meldingen import operations as meldingen
 from registry.regions import operations as regions
 from registry.reports import proposals as proposed
 from registry.reports.proposals import ProposalsShown
+from registry.tasks import operations as tasks
 
 RESPONDER = Role.RESPONDER
 
@@ -329,6 +330,8 @@ def _create(
     )
     if args.get("assessment"):
         meldingen.add_with_report(session, user, report, args["assessment"])
+    # the follow-up clocks this report starts (Opvolging), in its transaction
+    tasks.start_clocks(session, report, melding)
     if report.feedback_due_at is not None:
         spoed.announce(session, report)
     return report, False

@@ -164,6 +164,32 @@ def _sheet(figures: dict[str, Any]) -> list[Table]:
     return [reachability, needed_table, spent]
 
 
+def _duration(minutes: int | None) -> str:
+    """80 -> "1 uur 20 minuten"; none -> "–"."""
+    if minutes is None:
+        return "–"
+    hours, rest = divmod(int(minutes), 60)
+    parts = [f"{hours} uur"] if hours else []
+    if rest or not hours:
+        parts.append(f"{rest} {'minuut' if rest == 1 else 'minuten'}")
+    return " ".join(parts)
+
+
+def _spoed(figures: dict[str, Any]) -> Table:
+    """Spoedmeldingen (an arrest, a restraining order, marked urgent) and how fast their owners
+    read and picked them up: the first acknowledgement of each, against its deadline."""
+    spoed = figures["spoed"]
+    rows: list[tuple[str, Cell]] = [
+        ("Spoedmeldingen", spoed["meldingen"]),
+        ("Gelezen en opgepakt vóór de termijn", _percent(spoed["acknowledged_within_deadline_share"])),
+        (
+            "Tijd tot gelezen en opgepakt (mediaan, na de melding)",
+            _duration(spoed["median_minutes_to_acknowledgement"]),
+        ),
+    ]
+    return Table("spoed", "Spoedmeldingen", "Spoed", rows, summable=False, value_column="Waarde", chart=False)
+
+
 def tables(figures: dict[str, Any]) -> list[Table]:
     combos: list[tuple[str, Cell]] = [
         (
@@ -199,6 +225,7 @@ def tables(figures: dict[str, Any]) -> list[Table]:
         _capacity(figures),
         Table("inzetten", "Geregistreerde inzetten per maand", "Maand",
               [(_month_label(key), count) for key, count in figures["reports_by_month"].items()]),
+        _spoed(figures),
         Table("raadplegingen", "Raadplegingen", "Raadplegingen", [
             ("Raadplegingen", lookups["total"]),
             ("Met een gevonden handelingskader", lookups["with_match"]),

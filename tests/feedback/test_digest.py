@@ -146,11 +146,14 @@ def test_one_email_per_organisation_with_items_due_that_day(
         [message] = box.to(address)
         body = text_of(message)
         assert "2 item(s) om vandaag te lezen en op te pakken" in body
-        assert "te laat" not in body
+        assert "item(s) te laat" not in body  # no feedback is late (a task may be: below)
         assert "https://samenop.example/terugkoppeling" in body
         assert "maandag 16 maart 2026" in message["Subject"]
         assert_says_nothing_about_the_family(message)
     assert "Wijkteam Oost" in text_of(box.to(scene.registrant)[0])
+    # the owner's contact with the family of Friday night's melding was due within 48 hours
+    assert "- 1 opvolging open, waarvan 1 te laat" in text_of(box.to(scene.registrant)[0])
+    assert "opvolging" not in text_of(box.to(scene.partner)[0])  # the plan's owner follows up
     assert "Jeugdbescherming Gelderland" in text_of(box.to(scene.partner)[0])
     assert "2 digest(s) sent for 2026-03-16" in result.output
 

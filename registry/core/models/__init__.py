@@ -33,6 +33,7 @@ from registry.core.models.plans import (
     PlanVersion,
 )
 from registry.core.models.proposals import ProposalDecision, ProposedAgreement, ProposedContact
+from registry.core.models.tasks import FollowUpTask
 from registry.core.models.types import MAX_ID, UTCDateTime
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "ClosedDay",
     "Contact",
     "FeedbackAcknowledgement",
+    "FollowUpTask",
     "Gemeente",
     "JobRun",
     "LoginSourceThrottle",
