@@ -21,7 +21,7 @@ from flask import (
 from flask_limiter import RequestLimit
 from marshmallow import ValidationError
 
-from lookup import normalise, operations
+from lookup import normalise, operations, signalling
 from lookup.schemas import LookupArgs
 from registry.auth import web
 from registry.core.db import db
@@ -78,6 +78,14 @@ def page() -> Any:
     outcome = None
     understood = None
     status = None
+    if request.method == "GET":
+        # a link from the control room's own system: the meldingnummer and a signal's reference,
+        # filled in, not yet opened (neither is personal data; opening takes the button)
+        incident_ref = request.args.get("melding", "").strip()[:64]
+        text = request.args.get("signaal", "").strip()[:40]
+    reference = normalise.signal_reference(text) if request.method == "POST" else None
+    if reference is not None:
+        return _open_signal(incident_ref, text, reference)
     if request.method == "POST":
         if not incident_ref:
             errors["incident_ref"] = "Vul het meldingnummer in: elke raadpleging hoort bij een melding."
@@ -101,6 +109,30 @@ def page() -> Any:
                     errors[refused.field] = refused.message
                     status = refused.status
     return _page(incident_ref, text, errors, outcome, understood.kind.label if understood else "", status)
+
+
+_SIGNAL_NOT_OPENED = (
+    "Deze signaalreferentie opent niets voor u: zij hoort bij een ander meldingnummer of een andere "
+    "organisatie, of is ouder dan 12 uur. Zoek op adres of telefoonnummer."
+)
+
+
+def _open_signal(incident_ref: str, text: str, reference: str) -> Any:
+    """What a signal of the organisation's system found, opened with its reference in the search
+    field: a lookup of its own, for the signal's meldingnummer."""
+    if not incident_ref:
+        errors = {"incident_ref": "Vul het meldingnummer in waarvoor het systeem het signaal gaf."}
+        return _page(incident_ref, text, errors, None, "")
+    user = web.current()
+    try:
+        outcome = signalling.open_signal(db.session, user, incident_ref, reference)
+    except operations.LookupRefused as refused:
+        return _page(incident_ref, text, {refused.field: refused.message}, None, "", refused.status)
+    except signalling.SignalNotOpened:
+        return _page(incident_ref, text, {"q": _SIGNAL_NOT_OPENED}, None, "", 404)
+    operations.store(db.session, user, outcome)
+    kind = QueryKind.label_of(outcome.lookup.query_kind)
+    return _page(incident_ref, text, {}, outcome, f"{kind} (signaal van het meldkamersysteem)")
 
 
 def _page(

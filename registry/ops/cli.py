@@ -21,6 +21,7 @@ from registry.ops import schema
 
 
 def register_commands(app: Flask) -> None:
+    from registry.clients.cli import client
     from registry.feedback.cli import closed_days, feedback
     from registry.ops.migrate_cli import db_group
     from registry.plans.cli import plans
@@ -29,7 +30,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (init, demo, serve, org, region, user, audit_group, plans, feedback, closed_days, privacy):
         app.cli.add_command(command)
-    for command in (purge, backup_command, restore_command):
+    for command in (purge, backup_command, restore_command, client):
         app.cli.add_command(command)
     app.cli.add_command(db_group)
 

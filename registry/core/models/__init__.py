@@ -9,6 +9,7 @@ from registry.core.models.accounts import (
     WebSession,
 )
 from registry.core.models.audit import AuditEntry, AuditHead
+from registry.core.models.clients import ClientCertificate, MachineClient
 from registry.core.models.lookups import Lookup, LookupCandidate, LookupFlag, LookupResult
 from registry.core.models.meldingen import (
     FeedbackAcknowledgement,
@@ -29,6 +30,7 @@ from registry.core.models.plans import (
     PlanShare,
     PlanVersion,
 )
+from registry.core.models.signals import Signal, SignalResult
 from registry.core.models.types import MAX_ID, UTCDateTime
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "AuditHead",
+    "ClientCertificate",
     "ClosedDay",
     "Contact",
     "FeedbackAcknowledgement",
@@ -48,6 +51,7 @@ __all__ = [
     "LookupFlag",
     "LookupResult",
     "MAX_ID",
+    "MachineClient",
     "Melding",
     "Organisation",
     "Person",
@@ -59,6 +63,8 @@ __all__ = [
     "Report",
     "ReportAgreement",
     "ReportAmendment",
+    "Signal",
+    "SignalResult",
     "SpoedEscalation",
     "UTCDateTime",
     "User",
