@@ -502,3 +502,29 @@ def test_the_openapi_document_describes_the_signal(client: FlaskClient) -> None:
     assert set(document["components"]["schemas"]["Signal"]["properties"]) == {
         "signal", "reference", "owner_organisations", "expires_at",
     }  # fmt: skip
+
+
+def test_the_retention_purge_removes_the_meldingnummer_of_an_old_signal_without_a_plan(
+    app: Flask, client: FlaskClient, system_cert: trustme.LeafCert, plan: dict[str, Any]
+) -> None:
+    from sqlalchemy import update
+
+    assert (
+        ask(client, system_cert, signal_at("P-2025-0001", phone="06-23456789")).get_json()["signal"] is False
+    )
+    assert ask(client, system_cert, signal_at("P-2026-0002")).get_json()["signal"] is True
+    with app.app_context():
+        database.session.execute(
+            update(Signal)
+            .where(Signal.incident_ref == "P-2025-0001")
+            .values(performed_at=datetime.now(UTC) - timedelta(days=400))
+        )
+        database.commit()
+
+    result = run_cli(app, "purge")
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        refs = sorted(database.session.scalars(select(Signal.incident_ref)))
+    # the signal without a plan of 13 months ago is anonymous; the one on a live plan keeps its number
+    assert refs == ["", "P-2026-0002"]
