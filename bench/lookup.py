@@ -43,7 +43,7 @@ if __name__ == "__main__" and not __package__:
     # `python bench/lookup.py` would otherwise import this file as the project's `lookup` package
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import feedback, spy
+from bench import feedback, signals, spy
 from bench.load import RECONNECT_EVERY, Health, Row, Workload, call, measure
 from bench.queries import LOOKUP_OPERATIONS, Lookups, build_queries, sample_households
 from bench.server import (
@@ -69,7 +69,7 @@ SHOWN_FOR_REPORTS = 200  # lookups (not measured) whose plans the reports are ab
 
 WRITE_OPERATIONS = ("plan_create", "plan_update", "report_create")
 FEEDBACK_OPERATIONS = ("feedback_page", "feedback_api")
-OPERATIONS = ("health", *LOOKUP_OPERATIONS, *WRITE_OPERATIONS, *FEEDBACK_OPERATIONS)
+OPERATIONS = ("health", *LOOKUP_OPERATIONS, "signal", *WRITE_OPERATIONS, *FEEDBACK_OPERATIONS)
 # not paced: the floor is a capacity, and the inbox (seconds per request) could not follow the rate
 UNPACED = ("health", *FEEDBACK_OPERATIONS)
 LABELS = {
@@ -80,6 +80,7 @@ LABELS = {
     "person": "person, typo, no date",
     "person_born": "person, typo + birth date",
     "phone": "phone",
+    "signal": "signal (system, address or phone)",
     "plan_create": "plan create",
     "plan_update": "plan update",
     "report_create": "report create",
@@ -94,6 +95,7 @@ TARGET_P99_MS = {
     "person": 60.0,
     "person_born": 60.0,
     "phone": 25.0,
+    "signal": 15.0,
     "plan_create": 100.0,
     "plan_update": 100.0,
 }
@@ -523,6 +525,10 @@ def _provision(
             f"'{team}' ({setup['seconds']} s)"
         )
     click.echo(f"users provisioned through the CLI: {', '.join(a.username for a in accounts.values())}")
+    if "signal" in operations:
+        work = Path(env["SAMENOP_INSTANCE_DIR"]).parent
+        report["signal_header"] = signals.register(env, control_room, work, stamp)
+        click.echo("a system of the control room registered through the CLI, with a certificate made here")
     return accounts
 
 
@@ -559,6 +565,10 @@ class _Workloads:
             return Health()
         if op in LOOKUP_OPERATIONS:
             return Lookups(self.token, self.queries[op])
+        if op == "signal":
+            return signals.Signals(
+                self.report.pop("signal_header"), self.queries["address"] + self.queries["phone"]
+            )
         if op == "plan_create":
             return self.creator
         if op == "plan_update":

@@ -54,6 +54,9 @@ def server_env(work: Path, url: str, index_dir: Path) -> dict[str, str]:
             # refuses after 120 an hour, and each check would count every one of them;
             # `python -m bench.budget` measures the check at production's bound
             "SAMENOP_LOOKUP_HOURLY_LIMIT": "0",
+            # the benchmark connects from loopback as nginx would, passing a system's certificate
+            # in X-Client-Cert (bench/signal.py)
+            "SAMENOP_CLIENT_CERT_PROXIES": "127.0.0.1",
         }
     )
     return env

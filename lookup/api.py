@@ -8,11 +8,19 @@ from typing import Any
 from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
-from lookup import operations
-from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema, OpenCandidateArgs
+from lookup import operations, signalling
+from lookup.schemas import (
+    AccessLogSchema,
+    LookupArgs,
+    LookupResponseSchema,
+    OpenCandidateArgs,
+    SignalArgs,
+    SignalSchema,
+)
 from registry.core.db import db
 from registry.plans import operations as plans
 from registry.web.api import ApiError, api_caller, api_user, parse, require_token
+from registry.web.clients import client_caller, require_client
 from registry.web.openapi import describe
 from registry.web.ratelimit import lookup_limit
 from registry.web.schemas import dumper
@@ -64,7 +72,6 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
     "Look up the active plans for an address, a person or a phone number",
     body=LookupArgs,
     response=LookupResponseSchema,
-    errors=(429,),
     description="Exactly one of address, address_text, person or phone. No match is an empty list, "
     "and is logged too. A person's name may have typos; a first name given must resemble the "
     "registered one (or be its initial) unless the birth date given is the person's: the surname "
@@ -72,7 +79,10 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
     "answers `candidates` (name, birth year, city, owner), and POST /lookups/{lookup_id}/open "
     "shows one of them. incident_ref must have the format of the organisation's meldingnummers "
     "(422 otherwise). Each user has a budget of lookups per hour, and of lookups on a name alone, "
-    "across every server (429 with Retry-After).",
+    "across every server (429 with Retry-After). Instead of a query, signal_reference opens what a "
+    "signal of the organisation's system found (POST /signals), for the signal's incident_ref only, "
+    "within 12 hours of it (404 otherwise).",
+    errors=(404, 429),
 )
 # the token check and the search read in one transaction (perform begins by reading)
 @require_token(operations.ROLE, reads_first=True)
@@ -82,9 +92,20 @@ def lookup() -> ResponseReturnValue:
     # the caller as the token check found it: no ORM user to build for the hottest request
     caller = api_caller()
     try:
-        outcome = operations.prepare(db.session, caller, args["incident_ref"], LookupArgs.kind(args), args)
+        if args.get("signal_reference") is not None:
+            outcome = signalling.open_signal(
+                db.session, caller, args["incident_ref"], args["signal_reference"]
+            )
+        else:
+            outcome = operations.prepare(
+                db.session, caller, args["incident_ref"], LookupArgs.kind(args), args
+            )
     except operations.LookupRefused as refused:
         raise _error(refused) from None
+    except signalling.SignalNotOpened:
+        raise ApiError(
+            404, "not_found", _SIGNAL_NOT_OPENED, {"signal_reference": [_SIGNAL_NOT_OPENED]}
+        ) from None
     # the answer is made (as Flask would make it of the dict) before the lookup is stored: on SQLite
     # the store holds the write lock until the request commits, and every other lookup waits for it
     response = current_app.json.response(dump_outcome(outcome))
@@ -100,6 +121,10 @@ def _error(refused: operations.LookupRefused) -> ApiError:
     return ApiError(refused.status, refused.code, refused.message, {refused.field: [refused.message]})
 
 
+_SIGNAL_NOT_OPENED = (
+    "Deze signaalreferentie opent niets voor u: zij hoort bij een ander meldingnummer of een andere "
+    "organisatie, of is ouder dan 12 uur. Raadpleeg op adres of telefoonnummer."
+)
 _NOT_A_CANDIDATE = "Deze kandidaat is er niet (meer) voor u: doe een nieuwe raadpleging."
 
 
@@ -148,3 +173,44 @@ def access_log(plan_id: str) -> dict[str, Any]:
     # the same query, and the same audit row, as the access log on the plan page
     log = plans.read_access_log(db.session, user, plan)
     return _access_log.dump({"items": log.entries})
+
+
+_signal_args = SignalArgs()
+_signal = SignalSchema()
+
+
+@bp.post("/signals")
+@describe(
+    "Ask whether a handelingskader is there for a call (a control room's system)",
+    body=SignalArgs,
+    response=SignalSchema,
+    operation_id="createSignal",
+    description="For a registered system of a responder organisation, identified by its client "
+    "certificate (mutual TLS), never a person's token. Exactly one of address (postcode and house "
+    "number, the suffix optional) or phone. The answer says only whether a plan responders are "
+    "shown today is there, which organisations own it, and a reference: never a name, agreement "
+    "or address. A person of the same organisation with two factors opens what was found with "
+    "POST /lookups {incident_ref, signal_reference}, for the same incident_ref, until expires_at. "
+    "incident_ref must have the format of the organisation's meldingnummers (422 otherwise). "
+    "Every signal is logged, and the plans' owners see it in their access log.",
+)
+@require_client
+def signal() -> ResponseReturnValue:
+    args = parse(_signal_args)
+    client = client_caller()
+    try:
+        given = signalling.prepare(db.session, client, args["incident_ref"], SignalArgs.kind(args), args)
+    except signalling.SignalRefused as refused:
+        raise ApiError(422, "invalid_input", refused.message, {refused.field: [refused.message]}) from None
+    response = current_app.json.response(
+        _signal.dump(
+            {
+                "signal": bool(given.matches),
+                "reference": given.reference,
+                "owner_organisations": given.owner_organisations,
+                "expires_at": given.expires_at,
+            }
+        )
+    )
+    signalling.store(db.session, client, given)
+    return response

@@ -426,3 +426,25 @@ def understand(text: str, read_as: str | None = None, this_year: int | None = No
     if year is not None or not has_number:
         return as_person if as_person.name else None
     return as_address
+
+
+# --- a signal's reference ----------------------------------------------------------------------
+
+#: Crockford's base32: no I, L, O or U, so that a reference read aloud or typed over is read alike
+SIGNAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SIGNAL_GROUPS = 3  # of four characters: 60 random bits
+_SIGNAL_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+# the dashes are part of it: a name ('Sandervanveen') is never taken for a reference
+_SIGNAL_REFERENCE = re.compile(r"^\s*S-([0-9A-Z]{4})-([0-9A-Z]{4})-([0-9A-Z]{4})\s*$", re.IGNORECASE)
+
+
+def signal_reference(text: str) -> str | None:
+    """A signal's reference as typed ('s-7kq4-m9xd-2hpt', an O for a zero) in its one form
+    'S-7KQ4-M9XD-2HPT'; None when it is not one."""
+    match = _SIGNAL_REFERENCE.match(text or "")
+    if match is None:
+        return None
+    groups = [group.upper().translate(_SIGNAL_LOOKALIKES) for group in match.groups()]
+    if any(character not in SIGNAL_ALPHABET for group in groups for character in group):
+        return None
+    return "S-" + "-".join(groups)

@@ -572,7 +572,7 @@ def perform(session: Session, user: Responder, incident_ref: str, kind: str, arg
 # the lookup's columns, as prepare() fills them in
 _LOOKUP_VALUES = (
     "id", "user_id", "organisation_id", "role", "incident_ref", "query_kind", "performed_at", "match_count",
-    "name_only", "opened_from",
+    "name_only", "opened_from", "signal_id",
 )  # fmt: skip
 
 
@@ -660,6 +660,8 @@ def store(session: Session, user: Responder, outcome: Outcome) -> None:
         detail["candidates"] = [str(c.plan_id) for c in outcome.candidates]
     if record.opened_from is not None:
         detail["opened_from"] = str(record.opened_from)
+    if record.signal_id is not None:
+        detail["signal"] = str(record.signal_id)
     found = matches or outcome.candidates
     observe.note_lookup(record.query_kind, "match" if found else "no_match")  # its latency, in /metrics
     audit.record(
@@ -851,6 +853,22 @@ def open_candidate(
     outcome = Outcome(record, shown)
     store(session, user, outcome)
     return outcome
+
+
+def still_shown(session: Session, found: list[tuple[uuid.UUID, str, MatchQuality, float]]) -> list[Match]:
+    """Plans found earlier (plan, on, quality, score: a signal's), as matches of their current
+    version, for those responders are still shown today; in the order given."""
+    matches = []
+    for plan_id, on, quality, score in found:
+        row = session.connection().execute(_CURRENT_SHOWN, {"plan_id": plan_id, "today": _today()}).first()
+        if row is not None:
+            matches.append(Match(row.plan_id, row.id, on, quality, score, version=row))
+    return matches
+
+
+def views(session: Session, matches: list[Match]) -> list[ShownPlan]:
+    """What responders see of the matches' versions (_views)."""
+    return _views(session, matches)
 
 
 _MELDING = Melding.__table__.c

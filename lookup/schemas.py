@@ -8,9 +8,9 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lookup import normalise
-from registry.core.vocabulary import AddressRole, MatchedOn, PersonRole, QueryKind
+from registry.core.vocabulary import AccessKind, AddressRole, MatchedOn, PersonRole, QueryKind
 from registry.plans.schemas import Suffix
-from registry.web.schemas import DutchSchema, Phone, Postcode, Text
+from registry.web.schemas import Choice, DutchSchema, Phone, Postcode, Text
 
 # one field per kind of query: the field given is the lookup's query kind
 QUERY_FIELDS = QueryKind.searched()
@@ -62,31 +62,117 @@ class AddressText(Text):
         return text
 
 
+class SignalReference(Text):
+    """A signal's reference as a control room's system got it (S-7KQ4-M9XD-2HPT), read as typed:
+    either case, with or without the dashes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=1, max_length=40, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        reference = normalise.signal_reference(text)
+        if reference is None:
+            raise ValidationError(
+                "Vul de signaalreferentie in zoals het systeem die gaf, bijvoorbeeld S-7KQ4-M9XD-2HPT."
+            )
+        return reference
+
+
+#: a lookup names exactly one of these: what to search on, or the signal to open
+LOOKUP_FIELDS = (*QUERY_FIELDS, "signal_reference")
+
+
+def _exactly_one(original: Any, names: tuple[str, ...]) -> None:
+    """Exactly one of `names` given (not null), else a message on each of them."""
+    given = [name for name in names if isinstance(original, dict) and original.get(name) is not None]
+    listed = ", ".join(names[:-1]) + f" of {names[-1]}"
+    if not given:
+        message = f"Zoek op precies één van: {listed}."
+        raise ValidationError({name: [message] for name in names})
+    if len(given) > 1:
+        message = f"Zoek op één ding tegelijk: {listed}."
+        raise ValidationError({name: [message] for name in given})
+
+
 class LookupArgs(DutchSchema):
     incident_ref = Text(required=True, min_length=1, max_length=64)
     address = fields.Nested(AddressQueryArgs)
     address_text = AddressText(min_length=3, max_length=300)
     person = fields.Nested(PersonQueryArgs)
     phone = Phone()
+    signal_reference = SignalReference(
+        metadata={
+            "description": "open the plans a signal of your organisation's system found, for the same "
+            "meldingnummer, within 12 hours of it (POST /signals)"
+        }
+    )
 
     # the rule below as JSON Schema, for the API's OpenAPI description (registry/web/openapi.py)
-    json_schema_extra = {"oneOf": [{"required": [name]} for name in QUERY_FIELDS]}
+    json_schema_extra = {"oneOf": [{"required": [name]} for name in LOOKUP_FIELDS]}
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _exactly_one(self, _data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
-        given = [
-            name for name in QUERY_FIELDS if isinstance(original, dict) and original.get(name) is not None
-        ]
-        if not given:
-            message = "Zoek op precies één van: address, address_text, person of phone."
-            raise ValidationError({name: [message] for name in QUERY_FIELDS})
-        if len(given) > 1:
-            message = "Zoek op één ding tegelijk: address, address_text, person of phone."
-            raise ValidationError({name: [message] for name in given})
+        _exactly_one(original, LOOKUP_FIELDS)
 
     @staticmethod
     def kind(loaded: dict[str, Any]) -> str:
+        """The query kind searched on (a lookup that opens a signal has the signal's)."""
         return next(name for name in QUERY_FIELDS if loaded.get(name) is not None)
+
+
+#: what a signal may be asked on: the database's exact matches, never a fuzzy search
+SIGNAL_FIELDS = (QueryKind.ADDRESS.value, QueryKind.PHONE.value)
+
+
+class SignalArgs(DutchSchema):
+    """A control room's system asks whether a handelingskader is there for a call."""
+
+    incident_ref = Text(
+        required=True,
+        min_length=1,
+        max_length=64,
+        metadata={"description": "the meldingnummer of the call, in the organisation's format"},
+    )
+    address = fields.Nested(AddressQueryArgs)
+    phone = Phone()
+
+    json_schema_extra = {"oneOf": [{"required": [name]} for name in SIGNAL_FIELDS]}
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _exactly_one(self, _data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
+        _exactly_one(original, SIGNAL_FIELDS)
+
+    @staticmethod
+    def kind(loaded: dict[str, Any]) -> str:
+        return next(name for name in SIGNAL_FIELDS if loaded.get(name) is not None)
+
+
+class SignalSchema(DutchSchema):
+    """The answer to a system: whether a handelingskader is there, never what it says."""
+
+    class Meta:
+        ordered = True
+
+    signal = fields.Boolean(
+        metadata={
+            "description": "true: a handelingskader responders are shown today is there "
+            "(Signaal: handelingskader aanwezig)"
+        }
+    )
+    reference = fields.String(
+        metadata={
+            "description": "a person of your organisation opens what was found with it (POST /lookups "
+            "with the same incident_ref, or the page Raadplegen), until expires_at",
+            "example": "S-7KQ4-M9XD-2HPT",
+        }
+    )
+    owner_organisations = fields.List(
+        fields.String(), metadata={"description": "the organisations that own the plans found (regiehouders)"}
+    )
+    expires_at = fields.AwareDateTime(
+        format="iso", metadata={"description": "until when the reference opens what was found (12 hours)"}
+    )
 
 
 # --- output: what a responder sees --------------------------------------------------------------
@@ -250,9 +336,16 @@ class OpenCandidateArgs(DutchSchema):
 class AccessLogEntrySchema(DutchSchema):
     at = fields.AwareDateTime(format="iso", default_timezone=None)
     organisation = fields.String()
-    user = fields.String()
+    user = fields.String(metadata={"description": "the person; for a signal, the system's name"})
     incident_ref = fields.String()
     query_kind = fields.String()
+    kind = Choice(
+        AccessKind,
+        metadata={
+            "description": "lookup: a person saw the plan; signal: a control room's system was told only "
+            "that a handelingskader is there, and nobody opened it (yet)"
+        },
+    )
 
 
 class AccessLogSchema(DutchSchema):

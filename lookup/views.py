@@ -22,7 +22,7 @@ from flask import (
 from flask_limiter import RequestLimit
 from marshmallow import ValidationError
 
-from lookup import normalise, operations
+from lookup import normalise, operations, signalling
 from lookup.schemas import LookupArgs
 from registry.auth import web
 from registry.core.db import db
@@ -123,6 +123,14 @@ def page() -> Any:
     outcome = None
     understood = None
     status = None
+    if request.method == "GET":
+        # a link from the control room's own system: a signal's reference (random, no personal
+        # data) filled in, not yet opened; the meldingnummer is the police's key to a case file,
+        # so it never travels in a URL: the operator types it, and opening takes the button
+        text = request.args.get("signaal", "").strip()[:40]
+    reference = normalise.signal_reference(text) if request.method == "POST" else None
+    if reference is not None:
+        return _open_signal(incident_ref, text, reference)
     if request.method == "POST":
         if not incident_ref:
             errors["incident_ref"] = "Vul het meldingnummer in: elke raadpleging hoort bij een melding."
@@ -148,6 +156,30 @@ def page() -> Any:
                     status = refused.status
     kind_label = understood.kind.label if understood else ""
     return _page(incident_ref, text, errors, outcome, kind_label, status, understood)
+
+
+_SIGNAL_NOT_OPENED = (
+    "Deze signaalreferentie opent niets voor u: zij hoort bij een ander meldingnummer of een andere "
+    "organisatie, of is ouder dan 12 uur. Zoek op adres of telefoonnummer."
+)
+
+
+def _open_signal(incident_ref: str, text: str, reference: str) -> Any:
+    """What a signal of the organisation's system found, opened with its reference in the search
+    field: a lookup of its own, for the signal's meldingnummer."""
+    if not incident_ref:
+        errors = {"incident_ref": "Vul het meldingnummer in waarvoor het systeem het signaal gaf."}
+        return _page(incident_ref, text, errors, None, "")
+    user = web.current()
+    try:
+        outcome = signalling.open_signal(db.session, user, incident_ref, reference)
+    except operations.LookupRefused as refused:
+        return _page(incident_ref, text, {refused.field: refused.message}, None, "", refused.status)
+    except signalling.SignalNotOpened:
+        return _page(incident_ref, text, {"q": _SIGNAL_NOT_OPENED}, None, "", 404)
+    operations.store(db.session, user, outcome)
+    kind = QueryKind.label_of(outcome.lookup.query_kind)
+    return _page(incident_ref, text, {}, outcome, f"{kind} (signaal van het meldkamersysteem)")
 
 
 def _page(

@@ -112,9 +112,11 @@ def record(
     object_id: object = "",
     detail: dict[str, Any] | None = None,
     username: str | None = None,
+    organisation: str | None = None,
 ) -> int:
     """Append one audit row in the caller's transaction (it commits with the act it records);
-    returns the row's id. `action` and `outcome` are codes of AuditAction and AuditOutcome (the
+    returns the row's id. A system rather than a person (a machine client) acts with `username`
+    and `organisation` and no `user`. `action` and `outcome` are codes of AuditAction and AuditOutcome (the
     Logboek names each in Dutch): any other is a programming error, refused before anything is
     written."""
     if action not in _ACTIONS or outcome not in _OUTCOMES:
@@ -129,7 +131,9 @@ def record(
         "at": utcnow(),
         "user_id": user.id if user is not None else None,
         "username": username if username is not None else (user.username if user else ""),
-        "organisation": user.organisation_name if user is not None else "",
+        "organisation": organisation
+        if organisation is not None
+        else (user.organisation_name if user else ""),
         "role": role,
         "action": action,
         "object_type": object_type,

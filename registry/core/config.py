@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ipaddress
 import logging
 import os
 import re
@@ -166,6 +167,10 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # reverse proxies in front that set X-Forwarded-For (and -Proto): 0 = none, the
         # connecting peer is the client (registry.app applies werkzeug's ProxyFix)
         "TRUSTED_PROXIES": env.get("SAMENOP_TRUSTED_PROXIES") or "0",
+        # the TLS terminators (addresses or networks, comma-separated) whose X-Client-Cert header
+        # (the client certificate they verified, URL-encoded PEM) identifies a machine client;
+        # empty: the header is never read (registry.web.clients)
+        "CLIENT_CERT_PROXIES": env.get("SAMENOP_CLIENT_CERT_PROXIES") or "",
         # lookups per user in the last hour, counted in the database (one budget across every
         # worker and server): all of them, and those on a name without a birth date (a candidate
         # list, and each candidate opened from it)
@@ -249,6 +254,7 @@ def validate(config: dict[str, Any]) -> None:
     _mail_from(config)
     _whole_number(config, "MAX_CONTENT_LENGTH", MIN_REQUEST_BYTES, MAX_REQUEST_BYTES, "a number of bytes")
     _whole_number(config, "TRUSTED_PROXIES", 0, MAX_TRUSTED_PROXIES, "the number of reverse proxies in front")
+    _networks(config, "CLIENT_CERT_PROXIES")
     for key in COUNTS:
         # the hourly budget may be 0: none at all, for a load test (bench/) and never in production
         minimum = 0 if key == "LOOKUP_HOURLY_LIMIT" else 1
@@ -486,6 +492,23 @@ def _check_postgresql_hosts(url: URL) -> None:
     finally:
         if engine is not None:
             engine.dispose()
+
+
+def _networks(config: dict[str, Any], key: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses or networks (10.0.0.5, 10.0.0.0/24, ::1), comma-separated; stored back as a tuple."""
+    raw = config.get(key) or ""
+    if isinstance(raw, tuple):
+        return raw
+    networks = []
+    for part in str(raw).replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise ConfigError(f"SAMENOP_{key}: not an address or network: {part.strip()!r}") from None
+    config[key] = tuple(networks)
+    return config[key]
 
 
 def _check_sqlite_file(database: str | None, query: Any) -> None:

@@ -56,3 +56,10 @@ def refusal(role: str, organisation_name: str, organisation_kind: str | None, in
         f"De rol {role} (raadplegen) hoort alleen bij politie, CIT of Veilig Thuis "
         f"(soort {kinds}); {organisation_name} is van het soort {organisation_kind}."
     )
+
+
+def may_ask_signals(organisation_kind: str | None) -> bool:
+    """Whether a system of an organisation of this kind may be registered as a machine client and
+    ask for signals: the same organisations whose people may look up (a signal says whether a
+    plan is there, anywhere in the national registry)."""
+    return organisation_kind in RESPONDER_ORGANISATION_KINDS

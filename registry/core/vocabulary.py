@@ -135,6 +135,15 @@ class QueryKind(Vocabulary):
         return tuple(code for code in cls.codes() if code != cls.CANDIDATE)
 
 
+class AccessKind(Vocabulary):
+    """What an entry of a plan's access log (Toegangslog) is: a lookup by a person, who saw the
+    plan, or a signal to a control room's system that nobody has opened (content-free: it said
+    only that a handelingskader is there)."""
+
+    LOOKUP = "lookup", "raadpleging"
+    SIGNAL = "signal", "signaal, geen inzage"
+
+
 class FlagRule(Vocabulary):
     """Why a user's lookups of one day were flagged for the privacy officer
     (registry.privacy.flags, the thresholds in docs/privacy.md)."""
@@ -308,6 +317,10 @@ class AuditAction(Vocabulary):
     API_REQUEST = "api_request", "API-verzoek"
     ASSESSMENT_ADD = "assessment_add", "Kernvragen van een melding aangevuld"
     AUDIT_SEARCH = "audit_search", "Logboek doorzocht"
+    CLIENT_ADD = "client_add", "Systeem (machineclient) geregistreerd"
+    CLIENT_LIST = "client_list", "Systemen (machineclients) bekeken"
+    CLIENT_REVOKE = "client_revoke", "Systeem of certificaat ingetrokken"
+    CLIENT_ROTATE = "client_rotate", "Nieuw certificaat van een systeem"
     CLOSED_DAY_ADD = "closed_day_add", "Gesloten dag toegevoegd"
     CLOSED_DAY_REMOVE = "closed_day_remove", "Gesloten dag verwijderd"
     DEMO_CREATE = "demo_create", "Demogegevens aangemaakt"
@@ -350,6 +363,7 @@ class AuditAction(Vocabulary):
     REPORT_FORM = "report_form", "Inzetformulier geopend"
     REPORT_READ = "report_read", "Inzet bekeken"
     REPORTS_ANSWERED = "reports_answered", "Teruggekoppeld bekeken"
+    SIGNAL = "signal", "Signaal aan een meldkamersysteem (zonder inhoud)"
     STATISTICS = "statistics", "Monitoring bekeken"
     TASK_DONE = "task_done", "Opvolging afgerond"
     TASK_LIST = "task_list", "Opvolging bekeken"

@@ -21,6 +21,7 @@ from registry.ops import schema
 
 
 def register_commands(app: Flask) -> None:
+    from registry.clients.cli import client
     from registry.feedback.cli import closed_days, feedback
     from registry.ops.migrate_cli import db_group
     from registry.ops.worker_cli import outbox_group, worker_group
@@ -30,7 +31,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (init, demo, serve, org, region, user, audit_group, plans, feedback, closed_days, privacy):
         app.cli.add_command(command)
-    for command in (purge, backup_command, restore_command):
+    for command in (purge, backup_command, restore_command, client):
         app.cli.add_command(command)
     app.cli.add_command(db_group)
     app.cli.add_command(worker_group)
@@ -73,13 +74,39 @@ def demo() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
+@click.option(
+    "--certfile",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="TLS: the server's certificate (PEM)",
+)
+@click.option(
+    "--keyfile", default=None, type=click.Path(exists=True, dir_okay=False), help="TLS: its private key (PEM)"
+)
+@click.option(
+    "--client-ca",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="TLS: the CA(s) of the machine clients' certificates; a client may then show one (mutual TLS)",
+)
 @with_appcontext
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve with gunicorn."""
-    from registry.ops.server import run
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    certfile: str | None,
+    keyfile: str | None,
+    client_ca: str | None,
+) -> None:
+    """Serve with gunicorn (plain HTTP behind a TLS proxy, or TLS itself with --certfile)."""
+    from registry.ops.server import Tls, run
 
+    if (certfile is None) != (keyfile is None) or (client_ca is not None and certfile is None):
+        raise click.UsageError("TLS takes --certfile and --keyfile (and optionally --client-ca)")
+    tls = Tls(certfile, keyfile, client_ca) if certfile and keyfile else None
     _check_totp_key()
-    run(current_app._get_current_object(), host, port, workers, threads)  # type: ignore[attr-defined]
+    run(current_app._get_current_object(), host, port, workers, threads, tls)  # type: ignore[attr-defined]
 
 
 @click.group()

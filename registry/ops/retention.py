@@ -53,6 +53,8 @@ from registry.core.models import (
     Report,
     ReportAgreement,
     ReportAmendment,
+    Signal,
+    SignalResult,
 )
 from registry.core.signals import mark_plan_purged
 from registry.core.vocabulary import PlanStatus
@@ -191,7 +193,16 @@ def _anonymise_lookups(session: Session, before: datetime) -> dict[str, int]:
         )
         .values(note=""),
     )
-    return {"lookups": lookups, "acknowledgement_notes": notes}
+    # a signal to a control room's system likewise: one that found only purged plans, or nothing
+    # long ago (what it found and when stay, for the access log and the audit trail)
+    found_purged = exists().where(SignalResult.signal_id == Signal.id, SignalResult.plan_id.in_(purged))
+    found_other = exists().where(SignalResult.signal_id == Signal.id, SignalResult.plan_id.not_in(purged))
+    found_any = exists().where(SignalResult.signal_id == Signal.id)
+    signal_due = or_(and_(found_purged, ~found_other), and_(~found_any, Signal.performed_at < before))
+    signals = _changed(
+        session, update(Signal).where(signal_due, Signal.incident_ref != "").values(incident_ref="")
+    )
+    return {"lookups": lookups, "acknowledgement_notes": notes, "signals": signals}
 
 
 def _purge_meldingen(session: Session, before: datetime) -> dict[str, int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import ssl
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -49,7 +51,24 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
-def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
+@dataclass(frozen=True)
+class Tls:
+    """gunicorn terminating TLS itself. With `client_ca`, a client may show a certificate signed by
+    it (CERT_OPTIONAL: people's browsers show none), which the handshake verifies; a machine
+    client is then recognised by it (registry.web.clients reads the connection's peer certificate)."""
+
+    certfile: str
+    keyfile: str
+    client_ca: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"certfile": self.certfile, "keyfile": self.keyfile}
+        if self.client_ca is not None:
+            options.update(ca_certs=self.client_ca, cert_reqs=ssl.CERT_OPTIONAL)
+        return options
+
+
+def run(app: Flask, host: str, port: int, workers: int, threads: int, tls: Tls | None = None) -> None:
     from registry.observe import metrics
 
     gunicorn_wsgi.Response = _Response  # read by gunicorn for every request; the workers inherit it
@@ -59,6 +78,7 @@ def run(app: Flask, host: str, port: int, workers: int, threads: int) -> None:
     _Gunicorn(
         app,
         {
+            **(tls.options() if tls is not None else {}),
             "bind": f"{host}:{port}",
             "workers": workers,
             "threads": threads,

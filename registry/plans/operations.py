@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, exists, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from registry.core import audit, rules
@@ -18,16 +18,19 @@ from registry.core.models import (
     Contact,
     Lookup,
     LookupResult,
+    MachineClient,
     Organisation,
     Person,
     Plan,
     PlanShare,
     PlanVersion,
+    Signal,
+    SignalResult,
     User,
 )
 from registry.core.signals import mark_plan_changed
 from registry.core.timeutil import utcnow
-from registry.core.vocabulary import PlanStatus, Role
+from registry.core.vocabulary import AccessKind, PlanStatus, Role
 
 ROLE = Role.REGISTRANT
 REMINDER_DAYS = (14, 3)
@@ -365,13 +368,16 @@ ACCESS_LOG_PAGE = 25
 @dataclass(frozen=True)
 class AccessLogEntry:
     """One lookup that showed the plan: who, from which organisation, for which incident, when,
-    and what they searched on (a QueryKind code)."""
+    and what they searched on (a QueryKind code). Or (kind `signal`) a signal to a control room's
+    system that found the plan and that no lookup opened yet: `user` is then the system's name;
+    it said only that a handelingskader is there (signaal, geen inzage)."""
 
     at: datetime
     organisation: str
     user: str
     incident_ref: str
     query_kind: str
+    kind: str = AccessKind.LOOKUP
 
 
 @dataclass(frozen=True)
@@ -397,24 +403,58 @@ class AccessLog:
 def access_log_entries(
     session: Session, plan_id: uuid.UUID, limit: int | None = None, offset: int = 0
 ) -> tuple[list[AccessLogEntry], int]:
-    """Every lookup that showed this plan, newest first (a page of them with `limit`), and their
-    number. Lookups that found nothing are not in it: they showed no plan."""
+    """Every lookup that showed this plan, and every signal that found it and that no lookup
+    showing it opened, newest first (a page of them with `limit`), and their number. Lookups that
+    found nothing are not in it: they showed no plan."""
     shown = select(LookupResult.lookup_id).where(LookupResult.plan_id == plan_id).distinct()
-    query = (
+    lookups = (
         select(
-            Lookup.performed_at, Organisation.name, User.display_name, Lookup.incident_ref, Lookup.query_kind
+            Lookup.performed_at.label("at"),
+            Organisation.name.label("organisation"),
+            User.display_name.label("user"),
+            Lookup.incident_ref,
+            Lookup.query_kind,
+            literal(AccessKind.LOOKUP.value).label("kind"),
+            Lookup.id.label("id"),
         )
         .join(Organisation, Organisation.id == Lookup.organisation_id)
         .join(User, User.id == Lookup.user_id)
         .where(Lookup.id.in_(shown))
-        .order_by(Lookup.performed_at.desc(), Lookup.id.desc())
+    )
+    # opened: a lookup from the signal that showed this plan (its opening is in the log instead)
+    opened = (
+        select(Lookup.id)
+        .join(LookupResult, LookupResult.lookup_id == Lookup.id)
+        .where(Lookup.signal_id == Signal.id, LookupResult.plan_id == plan_id)
+    )
+    unopened = (
+        select(
+            Signal.performed_at.label("at"),
+            Organisation.name.label("organisation"),
+            MachineClient.name.label("user"),
+            Signal.incident_ref,
+            Signal.query_kind,
+            literal(AccessKind.SIGNAL.value).label("kind"),
+            Signal.id.label("id"),
+        )
+        .join(Organisation, Organisation.id == Signal.organisation_id)
+        .join(MachineClient, MachineClient.id == Signal.client_id)
+        .where(
+            Signal.id.in_(select(SignalResult.signal_id).where(SignalResult.plan_id == plan_id)),
+            ~exists(opened),
+        )
+    )
+    log = union_all(lookups, unopened).subquery()
+    query = (
+        select(log.c.at, log.c.organisation, log.c.user, log.c.incident_ref, log.c.query_kind, log.c.kind)
+        .order_by(log.c.at.desc(), log.c.id.desc())
         .offset(offset)
         .limit(limit)
     )
     entries = [AccessLogEntry(*row) for row in session.execute(query)]
     if limit is None and offset == 0:
         return entries, len(entries)
-    total = session.scalar(select(func.count()).select_from(shown.subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(log)) or 0
     return entries, total
 
 

@@ -24,6 +24,7 @@ from marshmallow import Schema, fields
 from registry.core import normalise
 from registry.plans.schemas import Suffix
 from registry.web.api import API_PREFIX, REQUIRED_ROLES, ErrorSchema
+from registry.web.clients import REQUIRES_CLIENT
 from registry.web.schemas import Choice, Phone, Postcode, Text
 
 OPENAPI_VERSION = "3.0.3"
@@ -48,6 +49,9 @@ class Operation:
     # statuses that do not follow from the token, the body or the path (409, 423, 429)
     errors: tuple[int, ...] = ()
     description: str = ""
+    # the name an integrator's generated client gives the operation (createSignal); default: the
+    # view's endpoint
+    operation_id: str | None = None
 
 
 def describe(
@@ -61,6 +65,7 @@ def describe(
     response_headers: Mapping[str, fields.Field] | None = None,
     errors: tuple[int, ...] = (),
     description: str = "",
+    operation_id: str | None = None,
 ) -> Callable[[F], F]:
     """The OpenAPI description of one view; put it right under the route decorator."""
     operation = Operation(
@@ -73,6 +78,7 @@ def describe(
         response_headers or {},
         errors,
         description,
+        operation_id,
     )
 
     def decorator(view: F) -> F:
@@ -144,7 +150,10 @@ def _schema_name(schema: Any) -> str:
 
 _ERRORS = {
     400: "Bad request: the body is not a JSON object, or a query parameter or header is invalid.",
-    401: "No valid bearer token (or, for POST /auth/token, a wrong factor).",
+    401: (
+        "No valid bearer token (or, for POST /auth/token, a wrong factor); for a machine client's "
+        "operation: no registered, unrevoked, unexpired client certificate."
+    ),
     403: "The token's user lacks the role this operation needs.",
     404: "Not found, or not visible to the user's organisation.",
     409: "Conflict: the plan changed in the meantime (stale version), or can no longer change.",
@@ -168,6 +177,7 @@ def _operation(
     roles: tuple[str, ...] | None,
     path_parameters: list[str],
     converter: OpenAPIConverter,
+    client: bool = False,
 ) -> dict[str, Any]:
     def parameter(name: str, where: str, field: fields.Field, required: bool) -> dict[str, Any]:
         return {"name": name, "in": where, "required": required, "schema": converter.field2property(field)}
@@ -194,7 +204,7 @@ def _operation(
         success["content"] = {"application/json": {"schema": operation.response}}
 
     statuses = set(operation.errors)
-    if roles is not None:
+    if roles is not None or client:
         statuses.add(401)
     if roles:
         statuses.add(403)
@@ -217,14 +227,16 @@ def _operation(
             "content": {"application/json": {"schema": ErrorSchema}},
         }
 
-    if roles is None:
+    if client:
+        who = "A registered system of a responder organisation, by its client certificate (mutual TLS)."
+    elif roles is None:
         who = "No token needed."
     elif roles:
         who = f"Role: {' or '.join(roles)}."
     else:
         who = "Any signed-in user."
     result: dict[str, Any] = {
-        "operationId": endpoint,
+        "operationId": operation.operation_id or endpoint,
         "tags": [endpoint.split(".")[0].removesuffix("_api")],
         "summary": operation.summary,
         "description": " ".join(part for part in (operation.description, who) if part),
@@ -232,7 +244,7 @@ def _operation(
         "responses": responses,
     }
     if roles is None:
-        result["security"] = []
+        result["security"] = []  # no token (a client operation: its certificate, in the TLS layer)
     if operation.body is not None:
         result["requestBody"] = {
             "required": True,
@@ -296,6 +308,7 @@ def build(app: Flask) -> dict[str, Any]:
                 getattr(view, REQUIRED_ROLES, None),
                 path_parameters,
                 plugin.converter,
+                bool(getattr(view, REQUIRES_CLIENT, False)),
             )
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path])

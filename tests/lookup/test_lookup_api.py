@@ -841,7 +841,9 @@ def test_the_owner_sees_every_lookup_that_showed_the_plan(app, client, plan_head
 
     assert response.status_code == 200
     items = response.get_json()["items"]
-    assert all(set(item) == {"at", "organisation", "user", "incident_ref", "query_kind"} for item in items)
+    fields = {"at", "organisation", "user", "incident_ref", "query_kind", "kind"}
+    assert all(set(item) == fields for item in items)
+    assert {item["kind"] for item in items} == {"lookup"}
     assert sorted((i["incident_ref"], i["query_kind"]) for i in items) == [
         ("P-1", "address"),
         ("P-2", "person"),

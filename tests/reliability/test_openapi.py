@@ -91,7 +91,9 @@ def test_every_operation_names_its_errors(client: FlaskClient) -> None:
 
     assert statuses("/auth/token", "post") == {"201", "400", "401", "422", "423", "429"}
     assert statuses("/plans/{plan_id}", "put") == {"200", "400", "401", "403", "404", "409", "422"}
-    assert statuses("/lookups", "post") == {"200", "400", "401", "403", "422", "429"}
+    assert statuses("/lookups", "post") == {"200", "400", "401", "403", "404", "422", "429"}
+    assert statuses("/signals", "post") == {"200", "400", "401", "422"}
+    assert paths[f"{API_PREFIX}/signals"]["post"]["security"] == []
     assert statuses("/statistics", "get") == {"200", "400", "401", "403", "409"}
     assert statuses("/auth/token", "delete") == {"204", "401"}
     assert paths[f"{API_PREFIX}/auth/token"]["post"]["security"] == []

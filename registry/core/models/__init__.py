@@ -10,6 +10,7 @@ from registry.core.models.accounts import (
 )
 from registry.core.models.assessment import AssessmentAddition
 from registry.core.models.audit import AuditEntry, AuditHead
+from registry.core.models.clients import ClientCertificate, MachineClient
 from registry.core.models.jobs import JobRun
 from registry.core.models.lookups import Lookup, LookupCandidate, LookupFlag, LookupResult
 from registry.core.models.meldingen import (
@@ -33,6 +34,7 @@ from registry.core.models.plans import (
     PlanVersion,
 )
 from registry.core.models.proposals import ProposalDecision, ProposedAgreement, ProposedContact
+from registry.core.models.signals import Signal, SignalResult
 from registry.core.models.tasks import FollowUpTask
 from registry.core.models.types import MAX_ID, UTCDateTime
 
@@ -43,6 +45,7 @@ __all__ = [
     "AssessmentAddition",
     "AuditEntry",
     "AuditHead",
+    "ClientCertificate",
     "ClosedDay",
     "Contact",
     "FeedbackAcknowledgement",
@@ -56,6 +59,7 @@ __all__ = [
     "LookupFlag",
     "LookupResult",
     "MAX_ID",
+    "MachineClient",
     "Melding",
     "Organisation",
     "OutboxMessage",
@@ -71,6 +75,8 @@ __all__ = [
     "Report",
     "ReportAgreement",
     "ReportAmendment",
+    "Signal",
+    "SignalResult",
     "SpoedEscalation",
     "UTCDateTime",
     "User",

@@ -53,6 +53,9 @@ class Lookup(Base):
     match_count: Mapped[int] = mapped_column(Integer, default=0)
     name_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     opened_from: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("lookups.id"))
+    # the signal of a control room's system this lookup opened (a person with two factors, of the
+    # signal's organisation, for its meldingnummer): it shows the plans the signal pointed at
+    signal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("signals.id"), index=True)
 
     results: Mapped[list[LookupResult]] = relationship(cascade="all, delete-orphan")
 

@@ -1,0 +1,1 @@
+"""Machine clients: the systems of responder organisations that ask for signals (mutual TLS)."""
