@@ -36,7 +36,7 @@ from sqlalchemy.types import TypeEngine
 
 from lookup import normalise, search
 from registry import observe
-from registry.core import audit, rules
+from registry.core import audit, dutch, rules
 from registry.core.db import db
 from registry.core.models import (
     Address,
@@ -681,8 +681,7 @@ def _refuse(session: Session, user: Responder, detail: dict[str, Any]) -> None:
 
 
 def _minutes(seconds: int) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return f"{minutes} {'minuut' if minutes == 1 else 'minuten'}"
+    return dutch.minutes(max(1, math.ceil(seconds / 60)))
 
 
 def check_budget(session: Session, user: Responder, name_only: bool, now: datetime) -> None:

@@ -25,9 +25,10 @@ from marshmallow import ValidationError
 from lookup import normalise, operations, signalling
 from lookup.schemas import LookupArgs
 from registry.auth import web
+from registry.core import dutch
 from registry.core.db import db
 from registry.core.normalise import phone_display, postcode_display
-from registry.core.timeutil import local_today, nl_date
+from registry.core.timeutil import local_today
 from registry.core.vocabulary import QueryKind
 from registry.feedback import operations as feedback
 from registry.meldingen.schemas import answers_of
@@ -86,7 +87,7 @@ def reading(query: normalise.Query) -> str:
         return ", ".join(parts)
     said = f"naam {query.name}"
     if query.birth_date is not None:
-        return f"{said}, geboren op {nl_date(query.birth_date)}"
+        return f"{said}, geboren op {dutch.long_date(query.birth_date)}"
     if query.birth_year is not None:
         return f"{said}, geboren in {query.birth_year}"
     return f"{said}, zonder geboortedatum"
@@ -104,7 +105,7 @@ def _too_many_lookups(breached: RequestLimit) -> Response:
     seconds = seconds_until_reset(breached)
     message = (
         "U heeft in korte tijd te veel raadplegingen gedaan. "
-        f"Probeer het over {seconds} {'seconde' if seconds == 1 else 'seconden'} opnieuw."
+        f"Probeer het over {dutch.count(seconds, 'seconde', 'seconden')} opnieuw."
     )
     incident_ref, text = request.form.get("incident_ref", "").strip(), request.form.get("q", "").strip()
     return current_app.make_response(_page(incident_ref, text, {"q": message}, None, "", 429))
@@ -444,11 +445,11 @@ def _report_form(lookup: Any, version: Any) -> Any:
                 ]
             }
         else:
-            due = f"op {nl_date(saved.feedback_due)}"
+            due = f"op {dutch.long_date(saved.feedback_due)}"
             if saved.feedback_due_at is not None:
                 # a spoedmelding: read within hours, at any hour
                 local = saved.feedback_due_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-                due = f"als spoedmelding vóór {nl_date(local.date())} {local.hour:02d}.{local.minute:02d} uur"
+                due = f"als spoedmelding vóór {dutch.long_date(local.date())} {dutch.clock(local)}"
             if version is not None:
                 flash(f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling {due}.", "success")
             elif feedback.reaches_nobody(db.session, user.organisation_id, saved.id):

@@ -15,12 +15,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from registry import observe
 from registry.auth import web
 from registry.core import config as config_module
-from registry.core import signals
+from registry.core import dutch, signals
 from registry.core.config import PROJECT_ROOT
 from registry.core.db import db
 from registry.core.normalise import phone_display
-from registry.core.timeutil import nl_date as format_nl_date
-from registry.core.vocabulary import MONTHS_SHORT, Vocabulary
+from registry.core.vocabulary import Vocabulary
 from registry.ops.cli import register_commands
 from registry.web import ratelimit
 from registry.web.api import API_PREFIX, register_error_handlers
@@ -166,22 +165,31 @@ def _register_template_helpers(app: Flask) -> None:
             return ""
         if isinstance(value, datetime):
             value = value.astimezone(zone).date()
-        return format_nl_date(value)
+        return dutch.long_date(value)
 
     @app.template_filter("nl_day_month")
     def nl_day_month(value: date | None) -> str:
-        """12 nov., 3 mei"""
+        """12 nov, 3 mei"""
         if value is None:
             return ""
-        return f"{value.day} {MONTHS_SHORT[value.month - 1]}"
+        return dutch.day_month(value)
 
     @app.template_filter("nl_time")
     def nl_time(value: datetime | None) -> str:
         """23.40 uur"""
         if value is None:
             return ""
-        local = value.astimezone(zone)
-        return f"{local.hour:02d}.{local.minute:02d} uur"
+        return dutch.clock(value.astimezone(zone))
+
+    @app.template_filter("count")
+    def count(value: int, one: str, other: str) -> str:
+        """{{ n|count('inzet', 'inzetten') }}: '1 inzet', '3 inzetten'"""
+        return dutch.count(value, one, other)
+
+    @app.template_filter("number")
+    def number(value: int | float) -> str:
+        """1.234"""
+        return dutch.number(value)
 
     @app.template_filter("label")
     def label(code: str, vocabulary: type[Vocabulary]) -> str:

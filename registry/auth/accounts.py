@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.auth import passwords, two_factor
-from registry.core import audit, rules
+from registry.core import audit, dutch, rules
 from registry.core import roles as role_rules
 from registry.core.db import Base, keep
 from registry.core.models import (
@@ -71,9 +71,8 @@ class LoginLocked(Exception):
 def wait_text(seconds: int) -> str:
     """'1 seconde', '40 seconden', '1 minuut', '15 minuten' (whole minutes rounded up)."""
     if seconds < 60:
-        return "1 seconde" if seconds == 1 else f"{seconds} seconden"
-    minutes = -(-seconds // 60)
-    return "1 minuut" if minutes == 1 else f"{minutes} minuten"
+        return dutch.count(seconds, "seconde", "seconden")
+    return dutch.minutes(-(-seconds // 60))
 
 
 class RoleNotAllowed(ValueError):

@@ -156,7 +156,7 @@ class FlagRule(Vocabulary):
 
 
 class MatchQuality(Vocabulary):
-    EXACT = "exact", "Exacte match"
+    EXACT = "exact", "Precies gevonden"
     BUILDING = "building", "Zelfde huisnummer, andere toevoeging"
     FUZZY = "fuzzy", "Lijkt op de zoekvraag"  # the page adds the score: (87%)
 
@@ -299,13 +299,6 @@ class TaskKind(Vocabulary):
 
 # not code vocabularies: words the pages use
 
-MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)  # fmt: skip
-# as a short date writes them: "12 nov.", "3 mei"
-MONTHS_SHORT = ("jan.", "feb.", "mrt.", "apr.", "mei", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
-WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 
 UNREGISTERED = "Niet geregistreerd"
 

@@ -18,8 +18,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.core import dutch
 from registry.core.models import ClosedDay, FeedbackAcknowledgement, Organisation, Report, User, UserRole
-from registry.core.timeutil import nl_date
 from registry.core.vocabulary import Role
 from registry.feedback import operations, working_days
 from registry.ops import outbox
@@ -102,16 +102,16 @@ def build(session: Session, on: date) -> list[Digest]:
 
 
 def _counted(count: int, one: str, more: str) -> str:
-    return f"{count} {one if count == 1 else more}"
+    return dutch.count(count, one, more)
 
 
 def body(digest: Digest, on: date) -> str:
     base = current_app.config["BASE_URL"].rstrip("/")
-    lines = [f"Goedemorgen,\n\nTerugkoppeling voor {digest.organisation} op {nl_date(on)}:"]
+    lines = [f"Goedemorgen,\n\nTerugkoppeling voor {digest.organisation} op {dutch.long_date(on)}:"]
     if digest.due or digest.overdue:
-        lines.append(f"- {digest.due} item(s) om vandaag te lezen en op te pakken")
+        lines.append(f"- {_counted(digest.due, 'melding', 'meldingen')} om vandaag te lezen en op te pakken")
     if digest.overdue:
-        lines.append(f"- {digest.overdue} item(s) te laat (na de terugkoppeldag)")
+        lines.append(f"- {_counted(digest.overdue, 'melding', 'meldingen')} te laat (na de terugkoppeldag)")
     if digest.due or digest.overdue:
         lines += ["", f"Lees ze in Samen Op: {base}/terugkoppeling", ""]
     owned = digest.tasks
@@ -143,7 +143,7 @@ def queue(session: Session, on: date) -> list[Digest]:
     transaction. -> the digests that added messages (those of an earlier run add none)."""
     queued = []
     for digest in build(session, on):
-        subject = f"Samen Op: terugkoppeling {nl_date(on)}"
+        subject = f"Samen Op: terugkoppeling {dutch.long_date(on)}"
         text = body(digest, on)
         for recipient in digest.recipients:
             row_id = outbox.add_email(

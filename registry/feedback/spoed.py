@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from registry.core import audit, rules
+from registry.core import audit, dutch, rules
 from registry.core.models import (
     FeedbackAcknowledgement,
     Organisation,
@@ -29,7 +29,7 @@ from registry.core.models import (
     User,
     UserRole,
 )
-from registry.core.timeutil import nl_date, utcnow
+from registry.core.timeutil import utcnow
 from registry.core.vocabulary import Role
 from registry.ops import outbox
 
@@ -56,7 +56,7 @@ def _link(path: str) -> str:
 def _deadline(moment: datetime) -> str:
     """'zaterdag 14 maart 2026 om 08.40 uur', in the configured zone."""
     local = moment.astimezone(ZoneInfo(str(current_app.config["TIMEZONE"])))
-    return f"{nl_date(local.date())} om {local.hour:02d}.{local.minute:02d} uur"
+    return f"{dutch.long_date(local.date())} om {dutch.clock(local)}"
 
 
 def announcement(organisation: Organisation, due_at: datetime) -> Message:

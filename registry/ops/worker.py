@@ -37,11 +37,12 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from registry import observe
+from registry.core import dutch
 from registry.core.config import PRIVATE_DIRECTORY
 from registry.core.db import db
 from registry.core.models import JobRun
 from registry.core.timeutil import utcnow
-from registry.core.vocabulary import WEEKDAYS, JobOutcome
+from registry.core.vocabulary import JobOutcome
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Schedule:
             return f"dagelijks om {hour}"
         if self.weekdays == (0, 1, 2, 3, 4):
             return f"maandag t/m vrijdag om {hour}"
-        return ", ".join(WEEKDAYS[day] for day in self.weekdays) + f" om {hour}"
+        return ", ".join(dutch.weekday(day) for day in self.weekdays) + f" om {hour}"
 
 
 @dataclass(frozen=True)

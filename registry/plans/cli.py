@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from registry.core import dutch
 from registry.core.db import db
 from registry.core.models import User, UserRole
 from registry.core.timeutil import local_today
@@ -70,9 +71,13 @@ def _queue_reminders(reminders: list[operations.Reminder]) -> list[int]:
             if user.email
         ]
         soon = sum(1 for r in items if r.days == 3)
+        plans = dutch.count(
+            len(items),
+            "handelingskader van uw organisatie verloopt binnenkort",
+            "handelingskaders van uw organisatie verlopen binnenkort",
+        )
         body = (
-            f"Er {'is' if len(items) == 1 else 'zijn'} {len(items)} handelingskader(s) van uw organisatie "
-            f"die binnenkort verlopen ({soon} binnen 3 dagen).\n\n"
+            f"{plans} ({soon} binnen 3 dagen).\n\n"
             "Verlengt u ze niet, dan vindt de meldkamer ze na de einddatum niet meer.\n"
             f"Bekijk ze in Samen Op: {current_app.config['BASE_URL'].rstrip('/')}/plans?status=active\n"
         )

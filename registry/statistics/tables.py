@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from registry.core import dutch
 from registry.core import vocabulary as nl
-from registry.core.timeutil import nl_date
 
 # the pilot's table "Tijdstip van melding": two subtotals, each above its two parts
 TIME_OF_DAY_ROWS = (
@@ -20,7 +21,6 @@ TIME_OF_DAY_ROWS = (
     ("night", "Nacht 22.00–09.00 uur"),
 )
 TIME_OF_DAY_SUBTOTAL_LABELS = frozenset({"Overdag 09.00–17.00 uur", "Avond en nacht 17.00–09.00 uur"})
-_MONTHS_SHORT = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 Cell = int | str
 
@@ -64,9 +64,7 @@ def nl_number(value: float | None, decimals: int = 2) -> str:
     """A number as Dutch people write it: 0,55; 301.727; – for none."""
     if value is None:
         return "–"
-    if decimals == 0 or float(value).is_integer():
-        return f"{round(value):,}".replace(",", ".")
-    return f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return dutch.number(value, decimals)
 
 
 def _with_unregistered(labels: dict[str, str], counts: dict[str, int]) -> list[tuple[str, Cell]]:
@@ -77,7 +75,7 @@ def _with_unregistered(labels: dict[str, str], counts: dict[str, int]) -> list[t
 
 def _month_label(key: str) -> str:
     year, month = key.split("-")
-    return f"{_MONTHS_SHORT[int(month) - 1]} {year}"
+    return dutch.month_year(date(int(year), int(month), 1))
 
 
 def _per_gemeente(figures: dict[str, Any]) -> Table:
@@ -171,7 +169,7 @@ def _duration(minutes: int | None) -> str:
     hours, rest = divmod(int(minutes), 60)
     parts = [f"{hours} uur"] if hours else []
     if rest or not hours:
-        parts.append(f"{rest} {'minuut' if rest == 1 else 'minuten'}")
+        parts.append(dutch.minutes(rest))
     return " ".join(parts)
 
 
@@ -237,12 +235,12 @@ def tables(figures: dict[str, Any]) -> list[Table]:
 
 
 def period_label(figures: dict[str, Any]) -> str:
-    return f"{nl_date(figures['from'])} t/m {nl_date(figures['to'])}"
+    return f"{dutch.long_date(figures['from'])} t/m {dutch.long_date(figures['to'])}"
 
 
 def counted(count: int, one: str, more: str) -> str:
     """A real plural: "1 melding", "3 meldingen"."""
-    return f"{count} {one if count == 1 else more}"
+    return dutch.count(count, one, more)
 
 
 def to_csv(table: Table) -> str:

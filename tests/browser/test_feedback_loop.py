@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
-from registry.core.timeutil import nl_date
+from registry.core import dutch
 from tests.browser.family import create_plan, network
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -33,7 +33,7 @@ def expect_spoed_deadline(shown: Locator) -> str:
     moment ago). -> the text shown, 'zaterdag 14 maart 2026 08.40 uur'."""
     now = datetime.now(AMSTERDAM)
     candidates = [
-        f"{nl_date(moment.date())} {moment.hour:02d}.{moment.minute:02d} uur"
+        f"{dutch.long_date(moment.date())} {moment.hour:02d}.{moment.minute:02d} uur"
         for moment in (now - timedelta(minutes=back) + timedelta(hours=9) for back in range(4))
     ]
     expect(shown).to_have_text(re.compile("|".join(re.escape(text) for text in candidates)))

@@ -73,7 +73,7 @@ def test_control_room_finds_the_plan_by_keyboard_in_every_way(
 
     # Then the plan is found on its exact address
     heading = page.locator("#resultaat")
-    expect_found(page, heading, "postcode en huisnummer", "Exacte match · op adres")
+    expect_found(page, heading, "postcode en huisnummer", "Precies gevonden · op adres")
     result = page.locator("article.plan-result")
 
     # And the risk signals and the do-not-inform warning come before the agreements, unmistakably

@@ -9,7 +9,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Locator, Page, expect
 
-from registry.core.timeutil import nl_date
+from registry.core import dutch
 from tests.browser.family import introduce
 from tests.registry.plan_data import today
 
@@ -225,7 +225,7 @@ def test_registrant_creates_a_plan_fixes_errors_and_finds_it_in_the_list(
             re.compile(r"^Opvanglaan 3 A, 9402 CD Elders\s+Opvangadres \(veilig adres\)$"),
         ]
     )
-    expect(page.locator("p.meta")).to_contain_text(f"tot en met {nl_date(valid_until)}")
+    expect(page.locator("p.meta")).to_contain_text(f"tot en met {dutch.long_date(valid_until)}")
 
     # When they go back to the list
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Handelingskaders").click()
@@ -234,7 +234,7 @@ def test_registrant_creates_a_plan_fixes_errors_and_finds_it_in_the_list(
     listed = page.locator("#plans tbody tr")
     expect(listed).to_have_count(1)
     expect(listed.locator("td")).to_have_text(
-        ["Gezin Testman", "9401 AB 14\n9402 CD 3A", "Actief", nl_date(valid_until), "0", "0"],
+        ["Gezin Testman", "9401 AB 14\n9402 CD 3A", "Actief", dutch.long_date(valid_until), "0", "0"],
         use_inner_text=True,
     )
     page.screenshot(path=artifacts / "plans-list.png", full_page=True)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Locator, Page, expect
 
-from registry.core.timeutil import nl_date
+from registry.core import dutch
 from tests.browser.family import create_plan, look_up, network, report
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -80,7 +80,7 @@ def test_coordinator_sees_the_tables_charts_and_csv_of_a_period(
 
     # Then the page covers that period: four reports, the older one left out
     expect(page.locator("#periode")).to_have_text(
-        f"{nl_date(monday)} t/m {nl_date(today)} · 4 meldingen · 4 inzetten · Wijkteam Oost"
+        f"{dutch.long_date(monday)} t/m {dutch.long_date(today)} · 4 meldingen · 4 inzetten · Wijkteam Oost"
     )
     page.wait_for_load_state("load")
 

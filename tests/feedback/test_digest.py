@@ -145,8 +145,10 @@ def test_one_email_per_organisation_with_items_due_that_day(
     for address in (scene.registrant, scene.partner):
         [message] = box.to(address)
         body = text_of(message)
-        assert "2 item(s) om vandaag te lezen en op te pakken" in body
-        assert "item(s) te laat" not in body  # no feedback is late (a task may be: below)
+        assert "2 meldingen om vandaag te lezen en op te pakken" in body
+        # no feedback is late (a task may be: below)
+        assert "melding te laat" not in body
+        assert "meldingen te laat" not in body
         assert "https://samenop.example/terugkoppeling" in body
         assert "maandag 16 maart 2026" in message["Subject"]
         assert_says_nothing_about_the_family(message)
@@ -195,12 +197,12 @@ def test_late_items_also_go_to_the_coordinators(
     assert [message["To"] for message in box.to(scene.registrant)] == [scene.registrant]
     [late] = box.to(scene.coordinator)
     body = text_of(late)
-    assert "0 item(s) om vandaag te lezen en op te pakken" in body
-    assert "2 item(s) te laat" in body
+    assert "0 meldingen om vandaag te lezen en op te pakken" in body
+    assert "2 meldingen te laat" in body
     assert "https://samenop.example/terugkoppeling" in body
     assert_says_nothing_about_the_family(late)
     [west] = box.to(scene.stranger)
-    assert "1 item(s) om vandaag te lezen en op te pakken" in text_of(west)
+    assert "1 melding om vandaag te lezen en op te pakken" in text_of(west)
     assert "te laat" not in text_of(west)
     assert_says_nothing_about_the_family(west)
     # youth protection acknowledged everything: no e-mail
@@ -277,7 +279,7 @@ def test_a_mail_server_that_is_down_delays_the_digest_but_loses_and_repeats_none
         assert message["To"] == address
         assert message["Auto-Submitted"] == "auto-generated"
         assert email.utils.parsedate_to_datetime(message["Date"]) == amsterdam(2026, 3, 16, 7, 0)
-        assert "2 item(s) om vandaag te lezen en op te pakken" in text_of(message)
+        assert "2 meldingen om vandaag te lezen en op te pakken" in text_of(message)
         assert_says_nothing_about_the_family(message)
     # And a digest run after the delivery sends nothing again
     with clock_at(amsterdam(2026, 3, 16, 9, 0)):

@@ -74,7 +74,7 @@ def test_a_lookup_shows_how_many_meldingen_each_plan_had_and_when_the_last(
             data={"incident_ref": "P-2026-0201", "q": "9401 AB 901", "csrf_token": _csrf(browser)},
         )
     text = html.unescape(page.get_data(as_text=True))
-    assert "3 eerdere meldingen, laatste 12 nov." in text
+    assert "3 eerdere meldingen, laatste 12 nov" in text
     assert "Geen eerdere meldingen" in text
 
 

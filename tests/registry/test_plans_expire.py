@@ -88,7 +88,7 @@ def test_owners_are_reminded_14_and_3_days_ahead_once_each_without_names_by_mail
     assert len(box.to("regiehouder@samenop.example")) == 1
     message = box.to("regiehouder@samenop.example")[0]
     body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert "1 handelingskader(s)" in body
+    assert "1 handelingskader van uw organisatie verloopt binnenkort" in body
     assert "https://samenop.example/plans" in body
     for secret in ("Geheimnaam", "Testveen", "Verzonnenstraat", "9401", "06-"):
         assert secret not in body
