@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Integer,
@@ -44,6 +45,7 @@ from registry.core.models import (
     Lookup,
     LookupCandidate,
     LookupResult,
+    Measure,
     Melding,
     Organisation,
     Person,
@@ -53,6 +55,7 @@ from registry.core.models import (
 )
 from registry.core.timeutil import local_today, utcnow
 from registry.core.vocabulary import AddressRole, FlagRule, MatchQuality, QueryKind, Role
+from registry.plans import availability
 from registry.privacy import flags
 
 ROLE = Role.RESPONDER
@@ -122,15 +125,20 @@ class ShownPlan:
     title: str
     summary: str
     valid_until: date
-    family_profile: str | None
+    family_profiles: list[str]
     risk_signals: list[str]
     owner_organisation: str
     owner_name: str
     owner_phone: str
     addresses: list[dict[str, Any]]
     persons: list[dict[str, Any]]
+    # each with "contact": the contact dict it names, or None
     agreements: list[dict[str, Any]]
+    # reachable now first (each with "reachable_now": True / False / None when not said, and
+    # "next_reachable_at"), in the owner's order within each group
     contacts: list[dict[str, Any]]
+    # the lopende maatregelen still in force today (or starting later)
+    measures: list[dict[str, Any]] = field(default_factory=list)
     # what happened before: the meldingen on the plan so far and the day of the last (counts
     # and dates only: never what happened)
     earlier_meldingen: int = 0
@@ -144,7 +152,8 @@ class ShownPlan:
             "title": self.title,
             "summary": self.summary,
             "valid_until": self.valid_until,
-            "family_profile": self.family_profile,
+            "family_profiles": self.family_profiles,
+            "family_profile": self.family_profiles[0] if self.family_profiles else None,
             "risk_signals": self.risk_signals,
             "owner": {
                 "organisation": self.owner_organisation,
@@ -155,6 +164,7 @@ class ShownPlan:
             "persons": self.persons,
             "agreements": self.agreements,
             "contacts": self.contacts,
+            "measures": self.measures,
         }
 
 
@@ -274,6 +284,7 @@ _ROW_KINDS = (
     ("persons", Person, Person.id),
     ("agreements", Agreement, Agreement.position),
     ("contacts", Contact, Contact.id),
+    ("measures", Measure, Measure.id),
 )
 
 
@@ -299,7 +310,14 @@ def _rows_statement(many: bool) -> tuple[Any, list[list[tuple[str, int]]]]:
                 slots.append(len(families) - 1)
             columns.append((column.name, slots[nth]))
         placed.append(columns)
-    typed: dict[type, TypeEngine[Any]] = {str: Text(), int: Integer(), date: Date(), bool: Boolean()}
+    # JSON (a contact's availability windows) says its Python type is `object`
+    typed: dict[type, TypeEngine[Any]] = {
+        str: Text(),
+        int: Integer(),
+        date: Date(),
+        bool: Boolean(),
+        object: JSON(),
+    }
     selects = []
     for number, (_name, kind, order) in enumerate(_ROW_KINDS):
         table = cast(Table, kind.__table__)
@@ -795,12 +813,14 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
         kind = found[0]
         shown = {name: found[index] for name, index in columns[kind]}
         children[kind][shown["plan_version_id"]].append(shown)
-    addresses, persons, agreements, contacts = children
+    addresses, persons, agreements, contacts, measures = children
     history = _history(session, sorted({versions[version_id].plan_id for version_id in ids}))
+    now = datetime.now(ZoneInfo(current_app.config["TIMEZONE"]))
     views = []
     for match in matches:
         row = versions[match.version_id]
         earlier, last = history.get(row.plan_id, (0, None))
+        _link_and_order(agreements[row.id], contacts[row.id], now)
         views.append(
             ShownPlan(
                 id=row.plan_id,
@@ -808,7 +828,7 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
                 title=row.title,
                 summary=row.summary,
                 valid_until=row.valid_until,
-                family_profile=row.family_profile,
+                family_profiles=list(row.family_profiles or []),
                 risk_signals=list(row.risk_signals or []),
                 owner_organisation=row.organisation_name,
                 owner_name=row.owner_name,
@@ -817,11 +837,38 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
                 persons=persons[row.id],
                 agreements=agreements[row.id],
                 contacts=contacts[row.id],
+                measures=in_force(measures[row.id], now.date()),
                 earlier_meldingen=earlier,
                 last_melding_on=last,
             )
         )
     return views
+
+
+def in_force(measures: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    """The measures not ended: a measure leaves the lookup on its end date. Each says whether
+    it starts later ("upcoming")."""
+    shown = [m for m in measures if m["ends_on"] is None or m["ends_on"] > today]
+    for measure in shown:
+        measure["upcoming"] = measure["starts_on"] > today
+    return shown
+
+
+def _link_and_order(agreements: list[dict[str, Any]], contacts: list[dict[str, Any]], now: datetime) -> None:
+    """Each agreement gets the contact it names (by its place in the owner's order); then the
+    contacts are put in the order to call them now: reachable now, not said, reachable later."""
+    for agreement in agreements:
+        number = agreement["contact_number"]
+        agreement["contact"] = contacts[number - 1] if number and number <= len(contacts) else None
+    for contact in contacts:
+        windows = contact["availability"] or []
+        contact["reachable_now"] = availability.reachable_at(windows, now) if windows else None
+        contact["next_reachable_at"] = (
+            availability.next_reachable(windows, now) if contact["reachable_now"] is False else None
+        )
+        contact["availability_text"] = availability.describe(windows) if windows else ""
+    rank = {True: 0, None: 1, False: 2}
+    contacts.sort(key=lambda contact: rank[contact["reachable_now"]])
 
 
 # --- the report form after a lookup -------------------------------------------------------------

@@ -90,7 +90,40 @@ class _Person(DutchSchema):
     birth_date = fields.Date(allow_none=True)
     role = fields.String()
     phone = Phone(allow_none=True)
+    language = fields.String()
+    interpreter_needed = fields.Boolean()
     do_not_inform = fields.Boolean()
+    do_not_inform_reason = fields.String()
+
+
+class _Window(DutchSchema):
+    days = fields.List(fields.Integer())
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+
+
+class _Contact(DutchSchema):
+    class Meta:
+        ordered = True
+
+    name = fields.String()
+    relation = fields.String()
+    phone = Phone()
+    available = fields.String(metadata={"description": "the owner's note on reachability"})
+    availability = fields.List(fields.Nested(_Window))
+    reachable_now = fields.Boolean(
+        allow_none=True, metadata={"description": "by its windows, now (SAMENOP_TIMEZONE); null: not said"}
+    )
+    next_reachable_at = fields.AwareDateTime(
+        format="iso", allow_none=True, metadata={"description": "when not reachable now: from when"}
+    )
+    knows_plan = fields.Boolean()
+    tested_on = fields.Date(allow_none=True)
+
+
+class _AgreementContact(DutchSchema):
+    name = fields.String()
+    phone = Phone()
 
 
 class _Agreement(DutchSchema):
@@ -99,13 +132,17 @@ class _Agreement(DutchSchema):
     trigger = fields.String()
     action = fields.String()
     actor = fields.String()
+    contact = fields.Nested(
+        _AgreementContact, allow_none=True, metadata={"description": "the contact to call for it"}
+    )
 
 
-class _Contact(DutchSchema):
-    name = fields.String()
-    relation = fields.String()
-    phone = Phone()
-    available = fields.String()
+class _Measure(DutchSchema):
+    kind = fields.String()
+    holder = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+    note = fields.String()
 
 
 class ResponderPlanSchema(DutchSchema):
@@ -118,12 +155,16 @@ class ResponderPlanSchema(DutchSchema):
     version = fields.Integer()
     title = fields.String()
     risk_signals = fields.List(fields.String())
+    measures = fields.Nested(
+        _Measure, many=True, metadata={"description": "lopende maatregelen: those not ended today"}
+    )
     agreements = fields.Nested(_Agreement, many=True)
     contacts = fields.Nested(_Contact, many=True)
     persons = fields.Nested(_Person, many=True)
     addresses = fields.Nested(_Address, many=True)
     summary = fields.String()
-    family_profile = fields.String(allow_none=True)
+    family_profiles = fields.List(fields.String())
+    family_profile = fields.String(allow_none=True, metadata={"description": "deprecated: the first profile"})
     owner = fields.Nested(_Owner)
     valid_until = fields.Date()
 

@@ -14,7 +14,7 @@ from registry.core import audit
 from registry.core.db import db
 from registry.core.models import MAX_ID, Plan
 from registry.core.vocabulary import PlanStatus
-from registry.plans import forms, operations
+from registry.plans import availability, forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -83,6 +83,7 @@ def _render_form(
             errors=errors,
             plan=plan,
             max_rows=forms.MAX_FORM_ROWS,
+            presets=availability.PRESETS,
         ),
         status,
     )
@@ -188,7 +189,7 @@ def show(plan_id: str) -> Any:
         may_share=operations.may_share(user, plan),
         counts=counts,
         access_log=access_log,
-        warnings=operations.warnings_for({"contacts": shown.version.contacts}),
+        warnings=operations.version_warnings(shown.version, today()),
     )
 
 

@@ -10,6 +10,7 @@ from registry.core.models.accounts import (
 )
 from registry.core.models.audit import AuditEntry, AuditHead
 from registry.core.models.lookups import Lookup, LookupCandidate, LookupFlag, LookupResult
+from registry.core.models.measures import Measure
 from registry.core.models.meldingen import (
     FeedbackAcknowledgement,
     Melding,
@@ -48,6 +49,7 @@ __all__ = [
     "LookupFlag",
     "LookupResult",
     "MAX_ID",
+    "Measure",
     "Melding",
     "Organisation",
     "Person",
