@@ -9,7 +9,14 @@ from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
 from lookup import operations
-from lookup.schemas import AccessLogSchema, LookupArgs, LookupResponseSchema, OpenCandidateArgs
+from lookup.schemas import (
+    AccessLogSchema,
+    LookupArgs,
+    LookupResponseSchema,
+    OpenCandidateArgs,
+    RevealArgs,
+    RevealedAddressSchema,
+)
 from registry.core.db import db
 from registry.plans import operations as plans
 from registry.web.api import ApiError, api_caller, api_user, parse, require_token
@@ -25,6 +32,9 @@ _response = LookupResponseSchema()
 _dump_response = dumper(_response)
 _access_log = AccessLogSchema()
 _open_args = OpenCandidateArgs()
+_reveal_args = RevealArgs()
+_revealed = RevealedAddressSchema()
+GEHEIM_WARNING = "Geheim adres — nooit noemen via portofoon of aan de melder."
 
 
 def answer(outcome: operations.Outcome) -> dict[str, Any]:
@@ -127,6 +137,33 @@ def open_candidate(lookup_id: str) -> ResponseReturnValue:
     except operations.CandidateRefused:
         raise ApiError(404, "not_found", _NOT_A_CANDIDATE) from None
     return dump_outcome(outcome)
+
+
+@bp.post("/lookups/<lookup_id>/reveal")
+@describe(
+    "Show a geheim address of a plan your own lookup showed, with the reason why",
+    body=RevealArgs,
+    response=RevealedAddressSchema,
+    errors=(404,),
+    description="Within 12 hours of the lookup, by the user who did it, for an id among the "
+    "plan's secret_addresses. Every reveal is an audit row with its reason (address_reveal). "
+    "Never for a plan the lookup found through the perpetrator's name, phone or address: 404, as "
+    "for any address the lookup did not show.",
+)
+@require_token(operations.ROLE)
+def reveal(lookup_id: str) -> ResponseReturnValue:
+    args = parse(_reveal_args)
+    try:
+        parsed: uuid.UUID | None = uuid.UUID(lookup_id)
+    except ValueError:
+        parsed = None
+    try:
+        address = operations.reveal_address(
+            db.session, api_caller(), parsed, args["address_id"], args["reason"]
+        )
+    except operations.RevealRefused:
+        raise ApiError(404, "not_found", "Dit adres kan niet worden getoond bij deze raadpleging.") from None
+    return _revealed.dump({"warning": GEHEIM_WARNING, "address": address})
 
 
 @bp.get("/plans/<plan_id>/access-log")

@@ -54,7 +54,7 @@ from registry.core.models import (
     User,
 )
 from registry.core.timeutil import local_today, utcnow
-from registry.core.vocabulary import AddressRole, FlagRule, MatchQuality, QueryKind, Role
+from registry.core.vocabulary import AddressRole, FlagRule, MatchQuality, PersonRole, QueryKind, Role
 from registry.plans import availability
 from registry.privacy import flags
 
@@ -113,6 +113,9 @@ class Match:
     # the version's row (_VERSION_COLUMNS) when the match's own query read it: _views then does not
     version: Any = field(default=None, repr=False, compare=False)
     person_id: int | None = None  # whose name matched (by_person)
+    # found through the perpetrator's name, phone or address: no geheim address is shown, nor
+    # that there is one (docs/api.md, Geheim adres)
+    via_perpetrator: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,9 @@ class ShownPlan:
     contacts: list[dict[str, Any]]
     # the lopende maatregelen still in force today (or starting later)
     measures: list[dict[str, Any]] = field(default_factory=list)
+    # the geheim addresses ({"id", "role"}: that one exists, never where), none when the lookup
+    # went through the perpetrator; `addresses` never holds them
+    secret_addresses: list[dict[str, Any]] = field(default_factory=list)
     # what happened before: the meldingen on the plan so far and the day of the last (counts
     # and dates only: never what happened)
     earlier_meldingen: int = 0
@@ -165,6 +171,7 @@ class ShownPlan:
             "agreements": self.agreements,
             "contacts": self.contacts,
             "measures": self.measures,
+            "secret_addresses": self.secret_addresses,
         }
 
 
@@ -218,14 +225,14 @@ def _with_owner(query: Any) -> Any:
 
 _BY_ADDRESS = _with_owner(
     _shown(
-        select(*_VERSION_COLUMNS, Address.house_number_suffix)
+        select(*_VERSION_COLUMNS, Address.house_number_suffix, Address.role.label("matched_role"))
         .select_from(Address)
         .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
     )
 ).where(Address.postcode == bindparam("postcode"), Address.house_number == bindparam("number"))
 _BY_PHONE = _with_owner(
     _shown(
-        select(*_VERSION_COLUMNS)
+        select(*_VERSION_COLUMNS, Person.role.label("matched_role"))
         .select_from(Person)
         .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
     )
@@ -234,12 +241,12 @@ _BORN_ON = select(Person.id, Person.first_name, Person.surname_prefix, Person.su
     Person.birth_date == bindparam("born")
 )
 _PERSONS_SHOWN = _shown(
-    select(Person.id, PlanVersion.plan_id, PlanVersion.id)
+    select(Person.id, PlanVersion.plan_id, PlanVersion.id, Person.role)
     .select_from(Person)
     .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
 ).where(Person.id.in_(_ids("ids")))
 _ADDRESSES_SHOWN = _shown(
-    select(Address.id, PlanVersion.plan_id, PlanVersion.id)
+    select(Address.id, PlanVersion.plan_id, PlanVersion.id, Address.role)
     .select_from(Address)
     .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
 ).where(Address.id.in_(_ids("ids")))
@@ -358,6 +365,7 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
             MatchQuality.EXACT if row.house_number_suffix == suffix else MatchQuality.BUILDING,
             1.0 if row.house_number_suffix == suffix else 0.8,
             version=row,
+            via_perpetrator=row.matched_role == AddressRole.PERPETRATOR_ADDRESS,
         )
         for row in rows
     ]
@@ -365,7 +373,18 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
 
 def by_phone(session: Session, number: str) -> list[Match]:
     rows = session.connection().execute(_BY_PHONE, {"phone": number, "today": _today()}).all()
-    return [Match(row.plan_id, row.id, "person", MatchQuality.EXACT, 1.0, version=row) for row in rows]
+    return [
+        Match(
+            row.plan_id,
+            row.id,
+            "person",
+            MatchQuality.EXACT,
+            1.0,
+            version=row,
+            via_perpetrator=row.matched_role == PersonRole.PERPETRATOR,
+        )
+        for row in rows
+    ]
 
 
 def by_person(session: Session, index: search.SearchIndex, text: str, born: date | None) -> list[Match]:
@@ -396,7 +415,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
         return []
     rows = session.connection().execute(_PERSONS_SHOWN, {"ids": list(scored), "today": _today()}).all()
     matches = []
-    for person_id, plan_id, version_id in rows:
+    for person_id, plan_id, version_id, role in rows:
         stored, stored_born = candidates[person_id]
         # exact: the name and the birth date; a person registered without one is never exact
         # (26 namesakes without a date would otherwise come before the one born that day)
@@ -409,6 +428,7 @@ def by_person(session: Session, index: search.SearchIndex, text: str, born: date
                 MatchQuality.EXACT if exact else MatchQuality.FUZZY,
                 round(scored[person_id], 3),
                 person_id=person_id,
+                via_perpetrator=role == PersonRole.PERPETRATOR,
             )
         )
     return matches
@@ -429,14 +449,24 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
         return []
     rows = session.connection().execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()
     return [
-        Match(plan_id, version_id, "address", MatchQuality.FUZZY, scored[address_id])
-        for address_id, plan_id, version_id in rows
+        Match(
+            plan_id,
+            version_id,
+            "address",
+            MatchQuality.FUZZY,
+            scored[address_id],
+            via_perpetrator=role == AddressRole.PERPETRATOR_ADDRESS,
+        )
+        for address_id, plan_id, version_id, role in rows
     ]
 
 
 def _best_per_plan(matches: list[Match]) -> list[Match]:
     best: dict[uuid.UUID, Match] = {}
+    # a plan found through its perpetrator among other ways shows no geheim address either
+    through_perpetrator = {match.plan_id for match in matches if match.via_perpetrator}
     for match in matches:
+        match.via_perpetrator = match.plan_id in through_perpetrator
         current = best.get(match.plan_id)
         if current is None or (_QUALITY_ORDER[match.quality], -match.score) < (
             _QUALITY_ORDER[current.quality],
@@ -546,6 +576,7 @@ def store(session: Session, user: Responder, outcome: Outcome) -> None:
                     "match_on": m.on,
                     "quality": m.quality,
                     "score": m.score,
+                    "via_perpetrator": m.via_perpetrator,
                 }
                 for m in matches
             ],
@@ -648,7 +679,11 @@ _CANDIDATE_PERSONS = select(
 # address (a shelter's town is not said to anyone who has not opened the plan)
 _CANDIDATE_CITIES = (
     select(Address.plan_version_id, Address.city, Address.role)
-    .where(Address.plan_version_id.in_(_ids("ids")), Address.role != AddressRole.SAFE_ADDRESS)
+    .where(
+        Address.plan_version_id.in_(_ids("ids")),
+        Address.role != AddressRole.SAFE_ADDRESS,
+        Address.is_secret.is_(False),
+    )
     .order_by(Address.id)
 )
 _CANDIDATE_OWNERS = _with_owner(
@@ -690,7 +725,7 @@ def _candidates(session: Session, matches: list[Match]) -> list[Candidate]:
     return candidates
 
 
-_OPENABLE = select(LookupCandidate.quality, LookupCandidate.score).where(
+_OPENABLE = select(LookupCandidate.quality, LookupCandidate.score, LookupCandidate.person_id).where(
     LookupCandidate.lookup_id == bindparam("lookup_id"), LookupCandidate.plan_id == bindparam("plan_id")
 )
 _CURRENT_SHOWN = _with_owner(_shown(select(*_VERSION_COLUMNS).select_from(PlanVersion))).where(
@@ -731,7 +766,15 @@ def open_candidate(
                     reason = "no_longer_shown"
                 else:
                     quality = MatchQuality[listed.quality.upper()]
-                    found = Match(row.plan_id, row.id, "person", quality, listed.score, version=row)
+                    found = Match(
+                        row.plan_id,
+                        row.id,
+                        "person",
+                        quality,
+                        listed.score,
+                        version=row,
+                        person_id=listed.person_id,
+                    )
                     shown = _views(session, [found])
         if found is None:
             _refuse(
@@ -821,6 +864,14 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
         row = versions[match.version_id]
         earlier, last = history.get(row.plan_id, (0, None))
         _link_and_order(agreements[row.id], contacts[row.id], now)
+        if match.on == "person" and match.person_id is not None:
+            # a candidate opened: its person as listed, if the version shown still holds them
+            # (unknown is taken as the perpetrator: nothing geheim is shown)
+            matched = next((p for p in persons[row.id] if p["id"] == match.person_id), None)
+            match.via_perpetrator = (
+                match.via_perpetrator or matched is None or matched["role"] == PersonRole.PERPETRATOR
+            )
+        secret = [a for a in addresses[row.id] if a["is_secret"]]
         views.append(
             ShownPlan(
                 id=row.plan_id,
@@ -833,11 +884,14 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
                 owner_organisation=row.organisation_name,
                 owner_name=row.owner_name,
                 owner_phone=row.owner_phone,
-                addresses=addresses[row.id],
+                addresses=[a for a in addresses[row.id] if not a["is_secret"]],
                 persons=persons[row.id],
                 agreements=agreements[row.id],
                 contacts=contacts[row.id],
                 measures=in_force(measures[row.id], now.date()),
+                secret_addresses=[]
+                if match.via_perpetrator
+                else [{"id": a["id"], "role": a["role"]} for a in secret],
                 earlier_meldingen=earlier,
                 last_melding_on=last,
             )
@@ -966,3 +1020,75 @@ def record_report_form(session: Session, user: User, form: ReportForm) -> None:
         object_id=plan_id,
         detail=detail,
     )
+
+
+# --- a geheim address, shown on purpose ---------------------------------------------------------
+
+
+class RevealRefused(Exception):
+    """The address cannot be shown from this lookup (not the user's, too late, not a geheim
+    address of a plan it showed, or the plan was found through the perpetrator): answered alike
+    whatever the reason, after an audit row of the refusal."""
+
+
+_ADDRESS = cast(Table, Address.__table__)
+_REVEALABLE = (
+    select(_ADDRESS, LookupResult.plan_id.label("plan_id"))
+    .join(LookupResult, LookupResult.plan_version_id == _ADDRESS.c.plan_version_id)
+    .where(
+        LookupResult.lookup_id == bindparam("lookup_id"),
+        _ADDRESS.c.id == bindparam("address_id"),
+        _ADDRESS.c.is_secret.is_(True),
+        LookupResult.via_perpetrator.is_(False),
+    )
+)
+
+
+def reveal_address(
+    session: Session, user: Responder, lookup_id: uuid.UUID | None, address_id: int, reason: str
+) -> dict[str, Any]:
+    """A geheim address of a plan the user's own lookup showed, within REPORT_FORM_OPEN of it and
+    not found through the perpetrator; audited with the reason (`address_reveal`)."""
+    now = utcnow()
+    lookup = session.get(Lookup, lookup_id) if lookup_id is not None else None
+    row = None
+    if lookup is None or lookup.user_id != user.id:
+        refused = "not_own_lookup"
+    elif lookup.performed_at <= now - REPORT_FORM_OPEN:
+        refused = "lookup_closed"
+    else:
+        row = (
+            session.connection()
+            .execute(_REVEALABLE, {"lookup_id": lookup.id, "address_id": address_id})
+            .mappings()
+            .first()
+        )
+        refused = "not_revealable" if row is None else ""
+    if row is None or lookup is None:
+        audit.record_kept(
+            session,
+            "address_reveal",
+            "refused",
+            user=user,
+            role=ROLE,
+            object_type="lookup",
+            object_id=lookup_id or "",
+            detail={"refused": refused, "address_id": address_id},
+        )
+        raise RevealRefused(refused)
+    audit.record(
+        session,
+        "address_reveal",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=row["plan_id"],
+        detail={
+            "lookup_id": str(lookup.id),
+            "incident_ref": lookup.incident_ref,
+            "address_id": address_id,
+            "reason": reason,
+        },
+    )
+    return dict(row)

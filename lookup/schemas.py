@@ -7,9 +7,10 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lookup import normalise
+from registry.core.models import MAX_ID
 from registry.core.vocabulary import QueryKind
 from registry.plans.schemas import Suffix
-from registry.web.schemas import DutchSchema, Phone, Postcode, Text
+from registry.web.schemas import DutchSchema, Phone, PlainText, Postcode, Text
 
 # one field per kind of query: the field given is the lookup's query kind
 QUERY_FIELDS = QueryKind.searched()
@@ -145,6 +146,11 @@ class _Measure(DutchSchema):
     note = fields.String()
 
 
+class _SecretAddress(DutchSchema):
+    id = fields.Integer(metadata={"description": "for POST /lookups/{lookup_id}/reveal"})
+    role = fields.String()
+
+
 class ResponderPlanSchema(DutchSchema):
     """Risk signals first, agreements in order, contacts, persons, owner, validity."""
 
@@ -161,7 +167,16 @@ class ResponderPlanSchema(DutchSchema):
     agreements = fields.Nested(_Agreement, many=True)
     contacts = fields.Nested(_Contact, many=True)
     persons = fields.Nested(_Person, many=True)
-    addresses = fields.Nested(_Address, many=True)
+    addresses = fields.Nested(_Address, many=True, metadata={"description": "never a geheim address"})
+    secret_addresses = fields.Nested(
+        _SecretAddress,
+        many=True,
+        metadata={
+            "description": "geheim addresses: that one exists (never say it over the radio or to "
+            "the caller), shown only by POST /lookups/{lookup_id}/reveal with a reason; empty when "
+            "the plan was found through the perpetrator's name, phone or address"
+        },
+    )
     summary = fields.String()
     family_profiles = fields.List(fields.String())
     family_profile = fields.String(allow_none=True, metadata={"description": "deprecated: the first profile"})
@@ -216,6 +231,23 @@ class LookupResponseSchema(DutchSchema):
             "description": "a name without a birth date: the families found, none shown (matches is empty)"
         },
     )
+
+
+class RevealArgs(DutchSchema):
+    """Show a geheim address: which, and why (audited)."""
+
+    address_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, MAX_ID, error="Kies een geheim adres.")
+    )
+    reason = PlainText(required=True, min_length=1, max_length=500, multiline=True)
+
+
+class RevealedAddressSchema(DutchSchema):
+    class Meta:
+        ordered = True
+
+    warning = fields.String()
+    address = fields.Nested(_Address)
 
 
 class OpenCandidateArgs(DutchSchema):

@@ -2,7 +2,8 @@
 
 The plan as the practice writes it (issue 18): lopende maatregelen (a new table), a contact's
 availability as weekly windows with "weet van het handelingskader" and "nummer getest op", an
-agreement's contact, a geheim address, a person's language, interpreter, the reason not to
+agreement's contact, a geheim address (and whether a lookup found the plan through the
+perpetrator, so that it shows none), a person's language, interpreter, the reason not to
 inform and a perpetrator's confirmed "mag ervan weten", and several family profiles.
 
 Data moved: the one family_profile becomes a list of one (or an empty list); a contact whose
@@ -58,6 +59,11 @@ def upgrade() -> None:
 
     with op.batch_alter_table("agreements", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact_number", sa.Integer(), nullable=True))
+
+    with op.batch_alter_table("lookup_results", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("via_perpetrator", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.add_column(
@@ -117,6 +123,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table("agreements", schema=None) as batch_op:
         batch_op.drop_column("contact_number")
+
+    with op.batch_alter_table("lookup_results", schema=None) as batch_op:
+        batch_op.drop_column("via_perpetrator")
 
     with op.batch_alter_table("addresses", schema=None) as batch_op:
         batch_op.drop_column("is_secret")

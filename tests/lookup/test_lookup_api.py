@@ -28,7 +28,7 @@ PLANS = "/api/v1/plans"
 # a responder sees exactly these fields of a plan, and of its rows
 RESPONDER_PLAN_FIELDS = {
     "id", "version", "title", "summary", "family_profile", "family_profiles", "risk_signals", "measures",
-    "agreements", "contacts", "persons", "addresses", "owner", "valid_until",
+    "agreements", "contacts", "persons", "addresses", "secret_addresses", "owner", "valid_until",
 }  # fmt: skip
 RESPONDER_ROW_FIELDS = {
     "agreements": {"id", "position", "trigger", "action", "actor", "contact"},
@@ -402,7 +402,8 @@ def test_a_match_shows_what_responders_need_and_nothing_outside_the_allow_list(
     # in the order someone reading the answer needs it: what is at stake and what to do first
     assert list(json.loads(answer.get_data(as_text=True))["matches"][0]["plan"]) == [
         "id", "version", "title", "risk_signals", "measures", "agreements", "contacts", "persons",
-        "addresses", "summary", "family_profiles", "family_profile", "owner", "valid_until",
+        "addresses", "secret_addresses", "summary", "family_profiles", "family_profile", "owner",
+        "valid_until",
     ]  # fmt: skip
     for name, row_fields in RESPONDER_ROW_FIELDS.items():
         assert plan[name], name
