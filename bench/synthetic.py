@@ -368,7 +368,7 @@ def generate(
                     "summary": "Synthetisch huishouden voor de benchmark.",
                     "valid_from": today - timedelta(days=rng.randint(0, 120)),
                     "valid_until": valid_until,
-                    "family_profile": rng.choice(FAMILY_PROFILES),
+                    "family_profiles": [rng.choice(FAMILY_PROFILES)],
                     "risk_signals": sorted(rng.sample(RISK_SIGNALS, rng.choice([0, 1, 1, 2, 3]))),
                     "owner_name": " ".join(p for p in (owner_first, owner_prefix, owner_surname) if p),
                     "owner_phone": f"+3188{rng.randint(1000000, 9999999)}",

@@ -71,7 +71,8 @@ class PlanBodies:
         )
         persons = [
             self._person(rng, partner_prefix, partner_surname, "victim", today),
-            self._person(rng, family_prefix, family_surname, "perpetrator", today) | {"do_not_inform": True},
+            self._person(rng, family_prefix, family_surname, "perpetrator", today)
+            | {"do_not_inform": True, "do_not_inform_reason": "Zoekt het gezin (benchmark)."},
         ]
         if rng.random() < 0.6:
             persons.append(self._person(rng, family_prefix, family_surname, "child", today))

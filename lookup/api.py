@@ -14,6 +14,8 @@ from lookup.schemas import (
     LookupArgs,
     LookupResponseSchema,
     OpenCandidateArgs,
+    RevealArgs,
+    RevealedAddressSchema,
     SignalArgs,
     SignalSchema,
 )
@@ -33,6 +35,9 @@ _response = LookupResponseSchema()
 _dump_response = dumper(_response)
 _access_log = AccessLogSchema()
 _open_args = OpenCandidateArgs()
+_reveal_args = RevealArgs()
+_revealed = RevealedAddressSchema()
+GEHEIM_WARNING = "Geheim adres — nooit noemen via portofoon of aan de melder."
 
 
 def answer(outcome: operations.Outcome) -> dict[str, Any]:
@@ -153,6 +158,33 @@ def open_candidate(lookup_id: str) -> ResponseReturnValue:
     except operations.CandidateRefused:
         raise ApiError(404, "not_found", _NOT_A_CANDIDATE) from None
     return dump_outcome(outcome)
+
+
+@bp.post("/lookups/<lookup_id>/reveal")
+@describe(
+    "Show a geheim address of a plan your own lookup showed, with the reason why",
+    body=RevealArgs,
+    response=RevealedAddressSchema,
+    errors=(404,),
+    description="Within 12 hours of the lookup, by the user who did it, for an id among the "
+    "plan's secret_addresses. Every reveal is an audit row with its reason (address_reveal). "
+    "Never for a plan the lookup found through the perpetrator's name, phone or address: 404, as "
+    "for any address the lookup did not show.",
+)
+@require_token(operations.ROLE)
+def reveal(lookup_id: str) -> ResponseReturnValue:
+    args = parse(_reveal_args)
+    try:
+        parsed: uuid.UUID | None = uuid.UUID(lookup_id)
+    except ValueError:
+        parsed = None
+    try:
+        address = operations.reveal_address(
+            db.session, api_caller(), parsed, args["address_id"], args["reason"]
+        )
+    except operations.RevealRefused:
+        raise ApiError(404, "not_found", "Dit adres kan niet worden getoond bij deze raadpleging.") from None
+    return _revealed.dump({"warning": GEHEIM_WARNING, "address": address})
 
 
 @bp.get("/plans/<plan_id>/access-log")

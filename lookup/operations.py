@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     Integer,
@@ -45,6 +46,7 @@ from registry.core.models import (
     Lookup,
     LookupCandidate,
     LookupResult,
+    Measure,
     Melding,
     Organisation,
     Person,
@@ -62,6 +64,7 @@ from registry.core.vocabulary import (
     QueryKind,
     Role,
 )
+from registry.plans import availability
 from registry.privacy import flags
 
 ROLE = Role.RESPONDER
@@ -122,6 +125,9 @@ class Match:
     address_id: int | None = None  # which address matched
     via: MatchedOn | None = None  # None: the address for `on` address, the name for `on` person
     born: date | None = None  # the birth date said with the name
+    # found through the perpetrator's name, phone or address: no geheim address is shown, nor
+    # that there is one (docs/api.md, Geheim adres)
+    via_perpetrator: bool = False
     # what it matched on, said for the responder (set once the plan's rows are read: matched_on)
     matched_on: MatchedOnView | None = field(default=None, compare=False)
 
@@ -165,7 +171,9 @@ def matched_on(shown: ShownPlan, match: Match) -> MatchedOnView:
     if kind == MatchedOn.ADDRESS:
         address = next((row for row in shown.addresses if row["id"] == match.address_id), None)
         if address is None:
-            return MatchedOnView(kind, kind.label)
+            # a geheim address is never named, not even as what matched
+            secret = any(row["id"] == match.address_id for row in shown.secret_addresses)
+            return MatchedOnView(kind, "een geheim adres — NIET NOEMEN" if secret else kind.label)
         suffix = f" {address['house_number_suffix']}" if address["house_number_suffix"] else ""
         role = AddressRole.label_of(address["role"]).lower()
         text = f"adres {address['street']} {address['house_number']}{suffix}, {address['city']} — {role}"
@@ -201,15 +209,23 @@ class ShownPlan:
     title: str
     summary: str
     valid_until: date
-    family_profile: str | None
+    family_profiles: list[str]
     risk_signals: list[str]
     owner_organisation: str
     owner_name: str
     owner_phone: str
     addresses: list[dict[str, Any]]
     persons: list[dict[str, Any]]
+    # each with "contact": the contact dict it names, or None
     agreements: list[dict[str, Any]]
+    # reachable now first (each with "reachable_now": True / False / None when not said, and
+    # "next_reachable_at"), in the owner's order within each group
     contacts: list[dict[str, Any]]
+    # the lopende maatregelen still in force today (or starting later)
+    measures: list[dict[str, Any]] = field(default_factory=list)
+    # the geheim addresses ({"id", "role"}: that one exists, never where), none when the lookup
+    # went through the perpetrator; `addresses` never holds them
+    secret_addresses: list[dict[str, Any]] = field(default_factory=list)
     # what happened before: the meldingen on the plan so far and the day of the last (counts
     # and dates only: never what happened)
     earlier_meldingen: int = 0
@@ -223,7 +239,8 @@ class ShownPlan:
             "title": self.title,
             "summary": self.summary,
             "valid_until": self.valid_until,
-            "family_profile": self.family_profile,
+            "family_profiles": self.family_profiles,
+            "family_profile": self.family_profiles[0] if self.family_profiles else None,
             "risk_signals": self.risk_signals,
             "owner": {
                 "organisation": self.owner_organisation,
@@ -234,6 +251,8 @@ class ShownPlan:
             "persons": self.persons,
             "agreements": self.agreements,
             "contacts": self.contacts,
+            "measures": self.measures,
+            "secret_addresses": self.secret_addresses,
         }
 
 
@@ -287,14 +306,19 @@ def _with_owner(query: Any) -> Any:
 
 _BY_ADDRESS = _with_owner(
     _shown(
-        select(*_VERSION_COLUMNS, Address.house_number_suffix, Address.id.label("address_id"))
+        select(
+            *_VERSION_COLUMNS,
+            Address.house_number_suffix,
+            Address.id.label("address_id"),
+            Address.role.label("matched_role"),
+        )
         .select_from(Address)
         .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
     )
 ).where(Address.postcode == bindparam("postcode"), Address.house_number == bindparam("number"))
 _BY_PHONE = _with_owner(
     _shown(
-        select(*_VERSION_COLUMNS, Person.id.label("person_id"))
+        select(*_VERSION_COLUMNS, Person.id.label("person_id"), Person.role.label("matched_role"))
         .select_from(Person)
         .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
     )
@@ -303,12 +327,12 @@ _BORN_ON = select(Person.id, Person.first_name, Person.surname_prefix, Person.su
     Person.birth_date == bindparam("born")
 )
 _PERSONS_SHOWN = _shown(
-    select(Person.id, PlanVersion.plan_id, PlanVersion.id)
+    select(Person.id, PlanVersion.plan_id, PlanVersion.id, Person.role)
     .select_from(Person)
     .join(PlanVersion, PlanVersion.id == Person.plan_version_id)
 ).where(Person.id.in_(_ids("ids")))
 _ADDRESSES_SHOWN = _shown(
-    select(Address.id, PlanVersion.plan_id, PlanVersion.id)
+    select(Address.id, PlanVersion.plan_id, PlanVersion.id, Address.role)
     .select_from(Address)
     .join(PlanVersion, PlanVersion.id == Address.plan_version_id)
 ).where(Address.id.in_(_ids("ids")))
@@ -353,6 +377,7 @@ _ROW_KINDS = (
     ("persons", Person, Person.id),
     ("agreements", Agreement, Agreement.position),
     ("contacts", Contact, Contact.id),
+    ("measures", Measure, Measure.id),
 )
 
 
@@ -378,7 +403,14 @@ def _rows_statement(many: bool) -> tuple[Any, list[list[tuple[str, int]]]]:
                 slots.append(len(families) - 1)
             columns.append((column.name, slots[nth]))
         placed.append(columns)
-    typed: dict[type, TypeEngine[Any]] = {str: Text(), int: Integer(), date: Date(), bool: Boolean()}
+    # JSON (a contact's availability windows) says its Python type is `object`
+    typed: dict[type, TypeEngine[Any]] = {
+        str: Text(),
+        int: Integer(),
+        date: Date(),
+        bool: Boolean(),
+        object: JSON(),
+    }
     selects = []
     for number, (_name, kind, order) in enumerate(_ROW_KINDS):
         table = cast(Table, kind.__table__)
@@ -420,6 +452,7 @@ def by_address(session: Session, postcode: str, number: int, suffix: str) -> lis
             1.0 if row.house_number_suffix == suffix else 0.8,
             version=row,
             address_id=row.address_id,
+            via_perpetrator=row.matched_role == AddressRole.PERPETRATOR_ADDRESS,
         )
         for row in rows
     ]
@@ -437,6 +470,7 @@ def by_phone(session: Session, number: str) -> list[Match]:
             version=row,
             person_id=row.person_id,
             via=MatchedOn.PHONE,
+            via_perpetrator=row.matched_role == PersonRole.PERPETRATOR,
         )
         for row in rows
     ]
@@ -481,7 +515,7 @@ def by_person(
         return []
     rows = session.connection().execute(_PERSONS_SHOWN, {"ids": list(scored), "today": _today()}).all()
     matches = []
-    for person_id, plan_id, version_id in rows:
+    for person_id, plan_id, version_id, role in rows:
         stored, stored_born = candidates[person_id]
         # exact: the name and the birth date; a person registered without one is never exact
         # (26 namesakes without a date would otherwise come before the one born that day)
@@ -495,6 +529,7 @@ def by_person(
                 round(scored[person_id], 3),
                 person_id=person_id,
                 born=born,
+                via_perpetrator=role == PersonRole.PERPETRATOR,
             )
         )
     return matches
@@ -515,14 +550,25 @@ def by_address_text(session: Session, index: search.SearchIndex, text: str) -> l
         return []
     rows = session.connection().execute(_ADDRESSES_SHOWN, {"ids": list(scored), "today": _today()}).all()
     return [
-        Match(plan_id, version_id, "address", MatchQuality.FUZZY, scored[address_id], address_id=address_id)
-        for address_id, plan_id, version_id in rows
+        Match(
+            plan_id,
+            version_id,
+            "address",
+            MatchQuality.FUZZY,
+            scored[address_id],
+            address_id=address_id,
+            via_perpetrator=role == AddressRole.PERPETRATOR_ADDRESS,
+        )
+        for address_id, plan_id, version_id, role in rows
     ]
 
 
 def _best_per_plan(matches: list[Match]) -> list[Match]:
     best: dict[uuid.UUID, Match] = {}
+    # a plan found through its perpetrator among other ways shows no geheim address either
+    through_perpetrator = {match.plan_id for match in matches if match.via_perpetrator}
     for match in matches:
+        match.via_perpetrator = match.plan_id in through_perpetrator
         current = best.get(match.plan_id)
         if current is None or (_QUALITY_ORDER[match.quality], -match.score) < (
             _QUALITY_ORDER[current.quality],
@@ -634,6 +680,7 @@ def store(session: Session, user: Responder, outcome: Outcome) -> None:
                     "match_on": m.on,
                     "quality": m.quality,
                     "score": m.score,
+                    "via_perpetrator": m.via_perpetrator,
                 }
                 for m in matches
             ],
@@ -738,7 +785,11 @@ _CANDIDATE_PERSONS = select(
 # address (a shelter's town is not said to anyone who has not opened the plan)
 _CANDIDATE_CITIES = (
     select(Address.plan_version_id, Address.city, Address.role)
-    .where(Address.plan_version_id.in_(_ids("ids")), Address.role != AddressRole.SAFE_ADDRESS)
+    .where(
+        Address.plan_version_id.in_(_ids("ids")),
+        Address.role != AddressRole.SAFE_ADDRESS,
+        Address.is_secret.is_(False),
+    )
     .order_by(Address.id)
 )
 _CANDIDATE_OWNERS = _with_owner(
@@ -935,12 +986,22 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
         kind = found[0]
         shown = {name: found[index] for name, index in columns[kind]}
         children[kind][shown["plan_version_id"]].append(shown)
-    addresses, persons, agreements, contacts = children
+    addresses, persons, agreements, contacts, measures = children
     history = _history(session, sorted({versions[version_id].plan_id for version_id in ids}))
+    now = datetime.now(ZoneInfo(current_app.config["TIMEZONE"]))
     views = []
     for match in matches:
         row = versions[match.version_id]
         earlier, last = history.get(row.plan_id, (0, None))
+        _link_and_order(agreements[row.id], contacts[row.id], now)
+        if match.on == "person" and match.person_id is not None:
+            # a candidate opened: its person as listed, if the version shown still holds them
+            # (unknown is taken as the perpetrator: nothing geheim is shown)
+            matched = next((p for p in persons[row.id] if p["id"] == match.person_id), None)
+            match.via_perpetrator = (
+                match.via_perpetrator or matched is None or matched["role"] == PersonRole.PERPETRATOR
+            )
+        secret = [a for a in addresses[row.id] if a["is_secret"]]
         views.append(
             ShownPlan(
                 id=row.plan_id,
@@ -948,20 +1009,50 @@ def _views(session: Session, matches: list[Match]) -> list[ShownPlan]:
                 title=row.title,
                 summary=row.summary,
                 valid_until=row.valid_until,
-                family_profile=row.family_profile,
+                family_profiles=list(row.family_profiles or []),
                 risk_signals=list(row.risk_signals or []),
                 owner_organisation=row.organisation_name,
                 owner_name=row.owner_name,
                 owner_phone=row.owner_phone,
-                addresses=addresses[row.id],
+                addresses=[a for a in addresses[row.id] if not a["is_secret"]],
                 persons=persons[row.id],
                 agreements=agreements[row.id],
                 contacts=contacts[row.id],
+                measures=in_force(measures[row.id], now.date()),
+                secret_addresses=[]
+                if match.via_perpetrator
+                else [{"id": a["id"], "role": a["role"]} for a in secret],
                 earlier_meldingen=earlier,
                 last_melding_on=last,
             )
         )
     return views
+
+
+def in_force(measures: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
+    """The measures not ended: a measure leaves the lookup on its end date. Each says whether
+    it starts later ("upcoming")."""
+    shown = [m for m in measures if m["ends_on"] is None or m["ends_on"] > today]
+    for measure in shown:
+        measure["upcoming"] = measure["starts_on"] > today
+    return shown
+
+
+def _link_and_order(agreements: list[dict[str, Any]], contacts: list[dict[str, Any]], now: datetime) -> None:
+    """Each agreement gets the contact it names (by its place in the owner's order); then the
+    contacts are put in the order to call them now: reachable now, not said, reachable later."""
+    for agreement in agreements:
+        number = agreement["contact_number"]
+        agreement["contact"] = contacts[number - 1] if number and number <= len(contacts) else None
+    for contact in contacts:
+        windows = contact["availability"] or []
+        contact["reachable_now"] = availability.reachable_at(windows, now) if windows else None
+        contact["next_reachable_at"] = (
+            availability.next_reachable(windows, now) if contact["reachable_now"] is False else None
+        )
+        contact["availability_text"] = availability.describe(windows) if windows else ""
+    rank = {True: 0, None: 1, False: 2}
+    contacts.sort(key=lambda contact: rank[contact["reachable_now"]])
 
 
 # --- the report form after a lookup -------------------------------------------------------------
@@ -1059,3 +1150,75 @@ def record_report_form(session: Session, user: User, form: ReportForm) -> None:
         object_id=plan_id,
         detail=detail,
     )
+
+
+# --- a geheim address, shown on purpose ---------------------------------------------------------
+
+
+class RevealRefused(Exception):
+    """The address cannot be shown from this lookup (not the user's, too late, not a geheim
+    address of a plan it showed, or the plan was found through the perpetrator): answered alike
+    whatever the reason, after an audit row of the refusal."""
+
+
+_ADDRESS = cast(Table, Address.__table__)
+_REVEALABLE = (
+    select(_ADDRESS, LookupResult.plan_id.label("plan_id"))
+    .join(LookupResult, LookupResult.plan_version_id == _ADDRESS.c.plan_version_id)
+    .where(
+        LookupResult.lookup_id == bindparam("lookup_id"),
+        _ADDRESS.c.id == bindparam("address_id"),
+        _ADDRESS.c.is_secret.is_(True),
+        LookupResult.via_perpetrator.is_(False),
+    )
+)
+
+
+def reveal_address(
+    session: Session, user: Responder, lookup_id: uuid.UUID | None, address_id: int, reason: str
+) -> dict[str, Any]:
+    """A geheim address of a plan the user's own lookup showed, within REPORT_FORM_OPEN of it and
+    not found through the perpetrator; audited with the reason (`address_reveal`)."""
+    now = utcnow()
+    lookup = session.get(Lookup, lookup_id) if lookup_id is not None else None
+    row = None
+    if lookup is None or lookup.user_id != user.id:
+        refused = "not_own_lookup"
+    elif lookup.performed_at <= now - REPORT_FORM_OPEN:
+        refused = "lookup_closed"
+    else:
+        row = (
+            session.connection()
+            .execute(_REVEALABLE, {"lookup_id": lookup.id, "address_id": address_id})
+            .mappings()
+            .first()
+        )
+        refused = "not_revealable" if row is None else ""
+    if row is None or lookup is None:
+        audit.record_kept(
+            session,
+            "address_reveal",
+            "refused",
+            user=user,
+            role=ROLE,
+            object_type="lookup",
+            object_id=lookup_id or "",
+            detail={"refused": refused, "address_id": address_id},
+        )
+        raise RevealRefused(refused)
+    audit.record(
+        session,
+        "address_reveal",
+        "success",
+        user=user,
+        role=ROLE,
+        object_type="plan",
+        object_id=row["plan_id"],
+        detail={
+            "lookup_id": str(lookup.id),
+            "incident_ref": lookup.incident_ref,
+            "address_id": address_id,
+            "reason": reason,
+        },
+    )
+    return dict(row)

@@ -8,9 +8,10 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lookup import normalise
+from registry.core.models import MAX_ID
 from registry.core.vocabulary import AccessKind, AddressRole, MatchedOn, PersonRole, QueryKind
 from registry.plans.schemas import Suffix
-from registry.web.schemas import Choice, DutchSchema, Phone, Postcode, Text
+from registry.web.schemas import Choice, DutchSchema, Phone, PlainText, Postcode, Text
 
 # one field per kind of query: the field given is the lookup's query kind
 QUERY_FIELDS = QueryKind.searched()
@@ -200,7 +201,40 @@ class _Person(DutchSchema):
     birth_date = fields.Date(allow_none=True)
     role = fields.String()
     phone = Phone(allow_none=True)
+    language = fields.String()
+    interpreter_needed = fields.Boolean()
     do_not_inform = fields.Boolean()
+    do_not_inform_reason = fields.String()
+
+
+class _Window(DutchSchema):
+    days = fields.List(fields.Integer())
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+
+
+class _Contact(DutchSchema):
+    class Meta:
+        ordered = True
+
+    name = fields.String()
+    relation = fields.String()
+    phone = Phone()
+    available = fields.String(metadata={"description": "the owner's note on reachability"})
+    availability = fields.List(fields.Nested(_Window))
+    reachable_now = fields.Boolean(
+        allow_none=True, metadata={"description": "by its windows, now (SAMENOP_TIMEZONE); null: not said"}
+    )
+    next_reachable_at = fields.AwareDateTime(
+        format="iso", allow_none=True, metadata={"description": "when not reachable now: from when"}
+    )
+    knows_plan = fields.Boolean()
+    tested_on = fields.Date(allow_none=True)
+
+
+class _AgreementContact(DutchSchema):
+    name = fields.String()
+    phone = Phone()
 
 
 class _Agreement(DutchSchema):
@@ -209,13 +243,22 @@ class _Agreement(DutchSchema):
     trigger = fields.String()
     action = fields.String()
     actor = fields.String()
+    contact = fields.Nested(
+        _AgreementContact, allow_none=True, metadata={"description": "the contact to call for it"}
+    )
 
 
-class _Contact(DutchSchema):
-    name = fields.String()
-    relation = fields.String()
-    phone = Phone()
-    available = fields.String()
+class _Measure(DutchSchema):
+    kind = fields.String()
+    holder = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+    note = fields.String()
+
+
+class _SecretAddress(DutchSchema):
+    id = fields.Integer(metadata={"description": "for POST /lookups/{lookup_id}/reveal"})
+    role = fields.String()
 
 
 class ResponderPlanSchema(DutchSchema):
@@ -228,12 +271,25 @@ class ResponderPlanSchema(DutchSchema):
     version = fields.Integer()
     title = fields.String()
     risk_signals = fields.List(fields.String())
+    measures = fields.Nested(
+        _Measure, many=True, metadata={"description": "lopende maatregelen: those not ended today"}
+    )
     agreements = fields.Nested(_Agreement, many=True)
     contacts = fields.Nested(_Contact, many=True)
     persons = fields.Nested(_Person, many=True)
-    addresses = fields.Nested(_Address, many=True)
+    addresses = fields.Nested(_Address, many=True, metadata={"description": "never a geheim address"})
+    secret_addresses = fields.Nested(
+        _SecretAddress,
+        many=True,
+        metadata={
+            "description": "geheim addresses: that one exists (never say it over the radio or to "
+            "the caller), shown only by POST /lookups/{lookup_id}/reveal with a reason; empty when "
+            "the plan was found through the perpetrator's name, phone or address"
+        },
+    )
     summary = fields.String()
-    family_profile = fields.String(allow_none=True)
+    family_profiles = fields.List(fields.String())
+    family_profile = fields.String(allow_none=True, metadata={"description": "deprecated: the first profile"})
     owner = fields.Nested(_Owner)
     valid_until = fields.Date()
 
@@ -327,6 +383,23 @@ class LookupResponseSchema(DutchSchema):
             "description": "a name without a birth date: the families found, none shown (matches is empty)"
         },
     )
+
+
+class RevealArgs(DutchSchema):
+    """Show a geheim address: which, and why (audited)."""
+
+    address_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, MAX_ID, error="Kies een geheim adres.")
+    )
+    reason = PlainText(required=True, min_length=1, max_length=500, multiline=True)
+
+
+class RevealedAddressSchema(DutchSchema):
+    class Meta:
+        ordered = True
+
+    warning = fields.String()
+    address = fields.Nested(_Address)
 
 
 class OpenCandidateArgs(DutchSchema):

@@ -23,7 +23,7 @@ from flask_limiter import RequestLimit
 from marshmallow import ValidationError
 
 from lookup import normalise, operations, signalling
-from lookup.schemas import LookupArgs
+from lookup.schemas import LookupArgs, RevealArgs
 from registry.auth import web
 from registry.core import dutch
 from registry.core.db import db
@@ -205,6 +205,42 @@ def _page(
         other=other,
     )
     return page, status or (422 if errors else 200)
+
+
+_ROW_ID = re.compile(r"[0-9]{1,12}")
+
+
+@bp.post("/adres")
+@web.role_required(operations.ROLE)
+def reveal_address() -> Any:
+    """A geheim address shown on purpose ("Toon adres", with a reason): its own page, opened
+    beside the result."""
+    reason = request.form.get("reason", "").strip()
+    address_id = request.form.get("address_id", "")
+    try:
+        args = RevealArgs().load(
+            {"address_id": int(address_id) if _ROW_ID.fullmatch(address_id) else address_id, "reason": reason}
+        )
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {}
+        errors = [
+            "Reden: " + " ".join(_messages(messages["reason"]))
+            if "reason" in messages
+            else "Kies het adres opnieuw op de pagina van de raadpleging."
+        ]
+        return render_template("lookup/reveal.html", address=None, errors=errors), 422
+    try:
+        address = operations.reveal_address(
+            db.session,
+            web.current(),
+            _uuid(request.form.get("lookup_id")),
+            args["address_id"],
+            args["reason"],
+        )
+    except operations.RevealRefused:
+        message = "Dit adres kan niet (meer) worden getoond bij deze raadpleging. Doe zo nodig een nieuwe."
+        return render_template("lookup/reveal.html", address=None, errors=[message]), 404
+    return render_template("lookup/reveal.html", address=address, errors=[])
 
 
 @bp.post("/kandidaat")

@@ -191,10 +191,35 @@ def _register_template_helpers(app: Flask) -> None:
         """1.234"""
         return dutch.number(value)
 
+    @app.template_filter("nl_weekday_time")
+    def nl_weekday_time(value: datetime | None) -> str:
+        """maandag 09.00 uur: when a contact is reachable again (within the week)"""
+        if value is None:
+            return ""
+        local = value.astimezone(zone)
+        return f"{dutch.weekday(local.weekday())} {dutch.clock(local)}"
+
     @app.template_filter("label")
     def label(code: str, vocabulary: type[Vocabulary]) -> str:
         """{{ signal|label(vocab.RiskSignal) }}: Wapenbezit (an unknown code as it is)"""
         return vocabulary.label_of(code)
+
+    @app.template_filter("windows")
+    def windows(value: list[dict[str, Any]] | None) -> str:
+        """A contact's availability windows in Dutch: "Werkdagen 09.00–17.00" ('' when none)."""
+        from registry.plans import availability
+
+        return availability.describe(value) if value else ""
+
+    @app.template_filter("windows_json")
+    def windows_json(value: str) -> str:
+        """The same, of windows the plan form carries as JSON."""
+        import json
+
+        try:
+            return windows(json.loads(value))
+        except (ValueError, TypeError, KeyError):
+            return ""
 
     @app.template_filter("phone")
     def phone(value: str | None) -> str:

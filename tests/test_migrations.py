@@ -949,3 +949,79 @@ class TestSezIsOneResponderCode:
         assert self.responders(url) == {report_id: new for report_id, (_old, new) in self.RESPONDERS.items()}
         schema.upgrade(url)
         assert differences(url) == []
+
+
+class TestPlanAsThePracticeWritesIt:
+    """5a12da653e3b: the one family profile becomes a list of one; a contact whose text said it
+    is always reachable gets the 24/7 window, every text stays as the note; persons that must not
+    be informed keep an empty reason (the owner is asked). Going back: the first profile again."""
+
+    revision = "5a12da653e3b"
+    ALWAYS = [{"days": [1, 2, 3, 4, 5, 6, 7], "from": "00:00", "to": "24:00"}]
+    # contact text -> the windows it becomes
+    CONTACTS = {"Dag en nacht ": ALWAYS, "24/7": ALWAYS, "na 17.00 uur": [], "": []}
+
+    def test_up_and_down_with_rows(self, empty_database_url):
+        url = empty_database_url
+        # Given plans with versions, one with a profile, persons and contacts as they were
+        schema.upgrade(url, revision_before(url, self.revision))
+        with transaction(url) as connection:
+            insert_plans(connection, PLANS[:2])
+            sql(connection, "UPDATE plan_versions SET family_profile = 'complex_divorce' WHERE version = 1")
+            version = sql(connection, "SELECT MIN(id) FROM plan_versions").scalar()
+            sql(
+                connection,
+                "INSERT INTO persons (plan_version_id, first_name, surname_prefix, surname, role,"
+                " do_not_inform) VALUES (:version, 'Sam', '', 'Testman', 'perpetrator', :dni)",
+                [{"version": version, "dni": True}, {"version": version, "dni": False}],
+            )
+            sql(
+                connection,
+                "INSERT INTO contacts (plan_version_id, name, relation, phone, available)"
+                " VALUES (:version, :name, '', '+31612345678', :available)",
+                [
+                    {"version": version, "name": f"C{n}", "available": text}
+                    for n, text in enumerate(self.CONTACTS)
+                ],
+            )
+
+        # When the revision runs
+        schema.upgrade(url, self.revision)
+        # Then each version has its profile as a list (or none), and the texts became windows
+        profiles = {
+            number: json.loads(value) if isinstance(value, str) else value
+            for number, value in query(url, "SELECT version, family_profiles FROM plan_versions")
+        }
+        assert profiles == {1: ["complex_divorce"], 2: [], 3: []}
+        contacts = query(
+            url, "SELECT available, availability, knows_plan, tested_on FROM contacts ORDER BY id"
+        )
+        assert [
+            (text, json.loads(windows) if isinstance(windows, str) else windows, bool(knows), tested)
+            for text, windows, knows, tested in contacts
+        ] == [(text, windows, False, None) for text, windows in self.CONTACTS.items()]
+        persons = query(
+            url,
+            "SELECT do_not_inform, do_not_inform_reason, perpetrator_may_know, language, interpreter_needed"
+            " FROM persons ORDER BY id",
+        )
+        assert [(bool(a), b, bool(c), d, bool(e)) for a, b, c, d, e in persons] == [
+            (True, "", False, "", False),
+            (False, "", False, "", False),
+        ]
+        assert count(url, "measures") == 0
+
+        # When it is undone
+        schema.downgrade(url, "-1")
+        # Then the first profile is the profile again, and the contacts' texts are all there
+        assert dict(query(url, "SELECT version, family_profile FROM plan_versions")) == {
+            1: "complex_divorce",
+            2: None,
+            3: None,
+        }
+        assert [text for (text,) in query(url, "SELECT available FROM contacts ORDER BY id")] == list(
+            self.CONTACTS
+        )
+        assert "measures" not in tables(url)
+        schema.upgrade(url)
+        assert differences(url) == []

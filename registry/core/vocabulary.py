@@ -116,7 +116,18 @@ class FamilyProfile(Vocabulary):
     FAMILY_IN_STRESS = "family_in_stress", "Gezin in de stress"
     CHILD_BEHAVIOUR_PARENTING_STRESS = "child_behaviour_parenting_stress", "Kindgedrag en opvoedstress"
     LONG_TERM_CARE = "long_term_care", "Langdurige zorg"
-    COMPLEX_DIVORCE = "complex_divorce", "Complexe scheiding"
+    COMPLEX_DIVORCE = "complex_divorce", "Complexe conflictscheiding"
+
+
+class MeasureKind(Vocabulary):
+    """Lopende maatregelen: a measure in force around a family (a plan's `measures`)."""
+
+    TEMPORARY_RESTRAINING_ORDER = "temporary_restraining_order", "Tijdelijk huisverbod"
+    CONTACT_BAN = "contact_ban", "Contactverbod"
+    LOCATION_BAN = "location_ban", "Locatieverbod"
+    SUPERVISION_ORDER = "supervision_order", "Ondertoezichtstelling (OTS)"
+    SUPERVISION_WITH_PLACEMENT = "supervision_with_placement", "Ondertoezichtstelling met uithuisplaatsing"
+    CUSTODY = "custody", "Gezag"
 
 
 class QueryKind(Vocabulary):
@@ -307,6 +318,7 @@ class AuditAction(Vocabulary):
     """What an audit row records (registry.core.audit.record refuses any other code), as the
     privacy officer's Logboek names it."""
 
+    ADDRESS_REVEAL = "address_reveal", "Geheim adres getoond"
     API_REQUEST = "api_request", "API-verzoek"
     ASSESSMENT_ADD = "assessment_add", "Kernvragen van een melding aangevuld"
     AUDIT_SEARCH = "audit_search", "Logboek doorzocht"

@@ -8,8 +8,15 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from registry.core.models import User
-from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
-from registry.plans import operations
+from registry.core.vocabulary import (
+    Actor,
+    AddressRole,
+    FamilyProfile,
+    MeasureKind,
+    PersonRole,
+    RiskSignal,
+)
+from registry.plans import availability, operations
 from registry.plans.schemas import PlanArgs, today
 
 _SURNAMES = [
@@ -72,6 +79,10 @@ _AGREEMENTS = [
 ]
 
 
+# which contact an agreement names (its place among the contacts below)
+_CALLS = {Actor.NETWORK: 1, Actor.YOUTH_PROTECTION: 2}
+
+
 def _phone(rng: random.Random, mobile: bool = True) -> str:
     # 06-1... numbers in a range that looks real but is invented for the demo
     return f"06-{rng.randint(20000000, 49999999)}" if mobile else f"088-{rng.randint(1000000, 9999999)}"
@@ -99,6 +110,10 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "role": PersonRole.PERPETRATOR,
                 "phone": _phone(rng),
                 "do_not_inform": True,
+                "do_not_inform_reason": "Mag niet weten dat moeder en kinderen een veilig adres hebben.",
+                # the values below come from the plan's number, not from rng: the demo's other
+                # families stay what they were
+                **({"language": "Turks", "interpreter_needed": True} if index % 4 == 1 else {}),
             },
         ] + [
             {
@@ -120,6 +135,37 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "role": AddressRole.RESIDENCE,
             },
         ]
+        if index % 3 == 0:
+            # the shelter: geheim, never said over the radio (synthetic postcode and street)
+            addresses.append(
+                {
+                    "postcode": f"{9400 + index} ZZ",
+                    "house_number": 1 + index,
+                    "street": "Verscholenlaan",
+                    "city": "Assen",
+                    "role": AddressRole.SAFE_ADDRESS,
+                    "is_secret": True,
+                }
+            )
+        measures = []
+        if index % 2 == 0:
+            measures.append(
+                {
+                    "kind": MeasureKind.TEMPORARY_RESTRAINING_ORDER,
+                    "starts_on": (today() - timedelta(days=3)).isoformat(),
+                    "ends_on": (today() + timedelta(days=7)).isoformat(),
+                    "note": "Opgelegd door de burgemeester (demo).",
+                }
+            )
+        if children and index % 3 == 1:
+            measures.append(
+                {
+                    "kind": MeasureKind.SUPERVISION_ORDER,
+                    "holder": "Jeugdbescherming Noord (demo)",
+                    "starts_on": (today() - timedelta(days=60)).isoformat(),
+                    "ends_on": (today() + timedelta(days=300)).isoformat(),
+                }
+            )
         body = {
             "title": f"Gezin {' '.join(p for p in (prefix, surname) if p)}",
             "summary": (
@@ -127,9 +173,16 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                 "moeder wil met de kinderen veilig blijven."
             ),
             "valid_until": (today() + timedelta(days=rng.randint(5, 170))).isoformat(),
-            "family_profile": rng.choice(
-                [FamilyProfile.INTIMATE_TERROR, FamilyProfile.FAMILY_IN_STRESS, FamilyProfile.COMPLEX_DIVORCE]
-            ),
+            "family_profiles": [
+                rng.choice(
+                    [
+                        FamilyProfile.INTIMATE_TERROR,
+                        FamilyProfile.FAMILY_IN_STRESS,
+                        FamilyProfile.COMPLEX_DIVORCE,
+                    ]
+                ),
+                *([FamilyProfile.LONG_TERM_CARE] if index % 4 == 2 else []),
+            ],
             "risk_signals": rng.sample(
                 [
                     RiskSignal.WEAPONS,
@@ -144,7 +197,8 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
             "addresses": addresses,
             "persons": persons,
             "agreements": [
-                {"trigger": trigger, "action": action, "actor": actor}
+                # the children's agreement names the aunt, the youth-protection one the on-call service
+                {"trigger": trigger, "action": action, "actor": actor, "contact_number": _CALLS.get(actor)}
                 for trigger, action, actor in _AGREEMENTS[: rng.randint(3, 5)]
             ],
             "contacts": [
@@ -152,14 +206,20 @@ def create_demo_plans(session: Session, registrant: User, count: int = 12, seed:
                     "name": "Tante (demo)",
                     "relation": "tante",
                     "phone": _phone(rng),
-                    "available": "dag en nacht",
+                    "availability": availability.PRESETS["always"][1],
+                    "knows_plan": True,
+                    "tested_on": (today() - timedelta(days=20 + 30 * index)).isoformat(),
                 },
                 {
                     "name": "Piketdienst Jeugdbescherming (demo)",
                     "relation": "piket",
                     "phone": _phone(rng, mobile=False),
-                    "available": "17.00–09.00 uur",
+                    "availability": availability.PRESETS["out_of_hours"][1],
+                    "available": "Overdag: de eigen jeugdbeschermer.",
+                    "knows_plan": True,
+                    "tested_on": (today() - timedelta(days=10)).isoformat(),
                 },
             ],
+            "measures": measures,
         }
         operations.create_plan(session, registrant, PlanArgs().load(body))

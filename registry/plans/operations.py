@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Select, exists, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from registry.core.models import (
     Lookup,
     LookupResult,
     MachineClient,
+    Measure,
     Organisation,
     Person,
     Plan,
@@ -31,9 +33,12 @@ from registry.core.models import (
 from registry.core.signals import mark_plan_changed
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AccessKind, PlanStatus, Role
+from registry.plans import availability
 
 ROLE = Role.REGISTRANT
 REMINDER_DAYS = (14, 3)
+# a contact's number not tested for this long is brought to the owner's attention
+TESTED_MONTHS = 3
 
 
 class VersionConflict(Exception):
@@ -84,7 +89,8 @@ class PlanView:
             "summary": version.summary,
             "valid_from": version.valid_from,
             "valid_until": version.valid_until,
-            "family_profile": version.family_profile,
+            "family_profiles": list(version.family_profiles),
+            "family_profile": version.family_profiles[0] if version.family_profiles else None,
             "risk_signals": list(version.risk_signals),
             "owner": {
                 "organisation": plan.owner_organisation.name,
@@ -95,6 +101,7 @@ class PlanView:
             "persons": version.persons,
             "agreements": version.agreements,
             "contacts": version.contacts,
+            "measures": version.measures,
         }
 
 
@@ -129,7 +136,7 @@ def _version(plan: Plan, number: int, args: dict[str, Any], user: User) -> PlanV
         summary=args["summary"],
         valid_from=args["valid_from"],
         valid_until=args["valid_until"],
-        family_profile=args.get("family_profile"),
+        family_profiles=list(args.get("family_profiles") or []),
         risk_signals=list(args.get("risk_signals") or []),
         owner_name=args["owner"]["name"],
         owner_phone=args["owner"]["phone"],
@@ -138,21 +145,62 @@ def _version(plan: Plan, number: int, args: dict[str, Any], user: User) -> PlanV
         persons=[Person(**row) for row in args["persons"]],
         agreements=[Agreement(position=i, **row) for i, row in enumerate(args["agreements"], start=1)],
         contacts=[Contact(**row) for row in args["contacts"]],
+        measures=[Measure(**row) for row in args.get("measures") or []],
     )
 
 
 def warnings_for(args: dict[str, Any]) -> list[Warning_]:
-    """Advice that does not block saving."""
+    """Advice that does not block saving. "One is none" counts the contacts reachable the
+    whole night, every night (22.00-09.00): when it escalates, it is mostly then."""
     found = []
-    if len(args.get("contacts") or []) < 2:
+    at_night = [
+        contact
+        for contact in args.get("contacts") or []
+        if availability.reachable_all_night(
+            (contact.get("availability") if isinstance(contact, dict) else contact.availability) or []
+        )
+    ]
+    if len(at_night) < 2:
         found.append(
             Warning_(
                 "contacts",
                 "one_is_none",
-                "Minder dan twee bereikbare contactpersonen: één is geen. Voeg een achtervang toe.",
+                "Minder dan twee contactpersonen zijn elke nacht (22.00–09.00 uur) bereikbaar: "
+                "één is geen. Voeg een achtervang toe die ook 's nachts bereikbaar is.",
             )
         )
     return found
+
+
+def version_warnings(version: PlanVersion, today: date) -> list[Warning_]:
+    """What the plan page asks of its owner: "one is none", numbers not tested for
+    TESTED_MONTHS months, and what versions from before these questions lack."""
+    found = warnings_for({"contacts": version.contacts})
+    untested = untested_contacts(version, today)
+    if untested:
+        names = ", ".join(contact.name for contact in untested)
+        found.append(
+            Warning_(
+                "contacts",
+                "untested",
+                f"Test de nummers: {names} — niet getest in de laatste {TESTED_MONTHS} maanden.",
+            )
+        )
+    if any(person.do_not_inform and not person.do_not_inform_reason for person in version.persons):
+        found.append(
+            Warning_(
+                "persons",
+                "reason_missing",
+                "Schrijf bij elke persoon met Niet informeren op waarom: wijzig het handelingskader.",
+            )
+        )
+    return found
+
+
+def untested_contacts(version: PlanVersion, today: date) -> list[Contact]:
+    """The contacts whose number was not tested in the last TESTED_MONTHS months (or never)."""
+    since = today - relativedelta(months=TESTED_MONTHS)
+    return [contact for contact in version.contacts if contact.tested_on is None or contact.tested_on < since]
 
 
 def create_plan(session: Session, user: User, args: dict[str, Any]) -> PlanView:
@@ -538,6 +586,23 @@ def expiring_soon(session: Session, user: User, today: date, days: int = 14) -> 
         visible_plans(user, PlanStatus.ACTIVE).where(Plan.valid_until <= today + timedelta(days=days))
     )
     return [view(session, plan) for plan in plans]
+
+
+def with_untested_numbers(session: Session, user: User, today: date) -> list[tuple[uuid.UUID, str]]:
+    """For the home page: the user's active plans (id, title) with a contact whose number was
+    not tested in the last TESTED_MONTHS months."""
+    since = today - relativedelta(months=TESTED_MONTHS)
+    untested = exists().where(
+        Contact.plan_version_id == PlanVersion.id,
+        (Contact.tested_on.is_(None)) | (Contact.tested_on < since),
+    )
+    query = (
+        select(Plan.id, PlanVersion.title)
+        .join(PlanVersion, rules.is_current_version())
+        .where(rules.visible_to(user.organisation_id), Plan.status == PlanStatus.ACTIVE, untested)
+        .order_by(PlanVersion.title, Plan.id)
+    )
+    return [(plan_id, title) for plan_id, title in session.execute(query)]
 
 
 def plan_counts(

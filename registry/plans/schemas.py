@@ -11,7 +11,8 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from registry.core.normalise import house_number_suffix
 from registry.core.timeutil import local_today
-from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
+from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, MeasureKind, PersonRole, RiskSignal
+from registry.plans import availability
 from registry.web.schemas import (
     Choice,
     DutchSchema,
@@ -22,7 +23,8 @@ from registry.web.schemas import (
     refuse_unstorable,
 )
 
-MAX_ROWS = {"addresses": 10, "persons": 20, "agreements": 30, "contacts": 20}
+MAX_ROWS = {"addresses": 10, "persons": 20, "agreements": 30, "contacts": 20, "measures": 10}
+MAX_WINDOWS = 7
 VALID_MONTHS = 6
 # fields a client may send back unchanged from a GET; they are set by the server
 _READ_ONLY = {"id", "status", "position", "organisation"}
@@ -71,6 +73,16 @@ class AddressArgs(_Row):
     street = PlainText(required=True, min_length=1, max_length=200)
     city = PlainText(required=True, min_length=1, max_length=100)
     role = Choice(AddressRole, required=True)
+    is_secret = fields.Boolean(load_default=False)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _secret(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("is_secret") and data.get("role") == AddressRole.PERPETRATOR_ADDRESS:
+            raise ValidationError(
+                "Alleen een adres waar slachtoffer of kinderen veilig zijn is geheim; "
+                "kies een ander soort adres of haal 'geheim' weg.",
+                "is_secret",
+            )
 
     @post_load
     def _no_suffix_is_empty(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
@@ -85,29 +97,143 @@ class PersonArgs(_Row):
     birth_date = fields.Date(load_default=None, allow_none=True)
     role = Choice(PersonRole, required=True)
     phone = Phone(load_default=None, allow_none=True)
+    language = PlainText(load_default="", max_length=50)
+    interpreter_needed = fields.Boolean(load_default=False)
     do_not_inform = fields.Boolean(load_default=False)
+    do_not_inform_reason = PlainText(load_default="", max_length=1000, multiline=True)
+    # a perpetrator who is not do_not_inform: the owner says so explicitly
+    perpetrator_may_know = fields.Boolean(load_default=False)
 
     # also when another field of the person failed, so that every problem shows at once
     @validates_schema(skip_on_field_errors=False)
-    def _birth_date(self, data: dict[str, Any], **_kwargs: Any) -> None:
+    def _person_rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
         born = data.get("birth_date")
         if born is not None and born > today():
-            raise ValidationError("Een geboortedatum ligt niet in de toekomst.", "birth_date")
-        if born is not None and born.year < 1900:
-            raise ValidationError("Controleer het geboortejaar.", "birth_date")
+            errors["birth_date"] = ["Een geboortedatum ligt niet in de toekomst."]
+        elif born is not None and born.year < 1900:
+            errors["birth_date"] = ["Controleer het geboortejaar."]
+        if data.get("do_not_inform") and not data.get("do_not_inform_reason"):
+            errors["do_not_inform_reason"] = ["Schrijf op waarom deze persoon niet geïnformeerd mag worden."]
+        if data.get("do_not_inform") and data.get("perpetrator_may_know"):
+            errors["perpetrator_may_know"] = [
+                "Niet informeren en 'mag van het handelingskader weten' sluiten elkaar uit: kies één."
+            ]
+        elif (
+            data.get("role") == PersonRole.PERPETRATOR
+            and not data.get("do_not_inform")
+            and not data.get("perpetrator_may_know")
+        ):
+            errors["perpetrator_may_know"] = [
+                "Bevestig dat de pleger van het handelingskader mag weten, of kies Niet informeren."
+            ]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _only_what_applies(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if not data.get("do_not_inform"):
+            data["do_not_inform_reason"] = ""
+        if data.get("role") != PersonRole.PERPETRATOR:
+            data["perpetrator_may_know"] = False
+        return data
 
 
 class AgreementArgs(_Row):
     trigger = PlainText(required=True, min_length=1, max_length=1000, multiline=True)
     action = PlainText(required=True, min_length=1, max_length=2000, multiline=True)
     actor = Choice(Actor, required=True)
+    # the contact to call: its place among the plan's contacts (1 = the first)
+    contact_number = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=False,
+        validate=validate.Range(1, MAX_ROWS["contacts"], error="Kies een van de contactpersonen."),
+    )
+
+
+class Time(fields.String):
+    """A local time of day, "HH:MM" (the form's 09:00; "24:00" is the end of a day)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip().replace(".", ":")
+        if len(text) == 4 and text[1] == ":":
+            text = "0" + text
+        if not availability.TIME.fullmatch(text):
+            raise ValidationError("Vul een tijd in als 09:00 (00:00 tot en met 24:00).")
+        return text
+
+
+class WindowArgs(DutchSchema):
+    """When a contact can be reached, on some days of the week."""
+
+    days = fields.List(
+        fields.Integer(
+            strict=True, validate=validate.Range(1, 7, error="Een dag is 1 (maandag) tot en met 7 (zondag).")
+        ),
+        required=True,
+        validate=validate.Length(min=1, error="Kies minstens één dag."),
+    )
+    from_ = Time(required=True, data_key="from")
+    to = Time(required=True)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _window(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data["from_"] == "24:00":
+            raise ValidationError("Een begintijd is hoogstens 23:59.", "from")
+        if data["from_"] == data["to"]:
+            raise ValidationError("Kies een eindtijd die verschilt van de begintijd.", "to")
+        if len(set(data["days"])) != len(data["days"]):
+            raise ValidationError("Noem elke dag één keer.", "days")
+
+    @post_load
+    def _as_stored(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {"days": sorted(data["days"]), "from": data["from_"], "to": data["to"]}
 
 
 class ContactArgs(_Row):
     name = PlainText(required=True, min_length=1, max_length=200)
     relation = PlainText(load_default="", max_length=200)
     phone = Phone(required=True)
+    # a note on reachability ("via de meldkamer van de piketdienst")
     available = PlainText(load_default="", max_length=200)
+    availability = fields.List(
+        fields.Nested(WindowArgs),
+        load_default=list,
+        validate=validate.Length(max=MAX_WINDOWS, error=f"Hoogstens {MAX_WINDOWS} tijdvakken."),
+    )
+    knows_plan = fields.Boolean(load_default=False)
+    tested_on = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _tested(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        tested = data.get("tested_on")
+        if tested is not None and tested > today():
+            raise ValidationError("Een testdatum ligt niet in de toekomst.", "tested_on")
+
+
+class MeasureArgs(_Row):
+    """A lopende maatregel: what, who holds it, from and until when."""
+
+    kind = Choice(MeasureKind, required=True)
+    holder = PlainText(load_default="", max_length=200)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+    note = PlainText(load_default="", max_length=1000, multiline=True)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _dates(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if data.get("kind") == MeasureKind.CUSTODY:
+            if not data.get("holder"):
+                errors["holder"] = ["Noem wie het gezag heeft."]
+        elif ends is None and "ends_on" not in errors:
+            errors["ends_on"] = ["Vul de einddatum in: de maatregel verdwijnt op die dag uit de raadpleging."]
+        if starts is not None and ends is not None and ends < starts:
+            errors["ends_on"] = ["De einddatum ligt vóór de begindatum; kies een latere datum."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class OwnerArgs(_Row):
@@ -128,6 +254,8 @@ class PlanArgs(_Row):
     summary = PlainText(load_default="", max_length=4000, multiline=True)
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_until = fields.Date(required=True)
+    family_profiles = fields.List(Choice(FamilyProfile), load_default=None)
+    # the one profile of API clients written before several could apply: [family_profile]
     family_profile = Choice(FamilyProfile, load_default=None, allow_none=True)
     risk_signals = fields.List(Choice(RiskSignal), load_default=list)
     owner = fields.Nested(OwnerArgs, required=True)
@@ -135,6 +263,7 @@ class PlanArgs(_Row):
     persons = _rows(PersonArgs, "persons")
     agreements = _rows(AgreementArgs, "agreements")
     contacts = _rows(ContactArgs, "contacts")
+    measures = _rows(MeasureArgs, "measures")
 
     # also when some fields failed: the user sees every problem at once
     @validates_schema(skip_on_field_errors=False)
@@ -159,12 +288,35 @@ class PlanArgs(_Row):
         signals = data.get("risk_signals") or []
         if len(set(signals)) != len(signals):
             errors["risk_signals"] = ["Noem elk risicosignaal één keer."]
-        if errors:
-            raise ValidationError(errors)
+        profiles = data.get("family_profiles") or []
+        if len(set(profiles)) != len(profiles):
+            errors["family_profiles"] = ["Noem elk gezinsprofiel één keer."]
+        single = data.get("family_profile")
+        if single is not None and data.get("family_profiles") is not None and [single] != profiles[:1]:
+            errors["family_profile"] = [
+                "Geef family_profiles, of alleen family_profile (verouderd), niet allebei."
+            ]
+        contacts = len(data.get("contacts") or [])
+        unlinked: dict[int, dict[str, list[str]]] = {}
+        for number, agreement in enumerate(data.get("agreements") or []):
+            linked = agreement.get("contact_number") if isinstance(agreement, dict) else None
+            if linked is not None and linked > contacts:
+                unlinked[number] = {
+                    "contact_number": [
+                        f"Kies een van de contactpersonen van dit handelingskader (1 tot en met {contacts})."
+                        if contacts
+                        else "Voeg eerst de contactpersoon toe."
+                    ]
+                }
+        if errors or unlinked:
+            raise ValidationError({**errors, **({"agreements": unlinked} if unlinked else {})})
 
     @post_load
     def _defaults(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         data["valid_from"] = data.get("valid_from") or today()
+        single = data.pop("family_profile", None)
+        if data.get("family_profiles") is None:
+            data["family_profiles"] = [single] if single else []
         return data
 
 
@@ -197,6 +349,7 @@ class AddressSchema(DutchSchema):
     street = fields.String()
     city = fields.String()
     role = fields.String()
+    is_secret = fields.Boolean()
 
 
 class PersonSchema(DutchSchema):
@@ -207,7 +360,11 @@ class PersonSchema(DutchSchema):
     birth_date = fields.Date(allow_none=True)
     role = fields.String()
     phone = Phone(allow_none=True)
+    language = fields.String()
+    interpreter_needed = fields.Boolean()
     do_not_inform = fields.Boolean()
+    do_not_inform_reason = fields.String()
+    perpetrator_may_know = fields.Boolean()
 
 
 class AgreementSchema(DutchSchema):
@@ -216,6 +373,13 @@ class AgreementSchema(DutchSchema):
     trigger = fields.String()
     action = fields.String()
     actor = fields.String()
+    contact_number = fields.Integer(allow_none=True)
+
+
+class WindowSchema(DutchSchema):
+    days = fields.List(fields.Integer())
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
 
 
 class ContactSchema(DutchSchema):
@@ -224,6 +388,18 @@ class ContactSchema(DutchSchema):
     relation = fields.String()
     phone = Phone()
     available = fields.String()
+    availability = fields.List(fields.Nested(WindowSchema))
+    knows_plan = fields.Boolean()
+    tested_on = fields.Date(allow_none=True)
+
+
+class MeasureSchema(DutchSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    holder = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+    note = fields.String()
 
 
 class OwnerSchema(DutchSchema):
@@ -242,13 +418,17 @@ class PlanSchema(DutchSchema):
     summary = fields.String()
     valid_from = fields.Date()
     valid_until = fields.Date()
-    family_profile = fields.String(allow_none=True)
+    family_profiles = fields.List(fields.String())
+    family_profile = fields.String(
+        allow_none=True, metadata={"description": "deprecated: the first of family_profiles, or null"}
+    )
     risk_signals = fields.List(fields.String())
     owner = fields.Nested(OwnerSchema)
     addresses = fields.List(fields.Nested(AddressSchema))
     persons = fields.List(fields.Nested(PersonSchema))
     agreements = fields.List(fields.Nested(AgreementSchema))
     contacts = fields.List(fields.Nested(ContactSchema))
+    measures = fields.List(fields.Nested(MeasureSchema))
 
 
 class PlanWarningSchema(DutchSchema):

@@ -16,7 +16,7 @@ from registry.core.models import MAX_ID, Plan
 from registry.core.vocabulary import PlanStatus
 from registry.feedback import proposals
 from registry.feedback.views import refused_page
-from registry.plans import forms, operations
+from registry.plans import availability, forms, operations
 from registry.plans.schemas import PlanArgs, WithdrawArgs, today
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
@@ -90,6 +90,7 @@ def _render_form(
             plan=plan,
             max_rows=forms.MAX_FORM_ROWS,
             proposal=proposal,
+            presets=availability.PRESETS,
         ),
         status,
     )
@@ -234,7 +235,7 @@ def show(plan_id: str) -> Any:
         may_share=operations.may_share(user, plan),
         counts=counts,
         access_log=access_log,
-        warnings=operations.warnings_for({"contacts": shown.version.contacts}),
+        warnings=operations.version_warnings(shown.version, today()),
     )
 
 

@@ -23,11 +23,20 @@ def index() -> Any:
         return redirect(url_for("auth.login"))
     user = web.current()
     expiring = []
+    untested: list[Any] = []
     if user.has_role(Role.REGISTRANT):
         expiring = operations.expiring_soon(db.session, user, today())
+        untested = operations.with_untested_numbers(db.session, user, today())
+        if untested:
+            audit.record(
+                db.session, "plan_list", "success", user=user, role=Role.REGISTRANT, object_type="plan",
+                detail={"plans": [str(plan_id) for plan_id, _title in untested], "view": "untested"},
+            )  # fmt: skip
         if expiring:
             audit.record(
                 db.session, "plan_list", "success", user=user, role=Role.REGISTRANT, object_type="plan",
                 detail={"plans": [str(shown.plan.id) for shown in expiring], "view": "expiring"},
             )  # fmt: skip
-    return render_template("registry/home.html", user=user, expiring=expiring, today=today())
+    return render_template(
+        "registry/home.html", user=user, expiring=expiring, untested=untested, today=today()
+    )

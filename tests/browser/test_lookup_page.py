@@ -81,7 +81,8 @@ def test_control_room_finds_the_plan_by_keyboard_in_every_way(
     expect(alerts).to_have_text(
         [
             re.compile(r"^Risicosignalen:\s*Wapenbezit\s*Doodsbedreiging$"),
-            "Niet informeren: Sam Testman (pleger) — deze persoon mag niet van het handelingskader weten.",
+            "Niet informeren: Sam Testman (pleger; waarom: Zoekt het gezin.) — deze persoon mag niet van "
+            "het handelingskader weten.",
         ]
     )
     expect(result.locator("li.dni")).to_contain_text("Sam Testman")

@@ -37,15 +37,18 @@ AGREEMENTS = [
 # the piket call is typed last and moved up one place: the control room calls before filing
 SHOWN_ORDER = [AGREEMENTS[0], AGREEMENTS[1], AGREEMENTS[2], AGREEMENTS[4], AGREEMENTS[3]]
 CONTACTS = [
-    {"Naam": "Tante Fictief", "Relatie": "tante", "Telefoon": "06-87654321", "Bereikbaar": "dag en nacht"},
+    {"Naam": "Tante Fictief", "Relatie": "tante", "Telefoon": "06-87654321",
+     "Toelichting bereikbaarheid": "dag en nacht"},
     {"Naam": "Piketdienst Jeugdbescherming", "Relatie": "piket", "Telefoon": "088-7654321",
-     "Bereikbaar": "24 uur per dag"},
+     "Toelichting bereikbaarheid": "24 uur per dag"},
 ]  # fmt: skip
+DNI_REASON = "Zoekt moeder en kinderen."
 # each row's fields as a person reads them: "Adres 2 · Postcode" -> what the box shows
 TYPED = """form => Object.fromEntries([...form.querySelectorAll("fieldset.row")].flatMap(row => {
   const legend = row.querySelector("legend").textContent.trim();
   return [...row.querySelectorAll("input:not([type=hidden]), textarea, select")].map(box => {
-    const label = box.type === "checkbox" ? "Niet informeren"
+    const label = box.type === "checkbox"
+      ? (box.name.endsWith("-do_not_inform") ? "Niet informeren" : box.name.replace(/^[a-z]+-[0-9]+-/, ""))
       : box.labels[0].textContent.replace("*", "").trim();
     const value = box.type === "checkbox" ? (box.checked ? "ja" : "nee")
       : box.tagName === "SELECT" ? box.selectedOptions[0].textContent : box.value;
@@ -136,7 +139,7 @@ def test_registrant_creates_a_plan_fixes_errors_and_finds_it_in_the_list(
     page.get_by_label("Titel").fill("Gezin Testman")
     page.get_by_label("Samenvatting voor de meldkamer").fill("Vader dreigt bij escalatie met een mes.")
     page.get_by_label("Geldig tot").fill(too_late.isoformat())
-    page.get_by_label("Gezinsprofiel").select_option(label="Intiem terreur")
+    page.get_by_label("Intiem terreur").check()
     page.get_by_label("Wapenbezit").check()
     page.get_by_label("Doodsbedreiging").check()
     page.get_by_label("Regiehouder: naam").fill("J. Beschermer")
@@ -155,6 +158,7 @@ def test_registrant_creates_a_plan_fixes_errors_and_finds_it_in_the_list(
         fill_row(person, values)
         person.get_by_label("Rol").select_option(label=PERSON_ROLES[index])
     row(page, "Persoon 2").get_by_label("Niet informeren").check()
+    row(page, "Persoon 2").get_by_label("Reden").fill(DNI_REASON)
     for index, (trigger, action, actor) in enumerate(AGREEMENTS):
         legend = f"Afspraak {index + 1}"
         agreement = row(page, legend) if index == 0 else add_row(page, "+ Afspraak toevoegen", legend)
@@ -162,7 +166,9 @@ def test_registrant_creates_a_plan_fixes_errors_and_finds_it_in_the_list(
         agreement.get_by_label("Wat te doen").fill(action)
         agreement.get_by_label("Door wie").select_option(label=actor)
     for index, values in enumerate(CONTACTS):
-        fill_row(row(page, f"Contactpersoon {index + 1}"), values)
+        contact = row(page, f"Contactpersoon {index + 1}")
+        fill_row(contact, values)
+        contact.get_by_label("Bereikbaar", exact=True).select_option(label="24/7 (dag en nacht)")
 
     # And move the last agreement up one place
     page.get_by_role("button", name="Afspraak 5 omhoog").click()
@@ -194,7 +200,7 @@ def test_registrant_creates_a_plan_fixes_errors_and_finds_it_in_the_list(
     expect(page.get_by_label("Titel")).to_have_value("Gezin Testman")
     expect(until).to_have_value(too_late.isoformat())
     expect(page.get_by_label("Wapenbezit")).to_be_checked()
-    expect(page.get_by_label("Gezinsprofiel")).to_have_value("intimate_terror")
+    expect(page.get_by_label("Intiem terreur")).to_be_checked()
     assert_rows_kept(page)
     page.screenshot(path=artifacts / "create-plan.png", full_page=True)
 
@@ -209,7 +215,9 @@ def test_registrant_creates_a_plan_fixes_errors_and_finds_it_in_the_list(
     agreement_rows = page.locator("table.agreements tbody tr")
     expect(agreement_rows).to_have_count(5)
     for index, (trigger, action, actor) in enumerate(SHOWN_ORDER):
-        expect(agreement_rows.nth(index).locator("td")).to_have_text([str(index + 1), trigger, action, actor])
+        expect(agreement_rows.nth(index).locator("td")).to_have_text(
+            [str(index + 1), trigger, action, actor, ""]
+        )
 
     # And the father is marked: he must not learn of the plan
     father = card(page, "Personen").locator("li.dni")

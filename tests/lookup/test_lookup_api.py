@@ -27,13 +27,34 @@ PLANS = "/api/v1/plans"
 
 # a responder sees exactly these fields of a plan, and of its rows
 RESPONDER_PLAN_FIELDS = {
-    "id", "version", "title", "summary", "family_profile", "risk_signals", "agreements", "contacts",
-    "persons", "addresses", "owner", "valid_until",
+    "id", "version", "title", "summary", "family_profile", "family_profiles", "risk_signals", "measures",
+    "agreements", "contacts", "persons", "addresses", "secret_addresses", "owner", "valid_until",
 }  # fmt: skip
 RESPONDER_ROW_FIELDS = {
-    "agreements": {"id", "position", "trigger", "action", "actor"},
-    "contacts": {"name", "relation", "phone", "available"},
-    "persons": {"first_name", "surname_prefix", "surname", "birth_date", "role", "phone", "do_not_inform"},
+    "agreements": {"id", "position", "trigger", "action", "actor", "contact"},
+    "contacts": {
+        "name",
+        "relation",
+        "phone",
+        "available",
+        "availability",
+        "reachable_now",
+        "next_reachable_at",
+        "knows_plan",
+        "tested_on",
+    },  # fmt: skip
+    "persons": {
+        "first_name",
+        "surname_prefix",
+        "surname",
+        "birth_date",
+        "role",
+        "phone",
+        "do_not_inform",
+        "do_not_inform_reason",
+        "language",
+        "interpreter_needed",
+    },  # fmt: skip
     "addresses": {"postcode", "house_number", "house_number_suffix", "street", "city", "role"},
 }
 
@@ -380,8 +401,9 @@ def test_a_match_shows_what_responders_need_and_nothing_outside_the_allow_list(
     assert set(plan) == RESPONDER_PLAN_FIELDS  # no status, no valid_from
     # in the order someone reading the answer needs it: what is at stake and what to do first
     assert list(json.loads(answer.get_data(as_text=True))["matches"][0]["plan"]) == [
-        "id", "version", "title", "risk_signals", "agreements", "contacts", "persons", "addresses",
-        "summary", "family_profile", "owner", "valid_until",
+        "id", "version", "title", "risk_signals", "measures", "agreements", "contacts", "persons",
+        "addresses", "secret_addresses", "summary", "family_profiles", "family_profile", "owner",
+        "valid_until",
     ]  # fmt: skip
     for name, row_fields in RESPONDER_ROW_FIELDS.items():
         assert plan[name], name
@@ -449,7 +471,9 @@ def test_the_rows_of_a_plan_shown_are_read_as_stored(app, client, plan_headers):
                     ).all()
                     columns = [column.key for column in inspect(model).columns]
                     expected = [{key: getattr(row, key) for key in columns} for row in stored]
-                    rows = getattr(view, name)
+                    # the rows as stored, besides what the read path adds (a contact's
+                    # reachability, an agreement's contact)
+                    rows = [{key: row[key] for key in columns} for row in getattr(view, name)]
                     assert rows == expected, name
                     assert [list(row) for row in rows] == [columns] * len(stored), name
                     assert [[type(value) for value in row.values()] for row in rows] == [

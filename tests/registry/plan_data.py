@@ -11,7 +11,17 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from registry.core.db import db as database
-from registry.core.models import Address, Agreement, AuditEntry, Contact, Person, Plan, PlanShare, PlanVersion
+from registry.core.models import (
+    Address,
+    Agreement,
+    AuditEntry,
+    Contact,
+    Measure,
+    Person,
+    Plan,
+    PlanShare,
+    PlanVersion,
+)
 from registry.core.timeutil import local_today
 
 # the app's default SAMENOP_TIMEZONE: "today" for validity is the Dutch calendar day
@@ -45,6 +55,10 @@ def person(**overrides: Any) -> dict[str, Any]:
         "phone": "06-12345678",
         "do_not_inform": False,
     }
+    if overrides.get("do_not_inform") and "do_not_inform_reason" not in overrides:
+        row["do_not_inform_reason"] = "Zoekt het gezin."
+    if overrides.get("role") == "perpetrator" and not overrides.get("do_not_inform"):
+        row.setdefault("perpetrator_may_know", True)
     row.update(overrides)
     return row
 
@@ -65,15 +79,37 @@ def contact(**overrides: Any) -> dict[str, Any]:
         "relation": "tante",
         "phone": "06-87654321",
         "available": "dag en nacht",
+        # 24/7: counts for "one is none" (reachable at night)
+        "availability": [{"days": [1, 2, 3, 4, 5, 6, 7], "from": "00:00", "to": "24:00"}],
+        "knows_plan": True,
+        # tested last week (no reminder to test it), as of the day it is made: tests that
+        # travel back in time make their plans there
+        "tested_on": (today() - timedelta(days=7)).isoformat(),
     }
     row.update(overrides)
     return row
 
 
+def measure(**overrides: Any) -> dict[str, Any]:
+    """A tijdelijk huisverbod of ten days, started yesterday."""
+    row = {
+        "kind": "temporary_restraining_order",
+        "starts_on": (today() - timedelta(days=1)).isoformat(),
+        "ends_on": (today() + timedelta(days=9)).isoformat(),
+        "note": "",
+    }
+    row.update(overrides)
+    return row
+
+
+def window(days: list[int], start: str, end: str) -> dict[str, Any]:
+    return {"days": days, "from": start, "to": end}
+
+
 _BASE: dict[str, Any] = {
     "title": "Gezin Voorbeeld",
     "summary": "Synthetisch handelingskader voor tests.",
-    "family_profile": "intimate_terror",
+    "family_profile": "intimate_terror",  # the API's older single field: [intimate_terror]
     "risk_signals": ["weapons", "threat_to_kill"],
     "owner": {"name": "J. Beschermer", "phone": "088-1234567"},
     "addresses": [address()],
@@ -109,6 +145,10 @@ def plan_body(**overrides: Any) -> dict[str, Any]:
     valid for 60 more days. Keyword arguments replace top-level fields."""
     body = copy.deepcopy(_BASE)
     body["valid_until"] = (today() + timedelta(days=60)).isoformat()
+    body["contacts"] = [
+        contact(),
+        contact(name="Piketdienst Jeugdbescherming", relation="piket", phone="088-7654321"),
+    ]
     body.update(copy.deepcopy(overrides))
     return body
 
@@ -129,7 +169,7 @@ def stored_rows(app: Flask) -> dict[str, int]:
     (one query, as the property tests call this twice per example)."""
     counts = [
         select(func.count()).select_from(model).scalar_subquery().label(model.__name__)
-        for model in (Plan, PlanVersion, Address, Person, Agreement, Contact, PlanShare)
+        for model in (Plan, PlanVersion, Address, Person, Agreement, Contact, Measure, PlanShare)
     ]
     audited = (
         select(func.count())
@@ -150,7 +190,7 @@ def version_snapshot(app: Flask, plan_id: str, version: int) -> dict[str, Any]:
                 PlanVersion.plan_id == uuid.UUID(plan_id), PlanVersion.version == version
             )
         ).one()
-        columns = ("title", "summary", "valid_from", "valid_until", "family_profile", "risk_signals",
+        columns = ("title", "summary", "valid_from", "valid_until", "family_profiles", "risk_signals",
                    "owner_name", "owner_phone", "created_by_id", "created_at")  # fmt: skip
 
         def plain(item: Any) -> dict[str, Any]:
@@ -163,6 +203,7 @@ def version_snapshot(app: Flask, plan_id: str, version: int) -> dict[str, Any]:
             "persons": [plain(item) for item in row.persons],
             "agreements": [plain(item) for item in row.agreements],
             "contacts": [plain(item) for item in row.contacts],
+            "measures": [plain(item) for item in row.measures],
         }
 
 

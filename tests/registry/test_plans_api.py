@@ -31,15 +31,18 @@ from tests.registry.plan_data import (
 
 PLAN_FIELDS = {
     "id", "version", "status", "title", "summary", "valid_from", "valid_until", "family_profile",
-    "risk_signals", "owner", "addresses", "persons", "agreements", "contacts",
+    "family_profiles", "risk_signals", "owner", "addresses", "persons", "agreements", "contacts", "measures",
 }  # fmt: skip
 OWNER_FIELDS = {"organisation", "name", "phone"}
-ADDRESS_FIELDS = {"id", "postcode", "house_number", "house_number_suffix", "street", "city", "role"}
+ADDRESS_FIELDS = {
+    "id", "postcode", "house_number", "house_number_suffix", "street", "city", "role", "is_secret",
+}  # fmt: skip
 PERSON_FIELDS = {
     "id", "first_name", "surname_prefix", "surname", "birth_date", "role", "phone", "do_not_inform",
+    "do_not_inform_reason", "perpetrator_may_know", "language", "interpreter_needed",
 }  # fmt: skip
-AGREEMENT_FIELDS = {"id", "position", "trigger", "action", "actor"}
-CONTACT_FIELDS = {"id", "name", "relation", "phone", "available"}
+AGREEMENT_FIELDS = {"id", "position", "trigger", "action", "actor", "contact_number"}
+CONTACT_FIELDS = {"id", "name", "relation", "phone", "available", "availability", "knows_plan", "tested_on"}
 
 
 def assert_contract_plan(plan: dict[str, Any]) -> None:

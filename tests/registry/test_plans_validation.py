@@ -23,10 +23,12 @@ from tests.registry.plan_data import (
     address,
     agreement,
     contact,
+    measure,
     person,
     plan_body,
     stored_rows,
     today,
+    window,
 )
 
 
@@ -48,7 +50,13 @@ def days(n: int) -> str:
 
 def rows(kind: str, **overrides: Any) -> dict[str, Any]:
     """A valid body whose first row of `kind` has the given fields replaced."""
-    make = {"addresses": address, "persons": person, "agreements": agreement, "contacts": contact}[kind]
+    make = {
+        "addresses": address,
+        "persons": person,
+        "agreements": agreement,
+        "contacts": contact,
+        "measures": measure,
+    }[kind]
     return plan_body(**{kind: [make(**overrides)]})
 
 
@@ -286,6 +294,123 @@ CASES: dict[str, list[Case]] = {
             "paragraph separator in a trigger",
             lambda: rows("agreements", trigger="Melding\u2029op het adres"),
             "agreements.0.trigger",
+        ),
+    ],
+    # issue 18: the plan as the practice writes it
+    "person": [
+        ("no role", lambda: without(plan_body(), "persons", 0, "role"), "persons.0.role"),
+        (
+            "do not inform without a reason",
+            lambda: rows("persons", do_not_inform=True, do_not_inform_reason=""),
+            "persons.0.do_not_inform_reason",
+        ),
+        (
+            "a perpetrator not confirmed",
+            lambda: rows("persons", role="perpetrator", perpetrator_may_know=False),
+            "persons.0.perpetrator_may_know",
+        ),
+        (
+            "do not inform and may know",
+            lambda: rows("persons", role="perpetrator", do_not_inform=True, perpetrator_may_know=True),
+            "persons.0.perpetrator_may_know",
+        ),
+        ("language too long", lambda: rows("persons", language="t" * 51), "persons.0.language"),
+        (
+            "interpreter not a yes",
+            lambda: rows("persons", interpreter_needed="ja"),
+            "persons.0.interpreter_needed",
+        ),
+    ],
+    "measures": [
+        (
+            "end before start",
+            lambda: rows("measures", starts_on=days(5), ends_on=days(1)),
+            "measures.0.ends_on",
+        ),
+        ("no end date", lambda: rows("measures", ends_on=None), "measures.0.ends_on"),
+        (
+            "no start date",
+            lambda: without(rows("measures"), "measures", 0, "starts_on"),
+            "measures.0.starts_on",
+        ),
+        ("unknown kind", lambda: plan_body(measures=[measure(kind="straatverbod")]), "measures.0.kind"),
+        (
+            "custody without holder",
+            lambda: plan_body(measures=[measure(kind="custody", ends_on=None)]),
+            "measures.0.holder",
+        ),
+        ("end date not a date", lambda: rows("measures", ends_on="over tien dagen"), "measures.0.ends_on"),
+        ("11 measures", lambda: plan_body(measures=[measure() for _ in range(11)]), "measures"),
+    ],
+    "contacts": [
+        (
+            "hour past 23",
+            lambda: rows("contacts", availability=[window([1], "25:00", "09:00")]),
+            "contacts.0.availability.0.from",
+        ),
+        (
+            "minutes past 59",
+            lambda: rows("contacts", availability=[window([1], "09:00", "17:60")]),
+            "contacts.0.availability.0.to",
+        ),
+        (
+            "starts at 24:00",
+            lambda: rows("contacts", availability=[window([1], "24:00", "09:00")]),
+            "contacts.0.availability.0.from",
+        ),
+        (
+            "ends when it starts",
+            lambda: rows("contacts", availability=[window([1], "09:00", "09:00")]),
+            "contacts.0.availability.0.to",
+        ),
+        (
+            "day 8",
+            lambda: rows("contacts", availability=[window([1, 8], "09:00", "17:00")]),
+            "contacts.0.availability.0.days.1",
+        ),
+        (
+            "no days",
+            lambda: rows("contacts", availability=[window([], "09:00", "17:00")]),
+            "contacts.0.availability.0.days",
+        ),
+        (
+            "a day twice",
+            lambda: rows("contacts", availability=[window([2, 2], "09:00", "17:00")]),
+            "contacts.0.availability.0.days",
+        ),
+        (
+            "a window as text",
+            lambda: rows("contacts", availability=["werkdagen"]),
+            "contacts.0.availability.0._schema",
+        ),
+        ("tested tomorrow", lambda: rows("contacts", tested_on=days(1)), "contacts.0.tested_on"),
+        (
+            "an agreement's contact that is not there",
+            lambda: plan_body(agreements=[agreement(contact_number=3)]),
+            "agreements.0.contact_number",
+        ),
+        (
+            "an agreement's contact 0",
+            lambda: plan_body(agreements=[agreement(contact_number=0)]),
+            "agreements.0.contact_number",
+        ),
+    ],
+    "profiles and addresses": [
+        ("unknown profile", lambda: plan_body(family_profiles=["chaos"]), "family_profiles.0"),
+        (
+            "a profile twice",
+            lambda: plan_body(family_profiles=["long_term_care", "long_term_care"]),
+            "family_profiles",
+        ),
+        (
+            "the old and the new field disagree",
+            lambda: plan_body(family_profile="long_term_care", family_profiles=["intimate_terror"]),
+            "family_profile",
+        ),
+        (
+            "a geheim perpetrator address",
+            lambda: rows("addresses", role="perpetrator_address", is_secret=True),
+            "addresses.0.is_secret",
         ),
     ],
     "unknown fields": [

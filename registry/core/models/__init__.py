@@ -13,6 +13,7 @@ from registry.core.models.audit import AuditEntry, AuditHead
 from registry.core.models.clients import ClientCertificate, MachineClient
 from registry.core.models.jobs import JobRun
 from registry.core.models.lookups import Lookup, LookupCandidate, LookupFlag, LookupResult
+from registry.core.models.measures import Measure
 from registry.core.models.meldingen import (
     FeedbackAcknowledgement,
     Melding,
@@ -60,6 +61,7 @@ __all__ = [
     "LookupResult",
     "MAX_ID",
     "MachineClient",
+    "Measure",
     "Melding",
     "Organisation",
     "OutboxMessage",

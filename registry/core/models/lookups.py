@@ -70,6 +70,9 @@ class LookupResult(Base):
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plans.id"), index=True)
     plan_version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"))
     match_on: Mapped[str] = mapped_column(String(16))
+    # found through the perpetrator (his name, phone or address): the plan's geheim addresses
+    # were not shown, not even that there are any, and cannot be revealed from this lookup
+    via_perpetrator: Mapped[bool] = mapped_column(Boolean, default=False)
     quality: Mapped[str] = mapped_column(String(16))  # MatchQuality
     score: Mapped[float] = mapped_column()
 

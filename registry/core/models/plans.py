@@ -26,6 +26,7 @@ from registry.core.db import Base
 from registry.core.models.types import UTCDateTime
 
 if TYPE_CHECKING:
+    from registry.core.models.measures import Measure
     from registry.core.models.network import Organisation
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import PlanStatus
@@ -85,7 +86,8 @@ class PlanVersion(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
-    family_profile: Mapped[str | None] = mapped_column(String(64))  # FamilyProfile
+    # FamilyProfile codes: several may apply at once (the seed's profiles overlap)
+    family_profiles: Mapped[list[str]] = mapped_column(JSON, default=list)
     risk_signals: Mapped[list[str]] = mapped_column(JSON, default=list)  # RiskSignal codes
     owner_name: Mapped[str] = mapped_column(String(200))
     owner_phone: Mapped[str] = mapped_column(String(32))
@@ -102,8 +104,12 @@ class PlanVersion(Base):
     agreements: Mapped[list[Agreement]] = relationship(
         cascade="all, delete-orphan", order_by="Agreement.position", lazy="selectin"
     )
+    # in the order the owner put them (escalation order): the row ids follow the list
     contacts: Mapped[list[Contact]] = relationship(
         cascade="all, delete-orphan", order_by="Contact.id", lazy="selectin"
+    )
+    measures: Mapped[list[Measure]] = relationship(
+        cascade="all, delete-orphan", order_by="Measure.id", lazy="selectin"
     )
 
 
@@ -121,6 +127,8 @@ class Address(Base):
     street: Mapped[str] = mapped_column(String(200), default="")
     city: Mapped[str] = mapped_column(String(100), default="")
     role: Mapped[str] = mapped_column(String(32))  # AddressRole
+    # geheim (the shelter, the safe house): never in a lookup's answer without a deliberate reveal
+    is_secret: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Person(Base):
@@ -137,6 +145,12 @@ class Person(Base):
     role: Mapped[str] = mapped_column(String(32))  # PersonRole
     phone: Mapped[str | None] = mapped_column(String(32), index=True)  # E.164: +31612345678
     do_not_inform: Mapped[bool] = mapped_column(Boolean, default=False)
+    # why this person must not learn of the plan; '' on versions written before it was asked
+    do_not_inform_reason: Mapped[str] = mapped_column(Text, default="")
+    # a perpetrator who is not do_not_inform: the owner confirmed he may know of the plan
+    perpetrator_may_know: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(50), default="")
+    interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Agreement(Base):
@@ -150,6 +164,8 @@ class Agreement(Base):
     trigger: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(32))  # Actor
+    # the contact to call for it: its place (1, 2, ...) among the version's contacts
+    contact_number: Mapped[int | None] = mapped_column(Integer)
 
 
 class Contact(Base):
@@ -162,7 +178,13 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(200))
     relation: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(32))
+    # a note on reachability (before the windows, the only field: "dag en nacht")
     available: Mapped[str] = mapped_column(String(200), default="")
+    # when reachable: [{"days": [1..7 ISO weekdays], "from": "HH:MM", "to": "HH:MM"}], a window
+    # with to <= from runs past midnight (registry.plans.availability); [] = not said
+    availability: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    knows_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    tested_on: Mapped[date | None] = mapped_column(Date)
 
 
 class PlanChange(Base):
