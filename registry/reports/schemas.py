@@ -46,12 +46,28 @@ def _proposed(schema: type[DutchSchema]) -> fields.List:
     )
 
 
+class ProposedAgreementArgs(AgreementArgs):
+    """A plan's agreement as a responder proposes it: naming none of the plan's contacts (the
+    owner links it when taking it in)."""
+
+    class Meta:
+        exclude = ("contact_number",)
+
+
+class ProposedContactArgs(ContactArgs):
+    """A plan's contact as a responder proposes it: reachability as said at night (`available`),
+    its windows, whether it knows the plan and its test date left to the owner."""
+
+    class Meta:
+        exclude = ("availability", "knows_plan", "tested_on")
+
+
 class ProposalsArgs(DutchSchema):
     """New agreements and contacts the responder made with the family, for the plan's owners to
     take into the plan or not: the fields and rules of a plan's agreements and contacts."""
 
-    agreements = _proposed(AgreementArgs)
-    contacts = _proposed(ContactArgs)
+    agreements = _proposed(ProposedAgreementArgs)
+    contacts = _proposed(ProposedContactArgs)
 
 
 class ReportArgs(DutchSchema):
