@@ -37,6 +37,7 @@ from registry.core.models.proposals import ProposalDecision, ProposedAgreement, 
 from registry.core.models.signals import Signal, SignalResult
 from registry.core.models.tasks import FollowUpTask
 from registry.core.models.types import MAX_ID, UTCDateTime
+from registry.core.models.webhooks import WebhookEndpoint
 
 __all__ = [
     "Address",
@@ -82,4 +83,5 @@ __all__ = [
     "User",
     "UserRole",
     "WebSession",
+    "WebhookEndpoint",
 ]
