@@ -400,3 +400,62 @@ def test_the_signature_is_the_standard_webhooks_one() -> None:
     # and retrying is for what may succeed later: 5xx, 408, 429; any other refusal is final
     assert [webhook.is_permanent_status(status) for status in (500, 503, 408, 429)] == [False] * 4
     assert [webhook.is_permanent_status(status) for status in (400, 401, 404, 410, 301)] == [True] * 5
+
+
+def test_a_coordinator_manages_the_organisations_own_endpoints_through_the_api(
+    app: Flask,
+    client: FlaskClient,
+    people: People,
+    auth_headers: Callable[[User], dict[str, str]],
+    report_on: Callable[..., Any],
+    receiver: Receiver,
+) -> None:
+    api = "/api/v1/webhooks"
+    coordinator = auth_headers(people.coordinator)
+    # Bad input answers 422 naming the field, and stores nothing
+    for body, field in (
+        ({"url": "ftp://ontvanger.example/hook", "events": ["feedback.created"]}, "url"),
+        ({"url": receiver.url("oost"), "events": ["plan.deleted"]}, "events.0"),
+        ({"url": receiver.url("oost"), "events": []}, "events"),
+        ({"events": ["feedback.created"]}, "url"),
+    ):
+        answer = client.post(api, json=body, headers=coordinator)
+        assert answer.status_code == 422, answer.get_data(as_text=True)
+        assert field in answer.get_json()["error"]["fields"], answer.get_json()
+    # Given the coordinator adds one: the answer holds the secret, this once
+    made = client.post(
+        api, json={"url": receiver.url("oost"), "events": ["feedback.created"]}, headers=coordinator
+    )
+    assert made.status_code == 201, made.get_data(as_text=True)
+    endpoint = made.get_json()
+    assert made.headers["Location"] == f"{api}/{endpoint['id']}"
+    assert endpoint["secret"].startswith("whsec_")
+    assert endpoint["created_by"] == people.coordinator.username
+    receiver.secrets["oost"] = endpoint["secret"]
+    listed = client.get(api, headers=coordinator).get_json()["items"]
+    assert [item["url"] for item in listed] == [receiver.url("oost")]
+    assert "secret" not in listed[0]
+    # Then its system hears of a report, signed with that secret
+    report_on()
+    _deliveries_done()
+    [message] = receiver.received("oost")
+    assert message.verified
+    # And another organisation's coordinator neither sees, rotates nor disables it
+    stranger = auth_headers(people.stranger_coordinator)
+    assert client.get(api, headers=stranger).get_json()["items"] == []
+    for action in ("rotate-secret", "disable"):
+        assert client.post(f"{api}/{endpoint['id']}/{action}", headers=stranger).status_code == 404
+    assert client.post(f"{api}/nonsense/disable", headers=coordinator).status_code == 404
+    # And a registrant of the organisation may not manage them
+    assert client.get(api, headers=auth_headers(people.registrant)).status_code == 403
+    # When the coordinator rotates the secret and then disables it
+    rotated = client.post(f"{api}/{endpoint['id']}/rotate-secret", headers=coordinator)
+    assert rotated.status_code == 200
+    assert rotated.get_json()["secret"] not in (endpoint["secret"], None)
+    disabled = client.post(f"{api}/{endpoint['id']}/disable", headers=coordinator)
+    assert disabled.get_json()["is_active"] is False
+    assert client.post(f"{api}/{endpoint['id']}/rotate-secret", headers=coordinator).status_code == 409
+    # Then a report reaches it no more
+    report_on()
+    _deliveries_done()
+    assert len(receiver.attempts) == 1
