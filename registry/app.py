@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from registry.tasks.views import bp as tasks_views
     from registry.users.views import bp as users
     from registry.web.home import bp as home
+    from registry.webhooks.api import bp as webhooks_api
 
     observe.init_views(app)  # /health, /metrics
     # what the outbox and the worker report there
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         feedback_api,
         tasks_api,
         statistics_api,
+        webhooks_api,
     ):
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)

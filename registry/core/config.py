@@ -191,6 +191,9 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # many hours after the incident: the public prosecutor decides on an arrested suspect
         # within 9 hours, and the family's professionals must be heard before that
         "SPOED_HOURS": env.get("SAMENOP_SPOED_HOURS") or "9",
+        # how long one webhook attempt may take (connect, send, answer) before it counts as failed
+        # for now and is tried again later (registry.ops.webhook)
+        "WEBHOOK_TIMEOUT_SECONDS": env.get("SAMENOP_WEBHOOK_TIMEOUT_SECONDS") or "10",
         # watching it (registry.observe, docs/operations.md): log lines as JSON (or Python's text),
         # who may read GET /metrics besides loopback, and how far behind the search index may be
         # before GET /health fails; checked by registry.observe at start
@@ -261,6 +264,7 @@ def validate(config: dict[str, Any]) -> None:
         _whole_number(config, key, minimum, MAX_COUNT, "a whole number")
     _projection(config)
     _whole_number(config, "SPOED_HOURS", 1, MAX_SPOED_HOURS, "a number of hours")
+    _whole_number(config, "WEBHOOK_TIMEOUT_SECONDS", 1, MAX_WEBHOOK_TIMEOUT_SECONDS, "a number of seconds")
     retention = _months(config, "RETENTION_MONTHS", minimum=1)
     # the audit triggers never let a row younger than 12 months go (migration 23f28ed23653)
     _months(config, "AUDIT_RETENTION_MONTHS", minimum=max(MIN_AUDIT_RETENTION_MONTHS, retention))
@@ -419,6 +423,9 @@ COUNTS = (
 MAX_COUNT = 1_000_000_000
 # a spoedmelding due later than the next working day would be no faster than any other report
 MAX_SPOED_HOURS = 72
+# a deliverer holds its claimed rows for ten minutes (registry.ops.outbox.CLAIM): a batch of slow
+# endpoints must fit in it
+MAX_WEBHOOK_TIMEOUT_SECONDS = 30
 # where a setting's environment variable has another name than SAMENOP_<key>
 _VARIABLES = {"MAX_CONTENT_LENGTH": "SAMENOP_MAX_REQUEST_BYTES"}
 

@@ -379,6 +379,10 @@ class AuditAction(Vocabulary):
     USER_ROLE_GRANT = "user_role_grant", "Rol toegekend"
     USER_ROLE_REVOKE = "user_role_revoke", "Rol ingetrokken"
     USER_UNLOCK = "user_unlock", "Account ontgrendeld"
+    WEBHOOK_ADD = "webhook_add", "Webhook toegevoegd"
+    WEBHOOK_DISABLE = "webhook_disable", "Webhook uitgezet"
+    WEBHOOK_LIST = "webhook_list", "Webhooks bekeken"
+    WEBHOOK_ROTATE = "webhook_rotate", "Nieuw geheim van een webhook"
 
 
 class AuditOutcome(Vocabulary):
@@ -398,10 +402,21 @@ class AuditOutcome(Vocabulary):
 
 
 class OutboxChannel(Vocabulary):
-    """How a message in the outbox leaves (registry.ops.outbox): e-mail now; the integration's
-    webhooks later, as another channel of the same table."""
+    """How a message in the outbox leaves (registry.ops.outbox): an e-mail to one address, or a
+    signed HTTP POST to one organisation's webhook endpoint (registry.ops.webhook)."""
 
     EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class WebhookEvent(Vocabulary):
+    """What an organisation's system can be told of by webhook (registry.webhooks, docs/api.md):
+    ids and a link only, never a name, address or narrative."""
+
+    FEEDBACK_CREATED = "feedback.created", "Nieuwe terugkoppeling (een inzet op een eigen handelingskader)"
+    REPORT_URGENT = "report.urgent", "Spoedmelding"
+    ACKNOWLEDGEMENT_CREATED = "acknowledgement.created", "Inzet gelezen en opgepakt"
+    PLAN_EXPIRING = "plan.expiring", "Handelingskader verloopt binnenkort"
 
 
 class OutboxStatus(Vocabulary):

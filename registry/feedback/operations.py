@@ -27,6 +27,7 @@ from registry.core.vocabulary import Role
 from registry.feedback import working_days
 from registry.meldingen import operations as meldingen
 from registry.reports.operations import chunks, closed_days, report_records, timezone
+from registry.webhooks import operations as webhooks
 
 REGISTRANT = Role.REGISTRANT
 
@@ -293,6 +294,7 @@ def acknowledge(session: Session, user: User, item_id: uuid.UUID, note: str) -> 
         object_type="feedback",
         object_id=item_id,
     )
+    webhooks.acknowledged(session, ack)
     return ack
 
 

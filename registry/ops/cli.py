@@ -28,10 +28,11 @@ def register_commands(app: Flask) -> None:
     from registry.plans.cli import plans
     from registry.privacy.cli import privacy
     from registry.regions.cli import region
+    from registry.webhooks.cli import webhook
 
     for command in (init, demo, serve, org, region, user, audit_group, plans, feedback, closed_days, privacy):
         app.cli.add_command(command)
-    for command in (purge, backup_command, restore_command, client):
+    for command in (purge, backup_command, restore_command, client, webhook):
         app.cli.add_command(command)
     app.cli.add_command(db_group)
     app.cli.add_command(worker_group)

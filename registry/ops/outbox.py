@@ -11,8 +11,14 @@ failed MAX_ATTEMPTS times, is kept as failed with its last error. Every attempt 
 row's own Message-ID and Date: should a deliverer die between the server's acceptance and its
 record of it, the one retry is recognisable as the same message.
 
-`samenop worker` delivers every 30 seconds; a spoedmelding's rows are delivered at once, from a
-thread, after the report's commit (`deliver_after_commit`).
+Webhooks are rows of channel `webhook`, one per endpoint (registry.webhooks), delivered by the
+same loop as a signed POST (registry.ops.webhook) whose `webhook-id` is the row's message_id.
+An endpoint's rows leave in the order they were written: a row is only claimed when no earlier
+row of its endpoint is still pending, so while one waits for its retry the ones after it wait
+too. Webhooks do not need SAMENOP_SMTP_URL; without it only the e-mail waits.
+
+`samenop worker` delivers every 30 seconds; a spoedmelding's rows (and every webhook) are
+delivered at once, from a thread, after the commit of their fact (`deliver_after_commit`).
 """
 
 from __future__ import annotations
@@ -26,17 +32,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from registry.core.db import db
-from registry.core.models import OutboxMessage
+from registry.core.models import OutboxMessage, WebhookEndpoint
 from registry.core.signals import on_commit
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import OutboxChannel, OutboxStatus
 from registry.observe import OutboxBacklog
-from registry.ops import mail
+from registry.ops import mail, webhook
 
 log = logging.getLogger(__name__)
 
@@ -67,15 +73,37 @@ def add_email(session: Session, what: str, recipient: str, subject: str, body: s
     """Add one e-mail to one recipient, in the caller's transaction. `what` names the fact it
     reports (`spoed:<report>:<organisation>`): a message about the same fact to the same
     recipient is not added twice. -> the new row's id; None when it was there already."""
-    now = utcnow()
     sender = str(current_app.config["MAIL_FROM"])
-    values = {
-        "key": key_for(what, recipient),
-        "channel": OutboxChannel.EMAIL.value,
-        "target": recipient,
-        "subject": subject,
-        "payload": body,
-        "message_id": mail.new_message_id(sender),
+    return _insert(
+        session,
+        key=key_for(what, recipient),
+        channel=OutboxChannel.EMAIL.value,
+        target=recipient,
+        subject=subject,
+        payload=body,
+        message_id=mail.new_message_id(sender),
+    )
+
+
+def add_webhook(session: Session, what: str, endpoint: WebhookEndpoint, body: str) -> int | None:
+    """Add one webhook message (its JSON body) for one endpoint, in the caller's transaction.
+    `what` names the event and its fact (`feedback.created:<report>`): once per endpoint.
+    -> the new row's id; None when it was there already."""
+    return _insert(
+        session,
+        key=key_for(f"webhook:{what}", str(endpoint.id)),
+        channel=OutboxChannel.WEBHOOK.value,
+        target=endpoint.url,
+        subject="",
+        payload=body,
+        message_id=webhook.new_message_id(),
+        endpoint_id=endpoint.id,
+    )
+
+
+def _insert(session: Session, **values: object) -> int | None:
+    now = utcnow()
+    values |= {
         "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": now,
@@ -109,6 +137,16 @@ class Delivery:
         )
 
 
+_earlier = aliased(OutboxMessage)
+#: a webhook row waits while an earlier row of its endpoint is pending (due, claimed or waiting
+#: for its retry): an endpoint's events arrive in order
+_FIRST_OF_ITS_ENDPOINT = OutboxMessage.endpoint_id.is_(None) | ~exists().where(
+    _earlier.endpoint_id == OutboxMessage.endpoint_id,
+    _earlier.status == OutboxStatus.PENDING,
+    _earlier.id < OutboxMessage.id,
+)
+
+
 def _claim(
     session: Session, now: datetime, ids: Iterable[int] | None, tried: set[int]
 ) -> list[OutboxMessage]:
@@ -116,16 +154,20 @@ def _claim(
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .where(_FIRST_OF_ITS_ENDPOINT)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(BATCH)
     )
+    if not mail.configured():
+        # without a mail server the e-mail waits; webhooks need none
+        query = query.where(OutboxMessage.channel != OutboxChannel.EMAIL)
     if ids is not None:
         query = query.where(OutboxMessage.id.in_(list(ids)))
     if tried:
         query = query.where(OutboxMessage.id.not_in(tried))
     if session.get_bind().dialect.name == "postgresql":
         # rows another deliverer holds are passed over, not waited for
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     rows = list(session.scalars(query))
     for row in rows:
         row.next_attempt_at = now + CLAIM
@@ -133,15 +175,38 @@ def _claim(
     return rows
 
 
-def _attempt(row: OutboxMessage, delivery: Delivery) -> None:
+def _send_webhook(session: Session, row: OutboxMessage) -> None:
+    """One signed POST of the row to its endpoint, with the endpoint's secret(s) of now."""
+    endpoint = session.get(WebhookEndpoint, row.endpoint_id) if row.endpoint_id is not None else None
+    if endpoint is None or not endpoint.is_active:
+        raise webhook.WebhookFailed("the endpoint is disabled", permanent=True)
+    now = utcnow()
+    signing = [webhook.unseal(endpoint.secret_encrypted)]
+    previous, until = endpoint.previous_secret_encrypted, endpoint.previous_secret_until
+    if previous and until and until > now:  # a rotation's overlap: the receiver may hold either
+        signing.append(webhook.unseal(previous))
+    headers = webhook.headers(signing, row.message_id, now, row.payload)
+    webhook.post(endpoint.url, row.payload, headers, float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"]))
+
+
+def _is_permanent(exc: Exception) -> bool:
+    if isinstance(exc, webhook.WebhookFailed):
+        return exc.permanent
+    return mail.is_permanent(exc)
+
+
+def _attempt(session: Session, row: OutboxMessage, delivery: Delivery) -> None:
     row.attempts += 1
     try:
-        if row.channel != OutboxChannel.EMAIL:
+        if row.channel == OutboxChannel.EMAIL:
+            mail.send(row.target, row.subject, row.payload, message_id=row.message_id, date=row.created_at)
+        elif row.channel == OutboxChannel.WEBHOOK:
+            _send_webhook(session, row)
+        else:
             raise ValueError(f"no deliverer for channel {row.channel!r}")
-        mail.send(row.target, row.subject, row.payload, message_id=row.message_id, date=row.created_at)
     except Exception as exc:  # whatever the server or network did: kept on the row, tried again
         row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if mail.is_permanent(exc) or row.attempts >= MAX_ATTEMPTS:
+        if _is_permanent(exc) or row.attempts >= MAX_ATTEMPTS:
             row.status = OutboxStatus.FAILED
             delivery.given_up += 1
         else:
@@ -149,6 +214,8 @@ def _attempt(row: OutboxMessage, delivery: Delivery) -> None:
             delivery.retrying += 1
         # the row's id and what it reports, never the address
         code = f" {exc.smtp_code}" if isinstance(exc, smtplib.SMTPResponseException) else ""
+        if isinstance(exc, webhook.WebhookFailed) and exc.status is not None:
+            code = f" {exc.status}"
         log.warning(
             "outbox %d (%s): attempt %d failed: %s%s",
             row.id, row.key.partition(":")[0], row.attempts, type(exc).__name__, code,
@@ -161,10 +228,8 @@ def _attempt(row: OutboxMessage, delivery: Delivery) -> None:
 
 def deliver(session: Session, ids: Iterable[int] | None = None) -> Delivery:
     """Deliver every due row (or only those of `ids`), a claimed batch at a time, each row's
-    outcome committed as soon as it is known. Without SAMENOP_SMTP_URL nothing is tried."""
+    outcome committed as soon as it is known. Without SAMENOP_SMTP_URL no e-mail is tried."""
     delivery = Delivery()
-    if not mail.configured():
-        return delivery
     wanted = None if ids is None else set(ids)
     tried: set[int] = set()
     while True:
@@ -173,8 +238,21 @@ def deliver(session: Session, ids: Iterable[int] | None = None) -> Delivery:
             return delivery
         for row in rows:
             tried.add(row.id)
-            _attempt(row, delivery)
+            _attempt(session, row, delivery)
+            if wanted is not None and row.endpoint_id is not None and row.status == OutboxStatus.DELIVERED:
+                # the endpoint's next messages may have waited for this one: they go on now
+                wanted |= _pending_of_endpoint(session, row.endpoint_id)
             session.commit()
+
+
+def _pending_of_endpoint(session: Session, endpoint_id: int) -> set[int]:
+    return set(
+        session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.endpoint_id == endpoint_id, OutboxMessage.status == OutboxStatus.PENDING
+            )
+        )
+    )
 
 
 def deliver_after_commit(session: Session, ids: list[int]) -> None:
@@ -192,10 +270,8 @@ def _in_background(app: Flask, ids: list[int]) -> threading.Thread:
     def run() -> None:
         try:
             with app.app_context():
-                if not mail.configured():
-                    log.warning("SAMENOP_SMTP_URL is not set: %d message(s) wait in the outbox", len(ids))
-                    return
-                deliver(db.session, ids)
+                if deliver(db.session, ids).delivered < len(ids) and not mail.configured():
+                    log.warning("SAMENOP_SMTP_URL is not set: e-mail in the outbox waits (webhooks do not)")
         except Exception:  # in a thread nobody would see it otherwise; the worker tries again
             log.exception("outbox: delivery after commit failed; the worker tries again")
 
@@ -212,6 +288,7 @@ class Backlog:
     pending: int
     failed: int
     oldest_pending_at: datetime | None
+    pending_email: int = 0  # of `pending`: what waits for a mail server
 
 
 def backlog(session: Session) -> Backlog:
@@ -228,8 +305,16 @@ def backlog(session: Session) -> Backlog:
         .order_by(OutboxMessage.created_at)
         .limit(1)
     )
+    email = session.scalar(
+        select(func.count()).where(
+            OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.channel == OutboxChannel.EMAIL
+        )
+    )
     return Backlog(
-        counts.get(OutboxStatus.PENDING.value, 0), counts.get(OutboxStatus.FAILED.value, 0), oldest
+        counts.get(OutboxStatus.PENDING.value, 0),
+        counts.get(OutboxStatus.FAILED.value, 0),
+        oldest,
+        email or 0,
     )
 
 

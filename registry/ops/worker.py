@@ -116,7 +116,7 @@ def _every(**kwargs: float) -> Schedule:
 
 #: the jobs, in the order a worker looks at them (the times are the configured zone's)
 JOBS = (
-    Job("outbox_deliver", "E-mail versturen", ("outbox", "deliver"), _every(seconds=30)),
+    Job("outbox_deliver", "E-mail en webhooks versturen", ("outbox", "deliver"), _every(seconds=30)),
     Job(
         "feedback_escalate", "Te late spoedmeldingen naar de coördinatoren", ("feedback", "escalate"),
         _every(minutes=5),

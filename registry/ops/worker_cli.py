@@ -69,18 +69,22 @@ def status() -> None:
 
 @click.group("outbox")
 def outbox_group() -> None:
-    """Messages waiting to leave (e-mail)."""
+    """Messages waiting to leave (e-mail, webhooks)."""
 
 
 @outbox_group.command("deliver")
 @with_appcontext
 def deliver() -> None:
     """Deliver every message that is due (new, or due for another attempt)."""
+    delivery = outbox.deliver(db.session)  # without a mail server: the webhooks only
     if not mail.configured():
-        waiting = outbox.backlog(db.session).pending
+        waiting = outbox.backlog(db.session).pending_email
         db.rollback()
         if waiting:
-            raise click.ClickException(f"SAMENOP_SMTP_URL is not set: {waiting} message(s) waiting")
-        click.echo("0 message(s) waiting")
-        return
-    click.echo(outbox.deliver(db.session).line())
+            raise click.ClickException(
+                f"SAMENOP_SMTP_URL is not set: {waiting} e-mail(s) waiting; {delivery.line()}"
+            )
+        if not delivery.delivered and not delivery.retrying and not delivery.given_up:
+            click.echo("0 message(s) waiting")
+            return
+    click.echo(delivery.line())

@@ -34,6 +34,7 @@ from registry.core.signals import mark_plan_changed
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import AccessKind, PlanStatus, Role
 from registry.plans import availability
+from registry.webhooks import operations as webhooks
 
 ROLE = Role.REGISTRANT
 REMINDER_DAYS = (14, 3)
@@ -576,6 +577,8 @@ def due_reminders(session: Session, today: date) -> list[Reminder]:
                 continue  # the 3-day reminder covers it
             setattr(plan, column.key, utcnow())
             reminders.append(Reminder(plan, plan.current.title, days))
+            # the owner's own system is told in the same transaction as the mark (plan.expiring)
+            webhooks.plan_expiring(session, plan, days)
     session.flush()
     return reminders
 

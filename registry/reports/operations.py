@@ -40,6 +40,7 @@ from registry.regions import operations as regions
 from registry.reports import proposals as proposed
 from registry.reports.proposals import ProposalsShown
 from registry.tasks import operations as tasks
+from registry.webhooks import operations as webhooks
 
 RESPONDER = Role.RESPONDER
 
@@ -334,6 +335,8 @@ def _create(
     tasks.start_clocks(session, report, melding)
     if report.feedback_due_at is not None:
         spoed.announce(session, report)
+    # the organisations' own systems hear of it too (feedback.created, report.urgent)
+    webhooks.report_stored(session, report)
     return report, False
 
 

@@ -24,7 +24,7 @@ from wtforms.fields.core import UnboundField
 import lookup
 import registry
 from registry.core.config import PROJECT_ROOT
-from registry.core.vocabulary import Responder, Vocabulary
+from registry.core.vocabulary import Responder, Vocabulary, WebhookEvent
 from registry.web.openapi import Operation
 from registry.web.schemas import Choice
 
@@ -83,8 +83,10 @@ def test_codes_are_unique(vocabulary: type[Vocabulary]) -> None:
     assert len(vocabulary.__members__) == len(vocabulary), "a code is declared twice"
     codes = vocabulary.codes()
     assert len(set(codes)) == len(codes)
+    # webhook event types are `resource.event`, as receivers of Standard Webhooks expect them
+    pattern = r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*" if vocabulary is WebhookEvent else r"[a-z][a-z0-9_]*"
     for code in codes:
-        assert re.fullmatch(r"[a-z][a-z0-9_]*", code), f"{code!r}: codes are lower-case snake_case"
+        assert re.fullmatch(pattern, code), f"{code!r}: codes are lower-case snake_case"
 
 
 @pytest.mark.parametrize("vocabulary", VOCABULARIES, ids=_name)

@@ -38,6 +38,7 @@ from registry.core.models.proposals import ProposalDecision, ProposedAgreement, 
 from registry.core.models.signals import Signal, SignalResult
 from registry.core.models.tasks import FollowUpTask
 from registry.core.models.types import MAX_ID, UTCDateTime
+from registry.core.models.webhooks import WebhookEndpoint
 
 __all__ = [
     "Address",
@@ -84,4 +85,5 @@ __all__ = [
     "User",
     "UserRole",
     "WebSession",
+    "WebhookEndpoint",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.core.db import Base
@@ -31,7 +31,10 @@ class OutboxMessage(Base):
     target: Mapped[str] = mapped_column(String(2048))
     subject: Mapped[str] = mapped_column(String(300), default="")
     payload: Mapped[str] = mapped_column(Text)  # the e-mail's text; a webhook's JSON body
+    # the e-mail's Message-ID; a webhook's `webhook-id` (msg_...): the same on every attempt
     message_id: Mapped[str] = mapped_column(String(255))
+    # a webhook's endpoint: its secret signs the message, and its messages leave in order
+    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # OutboxStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # when the next attempt is due; while a deliverer holds the row, the end of its claim
