@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from registry.core.vocabulary import AssessmentSection
+from registry.core.vocabulary import AssessmentSection, PersonRole, RiskSignal
 from registry.web.schemas import Choice, DutchSchema, PlainText
 
 #: each answer is short: the partner after you reads all five on one page
@@ -65,7 +65,7 @@ def answers_of(form: Any) -> dict[str, str]:
 
 class AdditionSchema(DutchSchema):
     id = fields.Integer()
-    section = fields.String()
+    section = Choice(AssessmentSection)
     text = fields.String()
     organisation = fields.String()
     author = fields.String()
@@ -93,7 +93,7 @@ class PersonNamedSchema(DutchSchema):
     """A person of the plan as the record names them: never a phone, address or birth date."""
 
     name = fields.String()
-    role = fields.String()
+    role = Choice(PersonRole)
     do_not_inform = fields.Boolean()
 
 
@@ -102,7 +102,7 @@ class KnownSchema(DutchSchema):
 
     plan_id = fields.UUID()
     owner = fields.String()
-    risk_signals = fields.List(fields.String())
+    risk_signals = fields.List(Choice(RiskSignal))
     earlier_meldingen = fields.List(fields.AwareDateTime(format="iso"))
     persons = fields.List(fields.Nested(PersonNamedSchema))
     # lopende maatregelen: not recorded by the registry yet, always null until they are

@@ -11,13 +11,14 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from registry.core.normalise import house_number_suffix
 from registry.core.timeutil import local_today
-from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, RiskSignal
+from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, PersonRole, PlanStatus, RiskSignal
 from registry.web.schemas import (
     Choice,
     DutchSchema,
     Phone,
     PlainText,
     Postcode,
+    next_cursor_field,
     refuse_invisible,
     refuse_unstorable,
 )
@@ -196,7 +197,7 @@ class AddressSchema(DutchSchema):
     house_number_suffix = fields.String()
     street = fields.String()
     city = fields.String()
-    role = fields.String()
+    role = Choice(AddressRole)
 
 
 class PersonSchema(DutchSchema):
@@ -205,7 +206,7 @@ class PersonSchema(DutchSchema):
     surname_prefix = fields.String()
     surname = fields.String()
     birth_date = fields.Date(allow_none=True)
-    role = fields.String()
+    role = Choice(PersonRole)
     phone = Phone(allow_none=True)
     do_not_inform = fields.Boolean()
 
@@ -215,7 +216,7 @@ class AgreementSchema(DutchSchema):
     position = fields.Integer()
     trigger = fields.String()
     action = fields.String()
-    actor = fields.String()
+    actor = Choice(Actor)
 
 
 class ContactSchema(DutchSchema):
@@ -237,13 +238,13 @@ class PlanSchema(DutchSchema):
 
     id = fields.UUID()
     version = fields.Integer()
-    status = fields.String()
+    status = Choice(PlanStatus)
     title = fields.String()
     summary = fields.String()
     valid_from = fields.Date()
     valid_until = fields.Date()
-    family_profile = fields.String(allow_none=True)
-    risk_signals = fields.List(fields.String())
+    family_profile = Choice(FamilyProfile, allow_none=True)
+    risk_signals = fields.List(Choice(RiskSignal))
     owner = fields.Nested(OwnerSchema)
     addresses = fields.List(fields.Nested(AddressSchema))
     persons = fields.List(fields.Nested(PersonSchema))
@@ -267,6 +268,7 @@ class WrittenPlanSchema(PlanSchema):
 
 class PlanListSchema(DutchSchema):
     items = fields.List(fields.Nested(PlanSchema))
+    next_cursor = next_cursor_field()
 
 
 class ShareSchema(DutchSchema):
@@ -275,3 +277,4 @@ class ShareSchema(DutchSchema):
 
 class ShareListSchema(DutchSchema):
     items = fields.List(fields.Nested(ShareSchema))
+    next_cursor = next_cursor_field()
