@@ -330,7 +330,11 @@ class HistorySchema(DutchSchema):
 class LookupMatchSchema(DutchSchema):
     plan = fields.Nested(ResponderPlanSchema)
     match = fields.Nested(MatchSchema)
-    matched_on = fields.Nested(MatchedOnSchema)
+    matched_on = fields.Nested(
+        MatchedOnSchema,
+        allow_none=True,
+        metadata={"description": "what of the plan the query found; null for a plan opened from a signal"},
+    )
     history = fields.Nested(HistorySchema)
 
 
