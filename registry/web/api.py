@@ -67,7 +67,7 @@ ERROR_CODES: dict[str, tuple[tuple[int, ...], str]] = {
         "The database is gone for the moment (a failover): send the request again after `Retry-After` "
         "seconds.",
     ),
-    "error": ((400, 406, 410, 411, 412, 416, 428, 431, 501), "Any other HTTP error; its status says which."),
+    "error": ((406, 410, 416, 501), "Any other HTTP error; its status says which."),
 }
 
 _CODES = {
