@@ -5,7 +5,13 @@ roles come from `require_token`, the shapes from the …Args and …Schema class
 from those is added here once: 401 and 403 for a token and its roles, 400 and 422 for a body,
 404 for an id in the path, 400 for a query parameter or header. Input schemas (…Args) mark
 their required fields; an output schema (any other) is dumped whole, so all its fields are
-required in the description. Served at GET /api/v1/openapi.json.
+required in the description. Served at GET /api/v1/openapi.json, and as a page at /api/docs.
+
+Written for a client generated from it (openapi-python-client; tests/reliability/
+test_generated_client.py): every vocabulary field is a named enum (ReportMode...), a nested schema
+that may be null is `allOf [it], nullable` (not an untyped object), a body of exactly one of
+several fields (`openapi_variants` on its …Args) is a oneOf of named schemas. Every 201 describes
+`Location`; an operation that answers 429 describes the RateLimit-* headers on its success.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 A list is ordered by a key that is unique per item (its order's own fields, then an id). The
 cursor is the key of the last item of a page, opaque to the client (URL-safe base64 of JSON);
 the next page is the items after it in that order. An item that joined or left the list in the
-meantime therefore neither shifts a page nor is skipped: acknowledging the first page of the
-feedback and then asking the next loses nothing, as an offset would.
+meantime therefore neither shifts a page nor makes one skip an item: acknowledging the first page
+of the feedback and then asking the next loses nothing (an offset would skip as many items).
 
 Without `limit` a page holds DEFAULT_LIMIT items: more than any list of the pilots held at once,
 so a client written before pagination reads what it read before (and `next_cursor` is null).
