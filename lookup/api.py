@@ -21,6 +21,7 @@ from lookup.schemas import (
 )
 from registry.core.db import db
 from registry.plans import operations as plans
+from registry.web import pagination
 from registry.web.api import ApiError, api_caller, api_user, parse, require_token
 from registry.web.clients import client_caller, require_client
 from registry.web.openapi import describe
@@ -88,6 +89,7 @@ def dump_outcome(outcome: operations.Outcome) -> dict[str, Any]:
     "signal of the organisation's system found (POST /signals), for the signal's incident_ref only, "
     "within 12 hours of it (404 otherwise).",
     errors=(404, 429),
+    operation_id="createLookup",
 )
 # the token check and the search read in one transaction (perform begins by reading)
 @require_token(operations.ROLE, reads_first=True)
@@ -142,6 +144,7 @@ _NOT_A_CANDIDATE = "Deze kandidaat is er niet (meer) voor u: doe een nieuwe raad
     description="Within 12 hours of the lookup that listed it, by the user who did it. A lookup of "
     "its own (its lookup_id is the one to report with), with the meldingnummer of the list; it "
     "counts against the budget of lookups on a name.",
+    operation_id="openCandidate",
 )
 @require_token(operations.ROLE)
 @lookup_limit
@@ -188,7 +191,13 @@ def reveal(lookup_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/plans/<plan_id>/access-log")
-@describe("Every lookup that showed this plan", response=AccessLogSchema)
+@describe(
+    "Every lookup that showed this plan, and every signal that found it that nobody opened",
+    response=AccessLogSchema,
+    query=pagination.QUERY,
+    operation_id="getAccessLog",
+    description="The newest first.",
+)
 @require_token(plans.ROLE)
 def access_log(plan_id: str) -> dict[str, Any]:
     user = api_user()
@@ -204,7 +213,12 @@ def access_log(plan_id: str) -> dict[str, Any]:
         raise ApiError(404, "not_found", "Dit handelingskader bestaat niet of u heeft er geen toegang toe.")
     # the same query, and the same audit row, as the access log on the plan page
     log = plans.read_access_log(db.session, user, plan)
-    return _access_log.dump({"items": log.entries})
+    page = pagination.paginate(
+        log.entries,
+        lambda entry: (pagination.key_part(entry.at), str(entry.id)),
+        newest_first=True,
+    )
+    return _access_log.dump({"items": page.items, "next_cursor": page.next_cursor})
 
 
 _signal_args = SignalArgs()

@@ -636,7 +636,7 @@ def prepare(session: Session, user: Responder, incident_ref: str, kind: str, arg
     problem = rules.incident_ref_problem(incident_ref, user.incident_ref_pattern, user.incident_ref_example)
     if problem is not None:
         _refuse(session, user, {"reason": "incident_ref_format", "query_kind": kind})
-        raise LookupRefused(422, "validation_error", "incident_ref", problem)
+        raise LookupRefused(422, "invalid_input", "incident_ref", problem)
     name_only = is_name_only(kind, args)
     with db.reading():
         now = utcnow()

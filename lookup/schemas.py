@@ -9,9 +9,19 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from lookup import normalise
 from registry.core.models import MAX_ID
-from registry.core.vocabulary import AccessKind, AddressRole, MatchedOn, PersonRole, QueryKind
+from registry.core.vocabulary import (
+    AccessKind,
+    Actor,
+    AddressRole,
+    FamilyProfile,
+    MatchedOn,
+    MatchQuality,
+    PersonRole,
+    QueryKind,
+    RiskSignal,
+)
 from registry.plans.schemas import Suffix
-from registry.web.schemas import Choice, DutchSchema, Phone, PlainText, Postcode, Text
+from registry.web.schemas import Choice, DutchSchema, Phone, PlainText, Postcode, Text, next_cursor_field
 
 # one field per kind of query: the field given is the lookup's query kind
 QUERY_FIELDS = QueryKind.searched()
@@ -109,8 +119,30 @@ class LookupArgs(DutchSchema):
         }
     )
 
-    # the rule below as JSON Schema, for the API's OpenAPI description (registry/web/openapi.py)
-    json_schema_extra = {"oneOf": [{"required": [name]} for name in LOOKUP_FIELDS]}
+    # the rule below in the API's OpenAPI description: a named schema per query (registry/web/openapi.py)
+    openapi_variants = {
+        "AddressLookup": (
+            "address",
+            "By postcode and house number (the suffix optional): the plans with that address; "
+            "`exact` when the suffix is the same, `building` when it differs or one side has none.",
+        ),
+        "AddressTextLookup": (
+            "address_text",
+            "By an address as typed ('Kerkstraat 14 Assen'): a street and a number are required; the "
+            "street may have a typo or two, a city when named must resemble the stored one.",
+        ),
+        "PersonLookup": (
+            "person",
+            "By a person's name, with a birth date (shows the plans) or without one (answers "
+            "`candidates` only, to open one with POST /lookups/{lookup_id}/open).",
+        ),
+        "PhoneLookup": ("phone", "By a phone number of a person in a plan, in any notation."),
+        "SignalReferenceLookup": (
+            "signal_reference",
+            "Open what a signal of your organisation's system found (POST /signals), for the "
+            "signal's incident_ref, within 12 hours of it.",
+        ),
+    }
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _exactly_one(self, _data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
@@ -138,7 +170,10 @@ class SignalArgs(DutchSchema):
     address = fields.Nested(AddressQueryArgs)
     phone = Phone()
 
-    json_schema_extra = {"oneOf": [{"required": [name]} for name in SIGNAL_FIELDS]}
+    openapi_variants = {
+        "AddressSignal": ("address", "By postcode and house number (the suffix optional)."),
+        "PhoneSignal": ("phone", "By a phone number, in any notation."),
+    }
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _exactly_one(self, _data: dict[str, Any], original: Any, **_kwargs: Any) -> None:
@@ -191,7 +226,7 @@ class _Address(DutchSchema):
     house_number_suffix = fields.String()
     street = fields.String()
     city = fields.String()
-    role = fields.String()
+    role = Choice(AddressRole)
 
 
 class _Person(DutchSchema):
@@ -199,7 +234,7 @@ class _Person(DutchSchema):
     surname_prefix = fields.String()
     surname = fields.String()
     birth_date = fields.Date(allow_none=True)
-    role = fields.String()
+    role = Choice(PersonRole)
     phone = Phone(allow_none=True)
     language = fields.String()
     interpreter_needed = fields.Boolean()
@@ -242,7 +277,7 @@ class _Agreement(DutchSchema):
     position = fields.Integer()
     trigger = fields.String()
     action = fields.String()
-    actor = fields.String()
+    actor = Choice(Actor)
     contact = fields.Nested(
         _AgreementContact, allow_none=True, metadata={"description": "the contact to call for it"}
     )
@@ -270,7 +305,7 @@ class ResponderPlanSchema(DutchSchema):
     id = fields.UUID()
     version = fields.Integer()
     title = fields.String()
-    risk_signals = fields.List(fields.String())
+    risk_signals = fields.List(Choice(RiskSignal))
     measures = fields.Nested(
         _Measure, many=True, metadata={"description": "lopende maatregelen: those not ended today"}
     )
@@ -288,16 +323,22 @@ class ResponderPlanSchema(DutchSchema):
         },
     )
     summary = fields.String()
-    family_profiles = fields.List(fields.String())
-    family_profile = fields.String(allow_none=True, metadata={"description": "deprecated: the first profile"})
+    family_profiles = fields.List(Choice(FamilyProfile))
+    family_profile = Choice(
+        FamilyProfile, allow_none=True, metadata={"description": "deprecated: the first profile"}
+    )
     owner = fields.Nested(_Owner)
     valid_until = fields.Date()
 
 
 class MatchSchema(DutchSchema):
-    on = fields.String()
-    quality = fields.String()
-    score = fields.Float()
+    on = Choice(
+        ("address", "person"),
+        component="MatchOn",
+        metadata={"description": "whether an address or a person (name or phone) of the plan matched"},
+    )
+    quality = Choice(MatchQuality)
+    score = fields.Float(metadata={"description": "0 to 1: exact 1.0, building 0.8, fuzzy below"})
 
 
 class MatchedOnSchema(DutchSchema):
@@ -307,7 +348,7 @@ class MatchedOnSchema(DutchSchema):
     class Meta:
         ordered = True
 
-    kind = fields.String(metadata={"enum": list(MatchedOn.codes()), "description": "address, phone or name"})
+    kind = Choice(MatchedOn, metadata={"description": "address, phone or name"})
     text = fields.String(
         metadata={
             "description": "in Dutch, as the page shows it after 'Gevonden op': 'telefoon van Murat Kaya — "
@@ -315,12 +356,10 @@ class MatchedOnSchema(DutchSchema):
             "'adres Kerkstraat 14, Assen — woonadres'"
         }
     )
-    person_role = fields.String(
+    person_role = Choice(
+        PersonRole,
         allow_none=True,
-        metadata={
-            "enum": list(PersonRole.codes()),
-            "description": "the role of the person matched; null for an address",
-        },
+        metadata={"description": "the role of the person matched; null for an address"},
     )
     do_not_inform = fields.Boolean(
         metadata={"description": "the person matched must not learn of the plan: never say it to the caller"}
@@ -332,12 +371,10 @@ class MatchedOnSchema(DutchSchema):
             "date was said or none is registered"
         },
     )
-    address_role = fields.String(
+    address_role = Choice(
+        AddressRole,
         allow_none=True,
-        metadata={
-            "enum": list(AddressRole.codes()),
-            "description": "the role of the address matched; null for a person",
-        },
+        metadata={"description": "the role of the address matched; null for a person"},
     )
 
 
@@ -351,7 +388,11 @@ class HistorySchema(DutchSchema):
 class LookupMatchSchema(DutchSchema):
     plan = fields.Nested(ResponderPlanSchema)
     match = fields.Nested(MatchSchema)
-    matched_on = fields.Nested(MatchedOnSchema)
+    matched_on = fields.Nested(
+        MatchedOnSchema,
+        allow_none=True,
+        metadata={"description": "what of the plan the query found; null for a plan opened from a signal"},
+    )
     history = fields.Nested(HistorySchema)
 
 
@@ -411,7 +452,7 @@ class AccessLogEntrySchema(DutchSchema):
     organisation = fields.String()
     user = fields.String(metadata={"description": "the person; for a signal, the system's name"})
     incident_ref = fields.String()
-    query_kind = fields.String()
+    query_kind = Choice(QueryKind)
     kind = Choice(
         AccessKind,
         metadata={
@@ -423,3 +464,4 @@ class AccessLogEntrySchema(DutchSchema):
 
 class AccessLogSchema(DutchSchema):
     items = fields.List(fields.Nested(AccessLogEntrySchema))
+    next_cursor = next_cursor_field()

@@ -189,7 +189,7 @@ def open_signal(
             session, "lookup", "refused", user=user, role=operations.ROLE, object_type="lookup",
             detail={"reason": "incident_ref_format", "query_kind": "signal"},
         )  # fmt: skip
-        raise operations.LookupRefused(422, "validation_error", "incident_ref", problem)
+        raise operations.LookupRefused(422, "invalid_input", "incident_ref", problem)
     with db.reading():
         now = utcnow()
         row = session.connection().execute(_SIGNAL, {"reference_hash": reference_hash(reference)}).first()

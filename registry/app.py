@@ -143,6 +143,10 @@ def _register_blueprints(app: Flask) -> None:
 
     csrf.exempt(openapi)
     app.register_blueprint(openapi)
+    # GET /api/docs: that description as a page (Swagger UI, served by the app)
+    from registry.web.docs import bp as api_docs
+
+    app.register_blueprint(api_docs)
 
 
 def _security_headers(response: Response) -> Response:
@@ -150,7 +154,7 @@ def _security_headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Frame-Options"] = "DENY"
-    if not request.path.startswith("/static/"):
+    if not request.path.startswith(("/static/", "/api/docs/")):  # files of ours, of Swagger UI
         # pages and API answers may carry personal data: never kept by a browser or proxy
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app, url_for
 from marshmallow import Schema, fields, validate
 
 from registry.auth import accounts
@@ -14,7 +14,7 @@ from registry.core.db import db
 from registry.web.api import ApiError, api_caller, api_user, parse, require_token
 from registry.web.openapi import describe
 from registry.web.ratelimit import token_limit
-from registry.web.schemas import refuse_unstorable
+from registry.web.schemas import Choice, refuse_unstorable
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth")
 
@@ -27,9 +27,22 @@ class TokenArgs(Schema):
 
 
 class TokenSchema(Schema):
-    access_token = fields.String()
-    token_type = fields.String()
-    expires_at = fields.AwareDateTime(format="iso")
+    access_token = fields.String(
+        metadata={"description": "Send it as `Authorization: Bearer <access_token>`; opaque, keep it secret."}
+    )
+    token_type = Choice(("Bearer",), metadata={"description": "Always Bearer."})
+    expires_at = fields.AwareDateTime(
+        format="iso",
+        metadata={
+            "description": "The token ends at this moment, however much it is used (12 hours after issue)."
+        },
+    )
+    idle_timeout_seconds = fields.Integer(
+        metadata={
+            "description": "The token also ends after this many seconds without a request (1800: 30 "
+            "minutes); each request starts the count again. Whichever limit comes first ends it."
+        }
+    )
 
 
 @bp.post("/token")
@@ -40,9 +53,10 @@ class TokenSchema(Schema):
     status=201,
     errors=(401, 423, 429),
     description="Any wrong factor answers 401 invalid_credentials; a code is accepted once.",
+    operation_id="createToken",
 )
 @token_limit
-def create_token() -> tuple[dict[str, Any], int]:
+def create_token() -> tuple[dict[str, Any], int, dict[str, str]]:
     args = parse(TokenArgs())
     try:
         user = accounts.authenticate(db.session, args["username"], args["password"], args["otp"], "api")
@@ -56,12 +70,14 @@ def create_token() -> tuple[dict[str, Any], int]:
         "access_token": raw,
         "token_type": "Bearer",
         "expires_at": token.expires_at.astimezone(UTC),
+        "idle_timeout_seconds": current_app.config["TOKEN_IDLE_MINUTES"] * 60,
     }
-    return TokenSchema().dump(body), 201
+    # the token's resource: DELETE there revokes it
+    return TokenSchema().dump(body), 201, {"Location": url_for("auth_api.revoke_token")}
 
 
 @bp.delete("/token")
-@describe("Revoke the token this request carries", response=None, status=204)
+@describe("Revoke the token this request carries", response=None, status=204, operation_id="revokeToken")
 @require_token()
 def revoke_token() -> tuple[str, int]:
     user = api_user()

@@ -21,6 +21,7 @@ from registry.feedback.schemas import (
     ProposalDecisionSchema,
 )
 from registry.plans import operations as plans
+from registry.web import pagination
 from registry.web.api import ApiError, api_user, flatten_messages, parse, require_token
 from registry.web.openapi import describe
 
@@ -35,8 +36,9 @@ _decision = ProposalDecisionSchema()
 @describe(
     "Unacknowledged reports and lookups without report on the organisation's plans",
     response=FeedbackListSchema,
-    query={"due": fields.Date()},
-    description="With ?due=YYYY-MM-DD only the items due that day.",
+    query={"due": fields.Date(), **pagination.QUERY},
+    description="The earliest due first. With ?due=YYYY-MM-DD only the items due that day.",
+    operation_id="listFeedback",
 )
 @require_token(operations.REGISTRANT)
 def index() -> dict[str, Any]:
@@ -49,12 +51,16 @@ def index() -> dict[str, Any]:
                 400, "invalid_input", "Ongeldige datum.", {"due": ["Gebruik JJJJ-MM-DD."]}
             ) from None
     user = api_user()
-    items = operations.open_items(db.session, user.organisation_id, due=due)
+    page = pagination.paginate(
+        operations.open_items(db.session, user.organisation_id, due=due),
+        lambda item: (pagination.key_part(item.feedback_due), str(item.item_id)),
+    )
+    items = page.items
     audit.record(
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
         detail=operations.audit_detail(items),
     )  # fmt: skip
-    return _items.dump({"items": operations.item_dicts(db.session, items)})
+    return _items.dump({"items": operations.item_dicts(db.session, items), "next_cursor": page.next_cursor})
 
 
 @bp.post("/<item_id>/acknowledge")
@@ -62,6 +68,7 @@ def index() -> dict[str, Any]:
     "Acknowledge a feedback item (a report or a lookup without report)",
     body=AcknowledgeArgs,
     response=AcknowledgementSchema,
+    operation_id="acknowledgeFeedback",
 )
 @require_token(operations.REGISTRANT)
 def acknowledge(item_id: str) -> dict[str, Any]:
@@ -104,6 +111,7 @@ def _decided(decision: Any) -> dict[str, Any]:
     description="For the organisations that own or share the report's plan. The proposals are "
     "added after the plan's own agreements and contacts; the plan's current version must be "
     "`version` (409 otherwise, and when the proposals were decided already).",
+    operation_id="acceptProposals",
 )
 @require_token(operations.REGISTRANT)
 def accept_proposals(report_id: str) -> dict[str, Any]:
@@ -141,6 +149,7 @@ def accept_proposals(report_id: str) -> dict[str, Any]:
     response=ProposalDecisionSchema,
     description="For the organisations that own or share the report's plan. The reason goes back "
     "to the organisation that reported (GET /reports/{id}), and to no other; decided twice: 409.",
+    operation_id="declineProposals",
 )
 @require_token(operations.REGISTRANT)
 def decline_proposals(report_id: str) -> dict[str, Any]:

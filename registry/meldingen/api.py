@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 
 from registry.core.db import db
 from registry.meldingen import operations
@@ -34,6 +34,7 @@ def _id(melding_id: str) -> uuid.UUID | None:
     description="For the organisations that reported on the melding, the Veilig Thuis of their "
     "region and the organisations that see the plan it concerns; any other answers 404 "
     "(audited). Every read is audited.",
+    operation_id="getMelding",
 )
 @require_token(*operations.ROLES)
 def show(melding_id: str) -> dict[str, Any]:
@@ -52,9 +53,10 @@ def show(melding_id: str) -> dict[str, Any]:
     status=201,
     description="One addition per question answered; `corrects` names, per question, the "
     "earlier addition an answer corrects, which stays, marked as corrected.",
+    operation_id="addAssessment",
 )
 @require_token(*operations.ROLES)
-def add(melding_id: str) -> tuple[dict[str, Any], int]:
+def add(melding_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     args = parse(AddAssessmentArgs())
     corrects = args.pop("corrects")
     user = api_user()
@@ -68,4 +70,4 @@ def add(melding_id: str) -> tuple[dict[str, Any], int]:
         raise ApiError(
             422, "invalid_input", "Een of meer velden zijn niet goed ingevuld.", exc.fields
         ) from None
-    return _melding.dump(shown), 201
+    return _melding.dump(shown), 201, {"Location": url_for("meldingen_api.show", melding_id=parsed)}

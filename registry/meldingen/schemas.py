@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
-from registry.core.vocabulary import AssessmentSection
+from registry.core.vocabulary import AssessmentSection, PersonRole, RiskSignal
 from registry.web.schemas import Choice, DutchSchema, PlainText
 
 #: each answer is short: the partner after you reads all five on one page
@@ -63,20 +63,24 @@ def answers_of(form: Any) -> dict[str, str]:
 # --- output -----------------------------------------------------------------------------------
 
 
+def _about(description: str) -> dict[str, str]:
+    return {"description": description}
+
+
 class AdditionSchema(DutchSchema):
-    id = fields.Integer()
-    section = fields.String()
-    text = fields.String()
-    organisation = fields.String()
-    author = fields.String()
-    created_at = fields.AwareDateTime(format="iso")
-    corrects = fields.Integer(allow_none=True)
-    corrected_by = fields.Integer(allow_none=True)
-    report_id = fields.UUID(allow_none=True)
+    id = fields.Integer(metadata=_about("the addition's id (a later one `corrects` it by this)"))
+    section = Choice(AssessmentSection, metadata=_about("the core question it answers"))
+    text = fields.String(metadata=_about("the answer"))
+    organisation = fields.String(metadata=_about("the organisation that added it"))
+    author = fields.String(metadata=_about("the name of the user who added it"))
+    created_at = fields.AwareDateTime(format="iso", metadata=_about("when"))
+    corrects = fields.Integer(allow_none=True, metadata=_about("the addition it corrects, or null"))
+    corrected_by = fields.Integer(allow_none=True, metadata=_about("the addition that corrects it, or null"))
+    report_id = fields.UUID(allow_none=True, metadata=_about("the report it came with, or null"))
 
 
 def _section() -> fields.List:
-    return fields.List(fields.Nested(AdditionSchema))
+    return fields.List(fields.Nested(AdditionSchema), metadata=_about("its additions, oldest first"))
 
 
 class AssessmentSchema(DutchSchema):
@@ -92,28 +96,40 @@ class AssessmentSchema(DutchSchema):
 class PersonNamedSchema(DutchSchema):
     """A person of the plan as the record names them: never a phone, address or birth date."""
 
-    name = fields.String()
-    role = fields.String()
-    do_not_inform = fields.Boolean()
+    name = fields.String(metadata=_about("first name and surname"))
+    role = Choice(PersonRole, metadata=_about("the person's role in the plan"))
+    do_not_inform = fields.Boolean(metadata=_about("must not learn of the plan"))
 
 
 class KnownSchema(DutchSchema):
     """What the registry already knows (question 2): to confirm, not to ask again."""
 
-    plan_id = fields.UUID()
-    owner = fields.String()
-    risk_signals = fields.List(fields.String())
-    earlier_meldingen = fields.List(fields.AwareDateTime(format="iso"))
-    persons = fields.List(fields.Nested(PersonNamedSchema))
+    plan_id = fields.UUID(metadata=_about("the plan"))
+    owner = fields.String(metadata=_about("the organisation that owns it"))
+    risk_signals = fields.List(Choice(RiskSignal), metadata=_about("the plan's risk signals"))
+    earlier_meldingen = fields.List(
+        fields.AwareDateTime(format="iso"), metadata=_about("when the plan's earlier meldingen came in")
+    )
+    persons = fields.List(
+        fields.Nested(PersonNamedSchema), metadata=_about("the plan's persons, by name and role")
+    )
     # lopende maatregelen: not recorded by the registry yet, always null until they are
-    measures = fields.List(fields.String(), allow_none=True)
+    measures = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata=_about("lopende maatregelen: always null, not recorded yet"),
+    )
 
 
 class MeldingSchema(DutchSchema):
-    id = fields.UUID()
-    incident_ref = fields.String()
-    occurred_at = fields.AwareDateTime(format="iso")
-    plan_id = fields.UUID(allow_none=True)
-    organisations = fields.List(fields.String())
-    known = fields.Nested(KnownSchema, allow_none=True)
-    assessment = fields.Nested(AssessmentSchema)
+    """One acute call, however many organisations reported it, and its shared record."""
+
+    id = fields.UUID(metadata=_about("the melding's id (GET /meldingen/{id})"))
+    incident_ref = fields.String(metadata=_about("the meldingnummer"))
+    occurred_at = fields.AwareDateTime(format="iso", metadata=_about("when the call came in"))
+    plan_id = fields.UUID(allow_none=True, metadata=_about("the plan it concerns; null: none"))
+    organisations = fields.List(fields.String(), metadata=_about("the organisations that reported on it"))
+    known = fields.Nested(
+        KnownSchema, allow_none=True, metadata=_about("what the registry knows of the family; null: no plan")
+    )
+    assessment = fields.Nested(AssessmentSchema, metadata=_about("the five core questions, every addition"))

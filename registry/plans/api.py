@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 
 from registry.core import audit
 from registry.core.db import db
@@ -22,6 +22,7 @@ from registry.plans.schemas import (
     WithdrawArgs,
     WrittenPlanSchema,
 )
+from registry.web import pagination
 from registry.web.api import ApiError, api_user, parse, require_token
 from registry.web.openapi import describe
 from registry.web.schemas import Choice
@@ -41,7 +42,11 @@ def _dump(shown: operations.PlanView, with_warnings: bool = False) -> dict[str, 
 
 
 def _dump_shares(plan: Plan) -> dict[str, Any]:
-    return _shares.dump({"items": [{"organisation": share.organisation.name} for share in plan.shares]})
+    names = [share.organisation.name for share in plan.shares]
+    page = pagination.paginate(names, lambda name: (name,))
+    return _shares.dump(
+        {"items": [{"organisation": name} for name in page.items], "next_cursor": page.next_cursor}
+    )
 
 
 def _not_found() -> ApiError:
@@ -71,19 +76,22 @@ def _owner_only(plan: Plan, action: str) -> None:
 
 
 @bp.post("")
-@describe("Create a plan", body=PlanArgs, response=WrittenPlanSchema, status=201)
+@describe("Create a plan", body=PlanArgs, response=WrittenPlanSchema, status=201, operation_id="createPlan")
 @require_token(operations.ROLE)
-def create() -> tuple[dict[str, Any], int]:
+def create() -> tuple[dict[str, Any], int, dict[str, str]]:
     args = parse(PlanArgs())
     shown = operations.create_plan(db.session, api_user(), args)
-    return _dump(shown, with_warnings=True), 201
+    body = _dump(shown, with_warnings=True)
+    return body, 201, {"Location": url_for("plans_api.show", plan_id=body["id"])}
 
 
 @bp.get("")
 @describe(
     "The plans of the user's organisation and those shared with it",
     response=PlanListSchema,
-    query={"status": Choice(PlanStatus)},
+    query={"status": Choice(PlanStatus), **pagination.QUERY},
+    description="The earliest valid_until first.",
+    operation_id="listPlans",
 )
 @require_token(operations.ROLE)
 def index() -> dict[str, Any]:
@@ -96,17 +104,21 @@ def index() -> dict[str, Any]:
             {"status": ["Kies active, withdrawn of expired."]},
         )
     user = api_user()
-    plans = db.session.scalars(operations.visible_plans(user, status)).all()
+    page = pagination.paginate(
+        db.session.scalars(operations.visible_plans(user, status)).all(),
+        lambda plan: (pagination.key_part(plan.valid_until), str(plan.id)),
+    )
+    plans = page.items
     items = [operations.view(db.session, plan).as_dict() for plan in plans]
     audit.record(
         db.session, "plan_list", "success", user=user, role=operations.ROLE, object_type="plan",
         detail={"plans": [str(plan.id) for plan in plans]},
     )  # fmt: skip
-    return _plans.dump({"items": items})
+    return _plans.dump({"items": items, "next_cursor": page.next_cursor})
 
 
 @bp.get("/<plan_id>")
-@describe("One plan, its current version", response=PlanSchema)
+@describe("One plan, its current version", response=PlanSchema, operation_id="getPlan")
 @require_token(operations.ROLE)
 def show(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_read")
@@ -121,6 +133,7 @@ def show(plan_id: str) -> dict[str, Any]:
     response=WrittenPlanSchema,
     errors=(409,),
     description="Send the version you read; a stale one answers 409, as does a withdrawn plan.",
+    operation_id="replacePlan",
 )
 @require_token(operations.ROLE)
 def replace(plan_id: str) -> dict[str, Any]:
@@ -149,7 +162,7 @@ def replace(plan_id: str) -> dict[str, Any]:
 
 
 @bp.post("/<plan_id>/withdraw")
-@describe("Withdraw the plan", body=WithdrawArgs, response=PlanSchema)
+@describe("Withdraw the plan", body=WithdrawArgs, response=PlanSchema, operation_id="withdrawPlan")
 @require_token(operations.ROLE)
 def withdraw(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_withdraw")
@@ -159,7 +172,13 @@ def withdraw(plan_id: str) -> dict[str, Any]:
 
 
 @bp.get("/<plan_id>/shares")
-@describe("The organisations the plan is shared with", response=ShareListSchema)
+@describe(
+    "The organisations the plan is shared with",
+    response=ShareListSchema,
+    query=pagination.QUERY,
+    description="By name.",
+    operation_id="listShares",
+)
 @require_token(operations.ROLE)
 def shares(plan_id: str) -> dict[str, Any]:
     plan = _visible(plan_id, "plan_shares")
@@ -173,9 +192,10 @@ def shares(plan_id: str) -> dict[str, Any]:
     response=ShareListSchema,
     status=201,
     description="Only the owning organisation shares; an organisation the plan is shared with gets 403.",
+    operation_id="sharePlan",
 )
 @require_token(operations.ROLE)
-def share(plan_id: str) -> tuple[dict[str, Any], int]:
+def share(plan_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     plan = _visible(plan_id, "plan_share")
     _owner_only(plan, "plan_share")
     args = parse(ShareArgs())
@@ -188,7 +208,9 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
             {"organisation": ["Deze organisatie bestaat niet."]},
         )
     operations.share_plan(db.session, api_user(), plan, organisation)
-    return _dump_shares(plan), 201
+    # the share's own resource: DELETE there ends it
+    location = url_for("plans_api.unshare", plan_id=plan.id, organisation_name=organisation.name)
+    return _dump_shares(plan), 201, {"Location": location}
 
 
 # `path:` because organisation names may hold a slash ("Wijkteam Noord/Oost")
@@ -198,6 +220,7 @@ def share(plan_id: str) -> tuple[dict[str, Any], int]:
     response=None,
     status=204,
     description="Only the owning organisation ends a share; one the plan is shared with gets 403.",
+    operation_id="unsharePlan",
 )
 @require_token(operations.ROLE)
 def unshare(plan_id: str, organisation_name: str) -> tuple[str, int]:

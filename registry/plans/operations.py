@@ -427,6 +427,7 @@ class AccessLogEntry:
     incident_ref: str
     query_kind: str
     kind: str = AccessKind.LOOKUP
+    id: uuid.UUID | None = None  # the lookup's or the signal's: the log's order, and its cursor
 
 
 @dataclass(frozen=True)
@@ -495,7 +496,15 @@ def access_log_entries(
     )
     log = union_all(lookups, unopened).subquery()
     query = (
-        select(log.c.at, log.c.organisation, log.c.user, log.c.incident_ref, log.c.query_kind, log.c.kind)
+        select(
+            log.c.at,
+            log.c.organisation,
+            log.c.user,
+            log.c.incident_ref,
+            log.c.query_kind,
+            log.c.kind,
+            log.c.id,
+        )
         .order_by(log.c.at.desc(), log.c.id.desc())
         .offset(offset)
         .limit(limit)

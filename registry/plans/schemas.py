@@ -11,7 +11,15 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from registry.core.normalise import house_number_suffix
 from registry.core.timeutil import local_today
-from registry.core.vocabulary import Actor, AddressRole, FamilyProfile, MeasureKind, PersonRole, RiskSignal
+from registry.core.vocabulary import (
+    Actor,
+    AddressRole,
+    FamilyProfile,
+    MeasureKind,
+    PersonRole,
+    PlanStatus,
+    RiskSignal,
+)
 from registry.plans import availability
 from registry.web.schemas import (
     Choice,
@@ -19,6 +27,7 @@ from registry.web.schemas import (
     Phone,
     PlainText,
     Postcode,
+    next_cursor_field,
     refuse_invisible,
     refuse_unstorable,
 )
@@ -348,7 +357,7 @@ class AddressSchema(DutchSchema):
     house_number_suffix = fields.String()
     street = fields.String()
     city = fields.String()
-    role = fields.String()
+    role = Choice(AddressRole)
     is_secret = fields.Boolean()
 
 
@@ -358,7 +367,7 @@ class PersonSchema(DutchSchema):
     surname_prefix = fields.String()
     surname = fields.String()
     birth_date = fields.Date(allow_none=True)
-    role = fields.String()
+    role = Choice(PersonRole)
     phone = Phone(allow_none=True)
     language = fields.String()
     interpreter_needed = fields.Boolean()
@@ -372,7 +381,7 @@ class AgreementSchema(DutchSchema):
     position = fields.Integer()
     trigger = fields.String()
     action = fields.String()
-    actor = fields.String()
+    actor = Choice(Actor)
     contact_number = fields.Integer(allow_none=True)
 
 
@@ -413,16 +422,18 @@ class PlanSchema(DutchSchema):
 
     id = fields.UUID()
     version = fields.Integer()
-    status = fields.String()
+    status = Choice(PlanStatus)
     title = fields.String()
     summary = fields.String()
     valid_from = fields.Date()
     valid_until = fields.Date()
-    family_profiles = fields.List(fields.String())
-    family_profile = fields.String(
-        allow_none=True, metadata={"description": "deprecated: the first of family_profiles, or null"}
+    family_profiles = fields.List(Choice(FamilyProfile))
+    family_profile = Choice(
+        FamilyProfile,
+        allow_none=True,
+        metadata={"description": "deprecated: the first of family_profiles, or null"},
     )
-    risk_signals = fields.List(fields.String())
+    risk_signals = fields.List(Choice(RiskSignal))
     owner = fields.Nested(OwnerSchema)
     addresses = fields.List(fields.Nested(AddressSchema))
     persons = fields.List(fields.Nested(PersonSchema))
@@ -447,6 +458,7 @@ class WrittenPlanSchema(PlanSchema):
 
 class PlanListSchema(DutchSchema):
     items = fields.List(fields.Nested(PlanSchema))
+    next_cursor = next_cursor_field()
 
 
 class ShareSchema(DutchSchema):
@@ -455,3 +467,4 @@ class ShareSchema(DutchSchema):
 
 class ShareListSchema(DutchSchema):
     items = fields.List(fields.Nested(ShareSchema))
+    next_cursor = next_cursor_field()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 
 from registry.core.db import db
 from registry.core.vocabulary import Role
@@ -32,6 +32,7 @@ _report = OwnReportSchema()
     response_headers={"Idempotent-Replayed": Choice(("true",))},
     description="A retry with the same Idempotency-Key answers the first result "
     "(Idempotent-Replayed: true); the same key with another body answers 422.",
+    operation_id="createReport",
 )
 @require_token(Role.RESPONDER)
 def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -60,7 +61,9 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
         raise ApiError(
             422, "invalid_input", "Een of meer velden zijn niet goed ingevuld.", exc.fields
         ) from None
-    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    headers = {"Location": url_for("reports_api.show_report", report_id=report.id)}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
     return _report.dump(operations.own_report_record(db.session, report)), 201, headers
 
 
@@ -68,6 +71,7 @@ def create_report() -> tuple[dict[str, Any], int, dict[str, str]]:
 @describe(
     "A report the user's organisation recorded, with the answers of the organisations that heard of it",
     response=OwnReportSchema,
+    operation_id="getReport",
 )
 @require_token(Role.RESPONDER)
 def show_report(report_id: str) -> dict[str, Any]:
@@ -81,13 +85,15 @@ def show_report(report_id: str) -> dict[str, Any]:
     body=AmendmentArgs,
     response=OwnReportSchema,
     status=201,
+    operation_id="amendReport",
 )
 @require_token(Role.RESPONDER)
-def amend_report(report_id: str) -> tuple[dict[str, Any], int]:
+def amend_report(report_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
     report = _own_report(report_id, "report_amend")
     args = parse(AmendmentArgs())
     operations.amend(db.session, api_user(), report, args["note"])
-    return _report.dump(operations.own_report_record(db.session, report)), 201
+    location = url_for("reports_api.show_report", report_id=report.id)
+    return _report.dump(operations.own_report_record(db.session, report)), 201, {"Location": location}
 
 
 def _own_report(report_id: str, action: str) -> Any:

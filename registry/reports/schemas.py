@@ -10,10 +10,12 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from registry.core.timeutil import utcnow
 from registry.core.vocabulary import (
     Action,
+    Actor,
     AgreementOutcome,
     CareInvolvement,
     HouseholdType,
     MentalHealthService,
+    ProposalOutcome,
     ReportMode,
     Responder,
     ViolenceType,
@@ -158,99 +160,133 @@ class AmendmentArgs(DutchSchema):
 # --- output -----------------------------------------------------------------------------------
 
 
+def _about(description: str) -> dict[str, str]:
+    return {"description": description}
+
+
 class AgreementOutcomeSchema(DutchSchema):
-    agreement_id = fields.Integer()
-    outcome = fields.String()
-    note = fields.String()
+    agreement_id = fields.Integer(metadata=_about("the agreement of the plan version the responder saw"))
+    outcome = Choice(AgreementOutcome, metadata=_about("whether it was followed"))
+    note = fields.String(metadata=_about("the responder's note on it; empty when none"))
 
 
 class ProposedAgreementSchema(DutchSchema):
-    position = fields.Integer()
-    trigger = fields.String()
-    action = fields.String()
-    actor = fields.String()
+    position = fields.Integer(metadata=_about("its place among the proposed agreements, from 1"))
+    trigger = fields.String(metadata=_about("when it applies"))
+    action = fields.String(metadata=_about("what is to be done then"))
+    actor = Choice(Actor, metadata=_about("who does it"))
 
 
 class ProposedContactSchema(DutchSchema):
-    position = fields.Integer()
-    name = fields.String()
-    relation = fields.String()
-    phone = Phone()
-    available = fields.String()
+    position = fields.Integer(metadata=_about("its place among the proposed contacts, from 1"))
+    name = fields.String(metadata=_about("the contact's name"))
+    relation = fields.String(metadata=_about("how the contact relates to the family"))
+    phone = Phone(metadata=_about("the contact's phone number"))
+    available = fields.String(metadata=_about("when the contact can be reached"))
 
 
 class DecisionSchema(DutchSchema):
     """The owners' decision on the proposals, as every organisation that heard of the report reads
     it: who decided, when, and into which version of the plan they went (null: declined)."""
 
-    outcome = fields.String()
-    version = fields.Integer(allow_none=True)
-    organisation = fields.String()
-    decided_at = fields.AwareDateTime(format="iso")
+    outcome = Choice(ProposalOutcome, metadata=_about("taken into the plan, or not"))
+    version = fields.Integer(
+        allow_none=True, metadata=_about("the plan version they were taken into; null when declined")
+    )
+    organisation = fields.String(metadata=_about("the organisation that decided"))
+    decided_at = fields.AwareDateTime(format="iso", metadata=_about("when"))
 
 
 class OwnDecisionSchema(DecisionSchema):
     """The decision as the reporting organisation reads it: with the reason of a decline."""
 
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata=_about("why they were declined; null when accepted"))
 
 
 class ProposalsSchema(DutchSchema):
-    agreements = fields.List(fields.Nested(ProposedAgreementSchema))
-    contacts = fields.List(fields.Nested(ProposedContactSchema))
-    decision = fields.Nested(DecisionSchema, allow_none=True)  # null: not decided yet
+    """New agreements and contacts the responder made with the family, for the plan's owners."""
+
+    agreements = fields.List(fields.Nested(ProposedAgreementSchema), metadata=_about("proposed agreements"))
+    contacts = fields.List(fields.Nested(ProposedContactSchema), metadata=_about("proposed contacts"))
+    decision = fields.Nested(
+        DecisionSchema, allow_none=True, metadata=_about("the owners' decision; null: not decided yet")
+    )
 
 
 class OwnProposalsSchema(ProposalsSchema):
-    decision = fields.Nested(OwnDecisionSchema, allow_none=True)
+    decision = fields.Nested(
+        OwnDecisionSchema, allow_none=True, metadata=_about("the owners' decision; null: not decided yet")
+    )
 
 
 class AmendmentSchema(DutchSchema):
-    note = fields.String()
-    created_at = fields.AwareDateTime(format="iso")
-    by = fields.String()
+    note = fields.String(metadata=_about("the note appended"))
+    created_at = fields.AwareDateTime(format="iso", metadata=_about("when it was appended"))
+    by = fields.String(metadata=_about("the name of the user who appended it"))
 
 
 class ReportSchema(DutchSchema):
-    id = fields.UUID()
-    melding_id = fields.UUID()
-    plan_id = fields.UUID(allow_none=True)
-    lookup_id = fields.UUID(allow_none=True)
-    incident_ref = fields.String()
-    occurred_at = fields.AwareDateTime(format="iso")
-    mode = fields.String()
-    responders = fields.List(fields.String())
-    violence_type = fields.String(allow_none=True)
-    household_type = fields.String(allow_none=True)
-    care_involvement = fields.String(allow_none=True)
-    mental_health_service = fields.String(allow_none=True)
-    reached_after_minutes = fields.Integer(allow_none=True)
-    answered_by = fields.String(allow_none=True)
-    needed_mode = fields.String(allow_none=True)
-    hours_spent = fields.Float(allow_none=True)
-    agreements = fields.List(fields.Nested(AgreementOutcomeSchema))
-    actions = fields.List(fields.String())
-    narrative = fields.String()
-    urgent = fields.Boolean()
-    urgent_reason = fields.String(allow_none=True)
+    """What a responder did during an incident, as stored: never edited (amendments append)."""
+
+    id = fields.UUID(metadata=_about("the report's id (GET /reports/{id}; a feedback item's id)"))
+    melding_id = fields.UUID(metadata=_about("the melding (one acute call) the report belongs to"))
+    plan_id = fields.UUID(
+        allow_none=True, metadata=_about("the plan; null: a melding without a handelingskader")
+    )
+    lookup_id = fields.UUID(
+        allow_none=True, metadata=_about("the lookup that showed the plan; null when none")
+    )
+    incident_ref = fields.String(metadata=_about("the meldingnummer"))
+    occurred_at = fields.AwareDateTime(format="iso", metadata=_about("when the incident happened (UTC)"))
+    mode = Choice(ReportMode, metadata=_about("the most intensive way of responding"))
+    responders = fields.List(Choice(Responder), metadata=_about("who responded, each once"))
+    violence_type = Choice(ViolenceType, allow_none=True, metadata=_about("null: not registered"))
+    household_type = Choice(HouseholdType, allow_none=True, metadata=_about("null: not registered"))
+    care_involvement = Choice(CareInvolvement, allow_none=True, metadata=_about("null: not registered"))
+    mental_health_service = Choice(
+        MentalHealthService, allow_none=True, metadata=_about("null: not registered")
+    )
+    reached_after_minutes = fields.Integer(
+        allow_none=True, metadata=_about("after how many minutes the partner (VT) was on the line")
+    )
+    answered_by = fields.String(allow_none=True, metadata=_about("the team that answered (never a person)"))
+    needed_mode = Choice(ReportMode, allow_none=True, metadata=_about("the response that was needed"))
+    hours_spent = fields.Float(allow_none=True, metadata=_about("hours spent"))
+    agreements = fields.List(
+        fields.Nested(AgreementOutcomeSchema), metadata=_about("what became of each agreement named")
+    )
+    actions = fields.List(Choice(Action), metadata=_about("what was done, each once"))
+    narrative = fields.String(metadata=_about("the responder's account; empty when none"))
+    urgent = fields.Boolean(metadata=_about("marked urgent by the responder, with urgent_reason"))
+    urgent_reason = fields.String(allow_none=True, metadata=_about("why urgent; null when not marked urgent"))
     # a spoedmelding: due at feedback_due_at (SPOED_HOURS after the incident); otherwise null,
     # and the report is due on its terugkoppeldag, feedback_due
-    spoed = fields.Boolean()
-    feedback_due = fields.Date()
-    feedback_due_at = fields.AwareDateTime(format="iso", allow_none=True)
-    created_at = fields.AwareDateTime(format="iso")
-    organisation = fields.String()
-    reported_by = fields.String()
-    call_back = Phone(allow_none=True)
-    amendments = fields.List(fields.Nested(AmendmentSchema))
+    spoed = fields.Boolean(
+        metadata=_about(
+            "a spoedmelding (an arrest, a temporary restraining order, or urgent): due within hours"
+        )
+    )
+    feedback_due = fields.Date(metadata=_about("the terugkoppeldag: the working day the feedback is due"))
+    feedback_due_at = fields.AwareDateTime(
+        format="iso", allow_none=True, metadata=_about("a spoedmelding's deadline; null for any other report")
+    )
+    created_at = fields.AwareDateTime(format="iso", metadata=_about("when it was stored"))
+    organisation = fields.String(metadata=_about("the organisation that recorded it"))
+    reported_by = fields.String(metadata=_about("the name of the user who recorded it"))
+    call_back = Phone(
+        allow_none=True, metadata=_about("whom to call back: the reporter's phone, else the organisation's")
+    )
+    amendments = fields.List(fields.Nested(AmendmentSchema), metadata=_about("notes appended, oldest first"))
     # what the responder proposed for the plan, and the owners' decision; null: nothing proposed
-    proposals = fields.Nested(ProposalsSchema, allow_none=True)
+    proposals = fields.Nested(
+        ProposalsSchema, allow_none=True, metadata=_about("agreements and contacts proposed; null: none")
+    )
 
 
 class AcknowledgementShownSchema(DutchSchema):
-    organisation = fields.String()
-    note = fields.String()
-    acknowledged_at = fields.AwareDateTime(format="iso")
+    organisation = fields.String(metadata=_about("the organisation that acknowledged the report"))
+    note = fields.String(metadata=_about("what it picks up (Wat pakken wij op); empty when none"))
+    acknowledged_at = fields.AwareDateTime(format="iso", metadata=_about("when"))
 
 
 class OwnReportSchema(ReportSchema):
@@ -258,5 +294,10 @@ class OwnReportSchema(ReportSchema):
     note, when) of the organisations that heard of it. Never for anyone else: the feedback
     items nest ReportSchema, without them."""
 
-    acknowledgements = fields.List(fields.Nested(AcknowledgementShownSchema))
-    proposals = fields.Nested(OwnProposalsSchema, allow_none=True)
+    acknowledgements = fields.List(
+        fields.Nested(AcknowledgementShownSchema),
+        metadata=_about("each organisation that heard of the report and acknowledged it, earliest first"),
+    )
+    proposals = fields.Nested(
+        OwnProposalsSchema, allow_none=True, metadata=_about("agreements and contacts proposed; null: none")
+    )

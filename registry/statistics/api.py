@@ -49,6 +49,7 @@ _statistics = StatisticsSchema()
         "`organisation` (the default, role coordinator) or `region` (the whole region of the "
         "user's organisation, role region_monitor)."
     ),
+    operation_id="getStatistics",
 )
 @require_token(*ROLES)
 def index() -> dict[str, Any]:

@@ -6,9 +6,9 @@ from typing import cast
 
 from marshmallow import fields
 
-from registry.core.vocabulary import AgreementOutcome, TypeInzet
+from registry.core.vocabulary import AgreementOutcome, ReportMode, Responder, StatisticsScope, TypeInzet
 from registry.statistics.operations import CATEGORY_TABLES, TIME_OF_DAY, TIME_OF_DAY_SUBTOTALS, UNREGISTERED
-from registry.web.schemas import DutchSchema
+from registry.web.schemas import Choice, DutchSchema
 
 
 def _counts(name: str, keys: tuple[str, ...], **more: fields.Field) -> type[DutchSchema]:
@@ -18,8 +18,8 @@ def _counts(name: str, keys: tuple[str, ...], **more: fields.Field) -> type[Dutc
 
 
 class ResponderModeSchema(DutchSchema):
-    responders = fields.List(fields.String())
-    mode = fields.String()
+    responders = fields.List(Choice(Responder))
+    mode = Choice(ReportMode)
     count = fields.Integer()
 
 
@@ -37,7 +37,7 @@ class GemeenteCountsSchema(DutchSchema):
 
 
 class CapacitySchema(DutchSchema):
-    type_inzet = fields.String()
+    type_inzet = Choice(TypeInzet)
     hours_per_melding = fields.Float(allow_none=True)
     meldingen_per_year = fields.Integer()
     hours_per_year = fields.Float(allow_none=True)
@@ -50,7 +50,7 @@ class ProjectionSchema(DutchSchema):
     per_1000 = fields.Float(allow_none=True)
     region_population = fields.Integer(allow_none=True)
     region_per_year = fields.Integer(allow_none=True)
-    capacity_basis = fields.String()
+    capacity_basis = Choice(("region", "gemeenten"), component="CapacityBasis")
     capacity = fields.List(fields.Nested(CapacitySchema))
     capacity_hours = fields.Float()
 
@@ -79,7 +79,7 @@ class StatisticsSchema(DutchSchema):
     to = fields.Date()
     # whose figures: "organisation" (the user's organisation's share) or "region" (the whole
     # region of the taakgroep, named in `region`; null for an organisation)
-    scope = fields.String()
+    scope = Choice(StatisticsScope)
     region = fields.String(allow_none=True)
     meldingen = fields.Integer()
     reports = fields.Integer()

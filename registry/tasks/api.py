@@ -10,6 +10,7 @@ from flask import Blueprint
 from registry.core.db import db
 from registry.tasks import operations
 from registry.tasks.schemas import TaskDoneArgs, TaskListSchema, TaskSchema
+from registry.web import pagination
 from registry.web.api import ApiError, api_user, parse, require_token
 from registry.web.openapi import describe
 
@@ -23,17 +24,27 @@ _task = TaskSchema()
 @describe(
     "The organisation's follow-up tasks not done yet, the earliest due first",
     response=TaskListSchema,
+    query=pagination.QUERY,
+    operation_id="listTasks",
 )
 @require_token(*operations.ROLES)
 def index() -> dict[str, Any]:
     user = api_user()
-    tasks = operations.open_tasks(db.session, user.organisation_id)
-    operations.audit_list(db.session, user, tasks, "api")
-    return _tasks.dump({"tasks": tasks})
+    page = pagination.paginate(
+        operations.open_tasks(db.session, user.organisation_id),
+        lambda task: (pagination.key_part(task.due_at), str(task.id)),
+    )
+    operations.audit_list(db.session, user, page.items, "api")
+    return _tasks.dump({"tasks": page.items, "next_cursor": page.next_cursor})
 
 
 @bp.post("/<task_id>/done")
-@describe("Mark a follow-up task done, with a note", body=TaskDoneArgs, response=TaskSchema)
+@describe(
+    "Mark a follow-up task done, with a note",
+    body=TaskDoneArgs,
+    response=TaskSchema,
+    operation_id="completeTask",
+)
 @require_token(*operations.ROLES)
 def done(task_id: str) -> dict[str, Any]:
     args = parse(TaskDoneArgs())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from registry.web.schemas import DutchSchema, Text
+from registry.core.vocabulary import TaskKind
+from registry.web.schemas import Choice, DutchSchema, Text, next_cursor_field
 
 
 class TaskDoneArgs(DutchSchema):
@@ -16,7 +17,7 @@ class TaskDoneArgs(DutchSchema):
 
 class TaskSchema(DutchSchema):
     id = fields.UUID()
-    kind = fields.String()  # TaskKind
+    kind = Choice(TaskKind)
     melding_id = fields.UUID()
     report_id = fields.UUID()
     plan_id = fields.UUID(allow_none=True)  # null: a melding without a handelingskader
@@ -32,3 +33,4 @@ class TaskSchema(DutchSchema):
 
 class TaskListSchema(DutchSchema):
     tasks = fields.List(fields.Nested(TaskSchema))
+    next_cursor = next_cursor_field()

@@ -14,6 +14,7 @@ from registry.auth import accounts
 from registry.core import audit
 from registry.core.db import database_lost, db
 from registry.core.models import User
+from registry.web.schemas import Choice
 
 API_PREFIX = "/api/v1"
 
@@ -21,6 +22,53 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # set on a view by `require_token`: the roles it asks for (read by registry/web/openapi.py)
 REQUIRED_ROLES = "api_required_roles"
+
+#: every `error.code` the API answers, with its statuses and what it means: the Error schema's enum
+#: in the OpenAPI description and the table in docs/api.md (tests/registry/test_error_codes.py holds
+#: the code, this table and the page to each other)
+ERROR_CODES: dict[str, tuple[tuple[int, ...], str]] = {
+    "invalid_json": ((400,), "The body is not a JSON object."),
+    "invalid_input": (
+        (400, 422),
+        "400: a bad query parameter or header; 422: a body field is missing or wrong. `fields` names "
+        "every one of them at once.",
+    ),
+    "bad_request": ((400,), "The request could not be read as HTTP."),
+    "unauthenticated": (
+        (401,),
+        "No bearer token, or one that is unknown, revoked, expired or idle too long; for a machine "
+        "client's operation: no client certificate, or one that is unknown, revoked, expired or not "
+        "vouched for.",
+    ),
+    "invalid_credentials": ((401,), "POST /auth/token with any wrong factor, or an unknown user."),
+    "forbidden": ((403,), "The token's user lacks the role, or the organisation may not do this."),
+    "not_found": ((404,), "Not there, or not visible to your organisation: the two are never told apart."),
+    "method_not_allowed": ((405,), "The path exists, the method does not (`Allow` lists those that do)."),
+    "version_conflict": ((409,), "A stale `version`: `fields.version` names the current one."),
+    "withdrawn": ((409,), "A withdrawn plan cannot change."),
+    "purged": ((409,), "A plan whose data the retention purge removed cannot change."),
+    "not_editable": ((409,), "The plan cannot take proposals any more (withdrawn or purged): decline them."),
+    "already_decided": ((409,), "The proposals of this report were decided already."),
+    "no_region": ((409,), "?scope=region by a user whose organisation is in no region."),
+    "too_large": ((413,), "The body is larger than the server takes (SAMENOP_MAX_REQUEST_BYTES)."),
+    "unsupported_media_type": ((415,), "The body is not JSON."),
+    "idempotency_key_reused": ((422,), "The same Idempotency-Key came with another body."),
+    "locked": (
+        (423,),
+        "POST /auth/token after repeated failed logins; `Retry-After` when it ends by itself.",
+    ),
+    "rate_limited": (
+        (429,),
+        "Over a rate limit or an hourly budget; `Retry-After` gives the seconds to wait.",
+    ),
+    "internal_error": ((500,), "A fault in the code: bad input must never cause one."),
+    "database_unavailable": (
+        (503,),
+        "The database is gone for the moment (a failover): send the request again after `Retry-After` "
+        "seconds.",
+    ),
+    "error": ((406, 410, 416, 501), "Any other HTTP error; its status says which."),
+}
 
 _CODES = {
     400: "bad_request",
@@ -60,11 +108,22 @@ class ApiError(Exception):
 
 
 class ErrorDetailSchema(Schema):
-    code = fields.String()
-    message = fields.String()
+    code = Choice(
+        tuple(ERROR_CODES),
+        component="ErrorCode",
+        metadata={"description": "What went wrong, for a program: the table of ErrorCode."},
+    )
+    message = fields.String(metadata={"description": "What went wrong, in Dutch, for a person: what to do."})
     # `fields` would shadow Schema.fields
     field_messages = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.String()), attribute="fields", data_key="fields"
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        attribute="fields",
+        data_key="fields",
+        metadata={
+            "description": "Per bad field (nested ones with dots: persons.0.birth_date; the body as "
+            "a whole: _schema), what is wrong with it, in Dutch; {} when no field is to blame."
+        },
     )
 
 

@@ -5,7 +5,13 @@ roles come from `require_token`, the shapes from the …Args and …Schema class
 from those is added here once: 401 and 403 for a token and its roles, 400 and 422 for a body,
 404 for an id in the path, 400 for a query parameter or header. Input schemas (…Args) mark
 their required fields; an output schema (any other) is dumped whole, so all its fields are
-required in the description. Served at GET /api/v1/openapi.json.
+required in the description. Served at GET /api/v1/openapi.json, and as a page at /api/docs.
+
+Written for a client generated from it (openapi-python-client; tests/reliability/
+test_generated_client.py): every vocabulary field is a named enum (ReportMode...), a nested schema
+that may be null is `allOf [it], nullable` (not an untyped object), a body of exactly one of
+several fields (`openapi_variants` on its …Args) is a oneOf of named schemas. Every 201 describes
+`Location`; an operation that answers 429 describes the RateLimit-* headers on its success.
 """
 
 from __future__ import annotations
@@ -123,6 +129,33 @@ class _Converter(OpenAPIConverter):
             extra["description"] = "A, bis, 2-hoog: at most 10 characters once separators are dropped."
         return extra
 
+    def field2property(self, field: fields.Field) -> dict[str, Any]:
+        ret: dict[str, Any] = super().field2property(field)
+        if isinstance(field, Choice) and (field.vocabulary is not None or field.component):
+            return self._enum(field, ret)
+        return _nullable_ref(ret)
+
+    def _enum(self, field: Choice, ret: dict[str, Any]) -> dict[str, Any]:
+        """A vocabulary as a named enum (ReportMode, Responder...): one type in a generated client,
+        for the answers and the requests alike."""
+        vocabulary = field.vocabulary
+        name = field.component or _ENUM_NAMES.get(vocabulary.__name__, vocabulary.__name__)  # type: ignore[union-attr]
+        definition: dict[str, Any] = {"type": "string", "enum": list(field.choices)}
+        if vocabulary is not None:
+            labels = "; ".join(f"`{code}`: {label}" for code, label in vocabulary.labels().items())
+            definition["description"] = f"The codes, each with the Dutch label the pages show: {labels}."
+        assert self.spec is not None
+        known = self.spec.components.schemas.get(name)
+        if known is None:
+            self.spec.components.schema(name, definition)
+        elif known.get("enum") != definition["enum"]:
+            raise ValueError(f"two schemas named {name} in the OpenAPI description: rename one (_ENUM_NAMES)")
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        rest = {key: value for key, value in ret.items() if key not in ("type", "enum", "nullable")}
+        if not ret.get("nullable") and not rest:
+            return ref
+        return {"allOf": [ref], **rest, **({"nullable": True} if ret.get("nullable") else {})}
+
     def schema2jsonschema(self, schema: Any) -> dict[str, Any]:
         jsonschema: dict[str, Any] = super().schema2jsonschema(schema)
         cls = schema if isinstance(schema, type) else type(schema)
@@ -131,6 +164,51 @@ class _Converter(OpenAPIConverter):
             jsonschema["required"] = sorted(jsonschema["properties"])
         jsonschema.update(getattr(cls, "json_schema_extra", {}))
         return jsonschema
+
+
+#: vocabularies named like a schema of the description: their enum's name
+_ENUM_NAMES = {"AgreementOutcome": "AgreementOutcomeCode", "MatchedOn": "MatchedOnKind"}
+
+
+def _nullable_ref(ret: dict[str, Any]) -> dict[str, Any]:
+    """apispec describes a nested schema that may be null as anyOf [an object that may be null,
+    the schema]: a generated client then types it as a bare dict. OpenAPI 3.0's own way keeps the
+    type: allOf [the schema], nullable."""
+    variants = ret.get("anyOf")
+    if not isinstance(variants, list) or len(variants) != 2:
+        return ret
+    refs = [variant for variant in variants if "$ref" in variant]
+    if len(refs) != 1 or {"type": "object", "nullable": True} not in variants:
+        return ret
+    rest = {key: value for key, value in ret.items() if key != "anyOf"}
+    return {"allOf": refs, **rest, "nullable": True}
+
+
+def _variants(schema: type[Schema], converter: OpenAPIConverter) -> dict[str, Any]:
+    """A body that holds exactly one of several fields (LookupArgs: address, person, ...), as a
+    oneOf of a named schema per field: each the fields common to all, and its own."""
+    variants: Mapping[str, tuple[str, str]] = getattr(schema, "openapi_variants")  # noqa: B009
+    own = {name for name, _description in variants.values()}
+    loaded = schema().fields
+    common = {name: field for name, field in loaded.items() if name not in own}
+    assert converter.spec is not None
+    components = converter.spec.components
+    refs = []
+    for variant, (name, description) in variants.items():
+        chosen = {**common, name: loaded[name]}
+        if variant not in components.schemas:
+            components.schema(
+                variant,
+                {
+                    "type": "object",
+                    "description": description,
+                    "properties": {key: converter.field2property(field) for key, field in chosen.items()},
+                    "required": sorted(key for key, field in chosen.items() if field.required or key == name),
+                    "additionalProperties": False,
+                },
+            )
+        refs.append({"$ref": f"#/components/schemas/{variant}"})
+    return {"oneOf": refs}
 
 
 class _Plugin(MarshmallowPlugin):
@@ -164,6 +242,14 @@ _ERRORS = {
     ),
     429: "Too many requests; try again later.",
 }
+#: on the answers of a rate-limited operation (registry/web/ratelimit.py), as the IETF's draft
+#: "RateLimit header fields for HTTP" names them: of the limit nearest to its end
+_RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests allowed in the current window (the token's per client address, "
+    "the lookups' per user).",
+    "RateLimit-Remaining": "Requests left in the current window.",
+    "RateLimit-Reset": "Seconds until the window ends.",
+}
 _ROUTE_PARAMETER = re.compile(r"<(?:[a-z]+:)?(\w+)>")
 
 
@@ -190,16 +276,16 @@ def _operation(
     parameters += [parameter(name, "query", field, False) for name, field in operation.query.items()]
     parameters += [parameter(name, "header", field, False) for name, field in operation.headers.items()]
 
-    success: dict[str, Any] = {
-        "description": operation.summary,
-        "headers": {
-            "Cache-Control": _cache_control(),
-            **{
-                name: {"schema": converter.field2property(field), "required": False}
-                for name, field in operation.response_headers.items()
-            },
-        },
+    headers: dict[str, Any] = {"Cache-Control": _cache_control()}
+    if operation.status == 201:
+        headers["Location"] = {"$ref": "#/components/headers/Location"}
+    if 429 in operation.errors:  # a rate-limited operation
+        headers |= {name: {"$ref": f"#/components/headers/{name}"} for name in _RATE_LIMIT_HEADERS}
+    headers |= {
+        name: {"schema": converter.field2property(field), "required": False}
+        for name, field in operation.response_headers.items()
     }
+    success: dict[str, Any] = {"description": operation.summary, "headers": headers}
     if operation.response is not None:
         success["content"] = {"application/json": {"schema": operation.response}}
 
@@ -216,14 +302,14 @@ def _operation(
         statuses.add(400)
     responses: dict[str, Any] = {str(operation.status): success}
     for status in sorted(statuses):
-        headers = {"Cache-Control": _cache_control()}
+        error_headers = {"Cache-Control": _cache_control()}
         if status == 401:
-            headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
+            error_headers["WWW-Authenticate"] = {"$ref": "#/components/headers/WWW-Authenticate"}
         if status == 429:
-            headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
+            error_headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
         responses[str(status)] = {
             "description": _ERRORS[status],
-            "headers": headers,
+            "headers": error_headers,
             "content": {"application/json": {"schema": ErrorSchema}},
         }
 
@@ -246,10 +332,10 @@ def _operation(
     if roles is None:
         result["security"] = []  # no token (a client operation: its certificate, in the TLS layer)
     if operation.body is not None:
-        result["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": operation.body}},
-        }
+        body: Any = operation.body
+        if hasattr(operation.body, "openapi_variants"):
+            body = _variants(operation.body, converter)
+        result["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return result
 
 
@@ -289,6 +375,18 @@ def build(app: Flask) -> dict[str, Any]:
         "Retry-After",
         {"description": "Seconds to wait.", "required": True, "schema": {"type": "integer", "minimum": 0}},
     )
+    spec.components.header(
+        "Location",
+        {
+            "description": "Where what was made can be read (an absolute path under /api/v1).",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+    )
+    for name, description in _RATE_LIMIT_HEADERS.items():
+        spec.components.header(
+            name, {"description": description, "required": False, "schema": {"type": "integer", "minimum": 0}}
+        )
     assert plugin.converter is not None  # set by APISpec(plugins=...)
 
     paths: dict[str, dict[str, Any]] = {}
@@ -330,7 +428,8 @@ bp = Blueprint("openapi", __name__, url_prefix=API_PREFIX)
 @describe(
     "This description",
     response={"type": "object", "description": "An OpenAPI 3.0 document."},
-    description="Holds no personal data.",
+    description="Holds no personal data. Read as a page at /api/docs.",
+    operation_id="getOpenApi",
 )
 def openapi_json() -> dict[str, Any]:
     return document(current_app)

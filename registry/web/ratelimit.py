@@ -30,6 +30,7 @@ requests through (and logs): a control room must never be refused because of it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -156,16 +157,60 @@ def _spend_lookup() -> None:
     strategy = limiter.limiter
     try:
         for item in _limits_of(str(config["LOOKUP_RATE_LIMIT"])):
-            if not strategy.hit(item, *identifiers):
-                reset = strategy.get_window_stats(item, *identifiers).reset_time
-                retry_after = max(1, math.ceil(reset - time.time()))
-                raise ApiError(429, "rate_limited", MESSAGE, headers={"Retry-After": str(retry_after)})
+            hit = strategy.hit(item, *identifiers)
+            stats = strategy.get_window_stats(item, *identifiers)
+            state = _State(item.amount, stats.remaining, max(1, math.ceil(stats.reset_time - time.time())))
+            known: _State | None = g.get(_STATE)
+            if known is None or not hit or state.remaining < known.remaining:
+                setattr(g, _STATE, state)  # the answer's RateLimit-* (_rate_limit_headers)
+            if not hit:
+                raise ApiError(429, "rate_limited", MESSAGE, headers={"Retry-After": str(state.reset)})
     except ApiError:
         raise
     except Exception:
         if not config["RATELIMIT_SWALLOW_ERRORS"]:
             raise
         log.exception("Failed to rate limit. Swallowing error")
+
+
+# --- RateLimit-* on the API's answers ----------------------------------------------------------------
+
+_STATE = "samenop_rate_limit"
+
+
+@dataclasses.dataclass(frozen=True)
+class _State:
+    """The limit a request counted against that is nearest to its end."""
+
+    limit: int
+    remaining: int
+    reset: int  # seconds until the window ends
+
+
+def _rate_limit_headers(response: Response) -> Response:
+    """RateLimit-Limit, -Remaining and -Reset (seconds, as the IETF's draft "RateLimit header fields
+    for HTTP" has them) on every API answer of a rate-limited operation: the token's limit per
+    address, the lookups' per user. Flask-Limiter's own headers give the reset as a moment (epoch
+    seconds) and would also be sent on the web login's pages; these are the API's only."""
+    if not request.path.startswith(API_PREFIX):
+        return response
+    state: _State | None = g.pop(_STATE, None)
+    if state is None and limiter.enabled and limiter.initialized:
+        try:
+            current = limiter.current_limit
+            if current is not None:
+                state = _State(
+                    current.limit.amount,
+                    max(current.remaining, 0),
+                    max(1, math.ceil(current.window[0] - time.time())),
+                )
+        except Exception:  # the storage gone: the answer goes out without the headers
+            log.exception("Failed to read the rate limit. Swallowing error")
+    if state is not None:
+        response.headers["RateLimit-Limit"] = str(state.limit)
+        response.headers["RateLimit-Remaining"] = str(max(state.remaining, 0))
+        response.headers["RateLimit-Reset"] = str(state.reset)
+    return response
 
 
 def lookup_limit(view: F) -> F:
@@ -208,7 +253,8 @@ def init_app(app: Flask) -> None:
     config.setdefault("RATELIMIT_STRATEGY", "fixed-window")
     # the storage failing must not take the app down with it: log and let the request through
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    # Retry-After is set below, on the 429 only; no X-RateLimit-* on every answer
+    # Retry-After is set below, on the 429; the API's RateLimit-* by _rate_limit_headers, not
+    # Flask-Limiter's X-RateLimit-* (on the web login too, and the reset as a moment)
     config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     try:
         limiter.init_app(app)
@@ -221,6 +267,7 @@ def init_app(app: Flask) -> None:
         hooks = app.before_request_funcs.get(None, [])
         hooks[:] = [hook for hook in hooks if hook != limiter._check_request_limit]
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    app.after_request(_rate_limit_headers)
 
 
 def seconds_until_reset(breached: RequestLimit | None) -> int:

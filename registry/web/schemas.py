@@ -123,10 +123,14 @@ class Choice(fields.String):
 
     A tuple is for a fixed value that is no vocabulary of the contract (a header's "true")."""
 
-    def __init__(self, choices: type[Vocabulary] | tuple[str, ...], **kwargs: Any) -> None:
+    def __init__(
+        self, choices: type[Vocabulary] | tuple[str, ...], *, component: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.vocabulary = choices if isinstance(choices, type) else None
         self.choices = choices.codes() if isinstance(choices, type) else choices
+        # the name of its enum in the OpenAPI description: a vocabulary's own (registry/web/openapi.py)
+        self.component = component
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -154,6 +158,14 @@ class Phone(fields.String):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return normalise.phone_display(value) if value else None
+
+
+def next_cursor_field() -> fields.String:
+    """`next_cursor` of a paginated list's answer (registry/web/pagination.py)."""
+    return fields.String(
+        allow_none=True,
+        metadata={"description": "Send it as ?cursor= for the next page; null: this was the last page."},
+    )
 
 
 # --- a lean answer ------------------------------------------------------------------------------

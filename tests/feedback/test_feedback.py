@@ -46,7 +46,8 @@ def feedback_of(client: FlaskClient, auth_headers: Callable[[User], dict[str, st
         response = client.get(API, query_string={"due": due} if due else None, headers=auth_headers(user))
         assert response.status_code == 200, response.get_data(as_text=True)
         body = response.get_json()
-        assert set(body) == {"items"}
+        assert set(body) == {"items", "next_cursor"}
+        assert body["next_cursor"] is None  # one page: fewer items than the default limit
         return list(body["items"])
 
     return items

@@ -855,7 +855,7 @@ def test_the_owner_sees_every_lookup_that_showed_the_plan(app, client, plan_head
     other = create(client, plan_headers, addresses=[address(postcode="9999 ZZ")], persons=[SAM])
     never_looked_up = client.get(f"{PLANS}/{plan['id']}/access-log", headers=plan_headers)
     assert never_looked_up.status_code == 200
-    assert never_looked_up.get_json() == {"items": []}
+    assert never_looked_up.get_json() == {"items": [], "next_cursor": None}
     look_up(client, headers, incident_ref="P-1", **at())
     look_up(client, headers, incident_ref="P-2", **named("Noë van der Veen", "1990-01-02"))
     look_up(client, headers, incident_ref="P-3", **at(postcode="9999ZZ"))  # shows the other plan only

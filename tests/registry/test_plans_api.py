@@ -139,7 +139,8 @@ def test_list_answers_items_with_the_contract_fields(client, headers):
 
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"items"}
+    assert set(body) == {"items", "next_cursor"}
+    assert body["next_cursor"] is None
     for item in body["items"]:
         assert_contract_plan(item)
     assert {item["id"] for item in body["items"]} == {first["id"], second["id"]}
@@ -521,8 +522,11 @@ def test_sharing_lets_the_other_organisation_see_edit_and_withdraw_until_unshare
     response = client.post(shares, json={"organisation": partner_name}, headers=headers)
 
     assert response.status_code == 201
-    assert response.get_json() == {"items": [{"organisation": partner_name}]}
-    assert client.get(shares, headers=headers).get_json() == {"items": [{"organisation": partner_name}]}
+    assert response.get_json() == {"items": [{"organisation": partner_name}], "next_cursor": None}
+    assert client.get(shares, headers=headers).get_json() == {
+        "items": [{"organisation": partner_name}],
+        "next_cursor": None,
+    }
     # the partner reads, finds it in its list, and edits it
     seen = client.get(f"{API}/{plan['id']}", headers=partner_headers)
     assert seen.status_code == 200
@@ -540,10 +544,10 @@ def test_sharing_lets_the_other_organisation_see_edit_and_withdraw_until_unshare
     # unshared: gone for the partner, as if it never existed
     unshared = client.delete(f"{shares}/{partner_name}", headers=headers)
     assert unshared.status_code == 204
-    assert client.get(shares, headers=headers).get_json() == {"items": []}
+    assert client.get(shares, headers=headers).get_json() == {"items": [], "next_cursor": None}
     for method, path, body in requests_on_plan(plan["id"]).values():
         assert_error(client.open(path, method=method, json=body, headers=partner_headers), 404, "not_found")
-    assert client.get(API, headers=partner_headers).get_json() == {"items": []}
+    assert client.get(API, headers=partner_headers).get_json() == {"items": [], "next_cursor": None}
     assert client.get(f"{API}/{plan['id']}", headers=headers).get_json()["status"] == "active"
 
     # shared again, the partner may withdraw it too

@@ -101,6 +101,54 @@ def test_every_operation_names_its_errors(client: FlaskClient) -> None:
     assert "security" not in paths[f"{API_PREFIX}/plans"]["get"]
 
 
+def test_a_generated_client_gets_names_types_and_descriptions(client: FlaskClient) -> None:
+    """What an integrator's generated client needs of the document (the client itself:
+    tests/reliability/test_generated_client.py)."""
+    document = client.get(DOCUMENT).get_json()
+    schemas = document["components"]["schemas"]
+    operations = [operation for path in document["paths"].values() for operation in path.values()]
+    ids = [operation["operationId"] for operation in operations]
+
+    # operation ids a person would choose: camelCase, each once
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z]*)*", name) for name in ids), ids
+    assert len(set(ids)) == len(ids)
+    assert {"createLookup", "openCandidate", "listFeedback", "acknowledgeFeedback", "createReport"} <= set(
+        ids
+    )
+    # the lookup body: one named schema per query, each with incident_ref
+    lookup = document["paths"][f"{API_PREFIX}/lookups"]["post"]["requestBody"]["content"]["application/json"]
+    named = [ref["$ref"].rsplit("/", 1)[1] for ref in lookup["schema"]["oneOf"]]
+    assert named == [
+        "AddressLookup",
+        "AddressTextLookup",
+        "PersonLookup",
+        "PhoneLookup",
+        "SignalReferenceLookup",
+    ]
+    assert all("incident_ref" in schemas[name]["required"] for name in named)
+    # every 201 says where, every answer of our schemas is closed, feedback and reports fully described
+    for operation in operations:
+        for status, answer in operation["responses"].items():
+            if status == "201":
+                assert "Location" in answer["headers"], operation["operationId"]
+    for name in ("Report", "OwnReport", "FeedbackItem", "LookupItem", "Melding", "Token", "Acknowledgement"):
+        assert schemas[name]["additionalProperties"] is False
+        undescribed = [
+            key for key, field in schemas[name]["properties"].items() if not field.get("description")
+        ]
+        assert undescribed == [], name
+    # enums on answer fields, by their vocabulary's name; a nullable one is that enum or null
+    assert schemas["Report"]["properties"]["mode"] == {
+        "allOf": [{"$ref": "#/components/schemas/ReportMode"}],
+        "description": "the most intensive way of responding",
+    }
+    assert schemas["Report"]["properties"]["violence_type"]["nullable"] is True
+    assert schemas["FeedbackItem"]["properties"]["report"]["allOf"] == [
+        {"$ref": "#/components/schemas/Report"}
+    ]
+    assert "idle_timeout_seconds" in schemas["Token"]["required"]
+
+
 # --- a live server with data -------------------------------------------------------------------------
 
 
