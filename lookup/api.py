@@ -166,6 +166,7 @@ def open_candidate(lookup_id: str) -> ResponseReturnValue:
 @bp.post("/lookups/<lookup_id>/reveal")
 @describe(
     "Show a geheim address of a plan your own lookup showed, with the reason why",
+    operation_id="revealAddress",
     body=RevealArgs,
     response=RevealedAddressSchema,
     errors=(404,),

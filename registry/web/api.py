@@ -50,6 +50,7 @@ ERROR_CODES: dict[str, tuple[tuple[int, ...], str]] = {
     "not_editable": ((409,), "The plan cannot take proposals any more (withdrawn or purged): decline them."),
     "already_decided": ((409,), "The proposals of this report were decided already."),
     "no_region": ((409,), "?scope=region by a user whose organisation is in no region."),
+    "disabled": ((409,), "The webhook endpoint is disabled: it cannot be changed or enabled again."),
     "too_large": ((413,), "The body is larger than the server takes (SAMENOP_MAX_REQUEST_BYTES)."),
     "unsupported_media_type": ((415,), "The body is not JSON."),
     "idempotency_key_reused": ((422,), "The same Idempotency-Key came with another body."),
