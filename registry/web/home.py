@@ -11,6 +11,7 @@ from registry.auth import web
 from registry.core import audit
 from registry.core.db import db
 from registry.core.vocabulary import Role
+from registry.feedback import operations as feedback
 from registry.plans import operations
 from registry.plans.schemas import today
 
@@ -23,11 +24,17 @@ def index() -> Any:
         return redirect(url_for("auth.login"))
     user = web.current()
     expiring = []
+    open_feedback = None
     if user.has_role(Role.REGISTRANT):
+        # how many feedback items are open and late: numbers only, one aggregate statement
+        with db.reading():
+            open_feedback = feedback.totals(db.session, user.organisation_id)
         expiring = operations.expiring_soon(db.session, user, today())
         if expiring:
             audit.record(
                 db.session, "plan_list", "success", user=user, role=Role.REGISTRANT, object_type="plan",
                 detail={"plans": [str(shown.plan.id) for shown in expiring], "view": "expiring"},
             )  # fmt: skip
-    return render_template("registry/home.html", user=user, expiring=expiring, today=today())
+    return render_template(
+        "registry/home.html", user=user, expiring=expiring, today=today(), open_feedback=open_feedback
+    )

@@ -46,7 +46,7 @@ def feedback_of(client: FlaskClient, auth_headers: Callable[[User], dict[str, st
         response = client.get(API, query_string={"due": due} if due else None, headers=auth_headers(user))
         assert response.status_code == 200, response.get_data(as_text=True)
         body = response.get_json()
-        assert set(body) == {"items"}
+        assert set(body) == {"items", "next_cursor"}
         return list(body["items"])
 
     return items
@@ -170,7 +170,7 @@ def test_due_filters_the_items_of_that_day(
         _plan, monday = report_on(plan, occurred_at=amsterdam(2026, 3, 16, 8, 15))
         assert monday["feedback_due"] == "2026-03-17"
 
-        assert ids(feedback_of(people.registrant)) == [friday["id"], monday["id"]]  # oldest due first
+        assert ids(feedback_of(people.registrant)) == [monday["id"], friday["id"]]  # the newest first
         assert ids(feedback_of(people.registrant, due=DUE)) == [friday["id"]]
         assert ids(feedback_of(people.registrant, due="2026-03-17")) == [monday["id"]]
         assert feedback_of(people.registrant, due="2026-03-18") == []
