@@ -400,13 +400,14 @@ def open_page(
     organisation_id: int,
     selection: Selection = EVERYTHING,
     cursor: Cursor | None = None,
-    limit: int = PAGE_SIZE,
+    limit: int | None = None,
     now: datetime | None = None,
 ) -> Page:
     """A page of open items: the spoedmeldingen first, the earliest deadline first; then the
     others (reports and lookups without report), the newest first (when it happened). At most
     three statements of `limit` + 1 rows each, whatever the number of open items."""
     clock = _Clock.of(session, now or utcnow(), selection.due)
+    limit = limit or PAGE_SIZE
     wanted = limit + 1
     items: list[Item] = []
     report_conditions = _report_conditions(selection, clock)
