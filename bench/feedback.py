@@ -1,15 +1,23 @@
-"""The feedback inbox ("Terugkoppeling") of an organisation with exactly 500 open items.
+"""The feedback inbox ("Terugkoppeling") of an organisation with exactly 500 (or
+`--feedback-items`, e.g. 5 000) open items.
 
-Before the server starts, a fresh organisation takes over 100 synthetic plans that no lookup or
-report ever touched, and 500 unacknowledged reports on them are inserted with SQLAlchemy Core
-(as bench/synthetic.py does): 5 per plan, each with the plan's agreements marked. Lookups
-without a report only become items after 12 hours, so within one run the inbox holds exactly
-the 500 reports. Measured: the web page (logged in through the form) and GET /api/v1/feedback.
+Before the server starts, a fresh organisation takes over synthetic plans that no lookup or
+report ever touched (100, or one per 5 items), and the open items on them are inserted with
+SQLAlchemy Core (as bench/synthetic.py does): one in 20 a lookup without a report (13 hours to
+10 days old, so an item already), one in 40 a spoedmelding (an arrest, its deadline 9 hours
+after the incident), the rest ordinary reports, each with the plan's agreements marked. Lookups
+the benchmark makes itself only become items after 12 hours, so within one run the inbox holds
+exactly these.
+Measured: the web page (logged in through the form) and GET /api/v1/feedback, a page of 50 at a
+time: before measuring, every page is walked once (following "Volgende pagina" and
+next_cursor) and counted, and each measured request then asks for one of those pages at random.
 """
 
 from __future__ import annotations
 
+import html
 import random
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -24,11 +32,19 @@ from bench.writes import report_body
 
 OPEN_ITEMS = 500
 FEEDBACK_PLANS = 100
+ITEMS_PER_PLAN = 5  # 500 items on 100 plans; 5 000 on 1 000
+PAGE_SIZE = 50  # registry.feedback.operations.PAGE_SIZE
+LOOKUP_EVERY = 20  # one item in 20 a lookup without report
+SPOED_EVERY = 40  # one report in 40 a spoedmelding
+SPOED_HOURS = 9
 PAGE = "/terugkoppeling"
 API = "/api/v1/feedback"
 # one per item: the card on the page, the "kind" key in the JSON ("query_kind" does not match)
 PAGE_MARKER = b'class="card feedback-item'
 API_MARKER = b'"kind"'
+# where the next page is: the page's link, the API's next_cursor
+_PAGE_NEXT = re.compile(rb'href="(/terugkoppeling\?[^"]*cursor=[^"]+)" id="volgende-pagina"')
+_API_NEXT = re.compile(rb'"next_cursor": ?"([^"]+)"')
 
 
 def seed_open_reports(
@@ -39,17 +55,19 @@ def seed_open_reports(
     avoid: Iterable[str],
     seed: int,
     items: int = OPEN_ITEMS,
-    plans: int = FEEDBACK_PLANS,
+    plans: int | None = None,
 ) -> dict[str, Any]:
-    """Give `organisation` `plans` untouched synthetic plans and `items` open reports on them,
-    recorded by the user `reporter`. Plans in `exclude` are never taken (the benchmark reports
-    on them), those in `avoid` (it looks them up) only when there are not enough others."""
+    """Give `organisation` `plans` untouched synthetic plans and `items` open items on them
+    (reports and lookups without report), by the user `reporter`. Plans in `exclude` are never
+    taken (the benchmark reports on them), those in `avoid` (it looks them up) only when there
+    are not enough others."""
     from sqlalchemy import exists, insert, select, update
 
     from registry.core.db import engine_for
     from registry.core.models import (
         Agreement,
         ClosedDay,
+        Lookup,
         LookupResult,
         Melding,
         Organisation,
@@ -64,6 +82,7 @@ def seed_open_reports(
     from registry.core.vocabulary import PlanStatus
     from registry.feedback.working_days import feedback_due
 
+    plans = plans or max(FEEDBACK_PLANS, -(-items // ITEMS_PER_PLAN))
     started = time.perf_counter()
     rng = random.Random(seed)
     skip = {uuid.UUID(plan_id) for plan_id in exclude}
@@ -114,13 +133,43 @@ def seed_open_reports(
         reports: list[dict[str, Any]] = []
         meldingen: list[dict[str, Any]] = []
         outcomes: list[dict[str, Any]] = []
+        lookups: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = []
         for number in range(items):
             plan_id, version_id = chosen[number % len(chosen)]
+            if number % LOOKUP_EVERY == LOOKUP_EVERY - 1:
+                lookup_id = uuid.uuid4()
+                lookups.append(
+                    {
+                        "id": lookup_id,
+                        "user_id": reporter_id,
+                        "organisation_id": reporter_org,
+                        "role": "responder",
+                        "incident_ref": f"BENCH-FB-{number:05d}",
+                        "query_kind": "address",
+                        "performed_at": now - timedelta(minutes=rng.randint(13 * 60, 10 * 24 * 60)),
+                        "match_count": 1,
+                    }
+                )
+                results.append(
+                    {
+                        "lookup_id": lookup_id,
+                        "plan_id": plan_id,
+                        "plan_version_id": version_id,
+                        "match_on": "address",
+                        "quality": "exact",
+                        "score": 1.0,
+                    }
+                )
+                continue
             # the last ten days: some items are past their due day, as in a real inbox
             occurred = now - timedelta(minutes=rng.randint(30, 10 * 24 * 60))
             body = report_body(
                 rng, str(plan_id), f"BENCH-FB-{number:05d}", occurred, agreements.get(version_id, [])
             )
+            spoed = number % SPOED_EVERY == 0
+            actions = set(body["actions"]) - {"arrest"}
+            body["actions"] = sorted({*actions, "arrest"} if spoed else actions)
             report_id = uuid.uuid4()  # new on every run, also on a reused database
             melding_id = uuid.uuid4()  # each report its own melding (its own meldingnummer)
             meldingen.append(
@@ -151,6 +200,7 @@ def seed_open_reports(
                     "actions": body["actions"],
                     "narrative": body["narrative"],
                     "feedback_due": feedback_due(occurred, closed),
+                    "feedback_due_at": occurred + timedelta(hours=SPOED_HOURS) if spoed else None,
                     "created_by_id": reporter_id,
                     "organisation_id": reporter_org,
                     "created_at": occurred + timedelta(minutes=20),
@@ -163,28 +213,38 @@ def seed_open_reports(
         connection.execute(insert(Report), reports)
         if outcomes:
             connection.execute(insert(ReportAgreement), outcomes)
+        if lookups:
+            connection.execute(insert(Lookup), lookups)
+            connection.execute(insert(LookupResult), results)
     engine.dispose()
     return {
         "organisation": organisation,
         "plans": len(chosen),
-        "open_reports": items,
+        "open_reports": len(reports),
+        "open_lookups": len(lookups),
+        "open_items": items,
         "seconds": round(time.perf_counter() - started, 2),
     }
 
 
 class Inbox(Workload):
-    """GET the inbox (web page or JSON); an answer with another number of items is "other"."""
+    """GET a page of the inbox (web page or JSON), one of the pages walked before measuring, at
+    random; an answer with another number of items than that page had is "other"."""
 
-    timeout = 120.0  # 500 items are a heavy page
+    timeout = 120.0
 
-    def __init__(self, path: str, headers: dict[str, str], marker: bytes, expected: int) -> None:
+    def __init__(
+        self, path: str, headers: dict[str, str], marker: bytes, next_link: re.Pattern[bytes]
+    ) -> None:
         self.path = path
         self.headers = headers
         self.marker = marker
-        self.expected = expected
+        self.next_link = next_link
+        self.pages: list[tuple[str, int]] = [(path, -1)]  # (path, items on it); walk() fills it
 
     def next_request(self, client: int, rng: random.Random) -> Request:
-        return Request("GET", self.path, None, self.headers, f"GET {self.path}")
+        path, expected = rng.choice(self.pages)
+        return Request("GET", path, None, self.headers, f"GET {self.path}", expected)
 
     def digest(self, client: int, request: Request, status: int, data: bytes) -> Any:
         return data.count(self.marker) if status == 200 else data[:300]
@@ -192,12 +252,35 @@ class Inbox(Workload):
     def verdict(self, request: Request, status: int, digest: Any) -> str:
         if status != 200:
             return "error"
-        return "ok" if digest == self.expected else "other"
+        return "ok" if digest == request.context else "other"
+
+    def following(self, data: bytes) -> str | None:
+        """The path of the next page, from a page's answer."""
+        found = self.next_link.search(data)
+        if found is None:
+            return None
+        if self.path == API:
+            return f"{API}?cursor={found.group(1).decode()}"
+        return html.unescape(found.group(1).decode())
+
+    def walk(self, fetch: Any, limit: int = 1000) -> int:
+        """Every page once, first to last (fetch(path) -> (status, body)): the pages to measure,
+        each with its number of items. -> the number of items on all pages together."""
+        pages: list[tuple[str, int]] = []
+        path: str | None = self.path
+        while path is not None and len(pages) < limit:
+            status, data = fetch(path)
+            if status != 200:
+                raise click.ClickException(f"{path}: answered {status}")
+            pages.append((path, data.count(self.marker)))
+            path = self.following(data)
+        self.pages = pages
+        return sum(count for _path, count in pages)
 
 
-def page(cookie: str, expected: int = OPEN_ITEMS) -> Inbox:
-    return Inbox(PAGE, {"Cookie": cookie}, PAGE_MARKER, expected)
+def page(cookie: str) -> Inbox:
+    return Inbox(PAGE, {"Cookie": cookie}, PAGE_MARKER, _PAGE_NEXT)
 
 
-def api(token: str, expected: int = OPEN_ITEMS) -> Inbox:
-    return Inbox(API, {"Authorization": f"Bearer {token}"}, API_MARKER, expected)
+def api(token: str) -> Inbox:
+    return Inbox(API, {"Authorization": f"Bearer {token}"}, API_MARKER, _API_NEXT)

@@ -44,7 +44,7 @@ if __name__ == "__main__" and not __package__:
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench import feedback, signals, spy
-from bench.load import RECONNECT_EVERY, Health, Row, Workload, call, measure
+from bench.load import RECONNECT_EVERY, Health, Request, Row, Workload, call, measure
 from bench.queries import LOOKUP_OPERATIONS, Lookups, build_queries, sample_households
 from bench.server import (
     Server,
@@ -174,7 +174,7 @@ def table(rows: list[Row], paced: bool = False) -> str:
     lines.append(
         "latencies in ms; misses: no match at all; other: lookups: matches, but not the plan the query "
         "came from\n(building: not as a building match); plan update: 409 version conflict; "
-        f"feedback: not {feedback.OPEN_ITEMS} items;\ncpu/req: ms of the workers' CPU per request; "
+        "feedback: not the items that page had when walked;\ncpu/req: ms of the workers' CPU per request; "
         "split: each gunicorn worker's share of the CPU the workers used\n(keep-alive clients stay "
         f"with one worker; they reconnect every {RECONNECT_EVERY} requests)"
     )
@@ -292,6 +292,13 @@ def _row_json(row: Row, floor: float) -> dict[str, Any]:
 @click.option("--only", "only", multiple=True, type=click.Choice(OPERATIONS[1:]), help="measure only these")
 @click.option("--profile", is_flag=True, help="py-spy both workers during each operation")
 @click.option(
+    "--feedback-items",
+    type=click.IntRange(1, 1_000_000),
+    default=feedback.OPEN_ITEMS,
+    show_default=True,
+    help="open items in the measured inbox (e.g. 5000); the page and the API show 50 at a time",
+)
+@click.option(
     "--analyze/--no-analyze",
     default=True,
     help="refresh planner statistics before serving, as `samenop init` does (default on)",
@@ -313,6 +320,7 @@ def main(
     seed: int,
     only: tuple[str, ...],
     profile: bool,
+    feedback_items: int,
     analyze: bool,
 ) -> None:
     """Generate synthetic households, serve them with gunicorn and measure lookups, writes and feedback."""
@@ -324,6 +332,8 @@ def main(
         raise click.UsageError("--reuse needs --dir")
     if rebuild and not reuse:
         raise click.UsageError("--rebuild goes with --reuse (a new database is always indexed)")
+    LABELS["feedback_page"] = f"feedback page, {feedback_items} open"
+    LABELS["feedback_api"] = f"GET /feedback, {feedback_items} open"
     temporary = directory is None
     work = Path(tempfile.mkdtemp(prefix="samenop-bench-")) if directory is None else directory.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -351,6 +361,7 @@ def main(
         "write_rate": write_rate,
         "paced_seconds": paced_seconds,
         "seed": seed,
+        "feedback_items": feedback_items,
         "workers": 2,
         "worker_class": "gthread",
         "cpus": os.cpu_count(),
@@ -517,12 +528,12 @@ def _provision(
         reported = [household.plan_id for household in sample[:SHOWN_FOR_REPORTS]]
         looked_up = [household.plan_id for household in sample[SHOWN_FOR_REPORTS:]]
         setup = feedback.seed_open_reports(
-            url, team, accounts["bench"].username, reported, looked_up, seed + 3
+            url, team, accounts["bench"].username, reported, looked_up, seed + 3, report["feedback_items"]
         )
         report["feedback_setup"] = setup
         click.echo(
-            f"feedback inbox: {setup['open_reports']} open reports on {setup['plans']} plans of "
-            f"'{team}' ({setup['seconds']} s)"
+            f"feedback inbox: {setup['open_reports']} open reports and {setup['open_lookups']} lookups "
+            f"without report on {setup['plans']} plans of '{team}' ({setup['seconds']} s)"
         )
     click.echo(f"users provisioned through the CLI: {', '.join(a.username for a in accounts.values())}")
     if "signal" in operations:
@@ -588,16 +599,21 @@ class _Workloads:
         raise ValueError(op)
 
     def _checked(self, op: str, inbox: feedback.Inbox) -> feedback.Inbox:
-        """Count the items once before measuring, so that the figure is honest."""
-        request = inbox.next_request(0, self.rng)
-        status, data, _response = call(self.port, request, timeout=inbox.timeout)
-        shown = data.count(inbox.marker) if status == 200 else None
-        self.report.setdefault("feedback_check", {})[op] = {"status": status, "items_shown": shown}
-        click.echo(f"{LABELS[op]}: answered {status}, {shown} items shown")
-        if shown != inbox.expected:
-            self.report["findings"].append(
-                f"{LABELS[op]}: {shown} items shown, {inbox.expected} expected (status {status})"
+        """Walk every page once before measuring and count the items: all of them, once each,
+        so that the figure is honest; the measured requests ask for these pages."""
+
+        def fetch(path: str) -> tuple[int, bytes]:
+            status, data, _response = call(
+                self.port, Request("GET", path, None, inbox.headers), timeout=inbox.timeout
             )
+            return status, data
+
+        expected = self.report["feedback_items"]
+        shown = inbox.walk(fetch)
+        self.report.setdefault("feedback_check", {})[op] = {"pages": len(inbox.pages), "items_shown": shown}
+        click.echo(f"{LABELS[op]}: {len(inbox.pages)} pages walked, {shown} items shown")
+        if shown != expected:
+            self.report["findings"].append(f"{LABELS[op]}: {shown} items shown, {expected} expected")
         return inbox
 
     def after(self, op: str) -> None:

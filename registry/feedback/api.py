@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, request
@@ -11,6 +10,7 @@ from marshmallow import ValidationError, fields
 
 from registry.core import audit
 from registry.core.db import db
+from registry.core.vocabulary import FeedbackShown
 from registry.feedback import operations, proposals
 from registry.feedback.schemas import (
     AcceptProposalsArgs,
@@ -18,12 +18,14 @@ from registry.feedback.schemas import (
     AcknowledgementSchema,
     DeclineProposalsArgs,
     FeedbackListSchema,
+    FeedbackQueryArgs,
     ProposalDecisionSchema,
+    query_args,
 )
 from registry.plans import operations as plans
-from registry.web import pagination
 from registry.web.api import ApiError, api_user, flatten_messages, parse, require_token
 from registry.web.openapi import describe
+from registry.web.schemas import Choice
 
 bp = Blueprint("feedback_api", __name__, url_prefix="/api/v1/feedback")
 
@@ -34,33 +36,47 @@ _decision = ProposalDecisionSchema()
 
 @bp.get("")
 @describe(
-    "Unacknowledged reports and lookups without report on the organisation's plans",
+    "Unacknowledged reports and lookups without report on the organisation's plans, a page at a time",
     response=FeedbackListSchema,
-    query={"due": fields.Date(), **pagination.QUERY},
-    description="The earliest due first. With ?due=YYYY-MM-DD only the items due that day.",
+    query={
+        "show": Choice(FeedbackShown),
+        "plan": fields.String(),
+        "due": fields.Date(),
+        "cursor": fields.String(),
+        "limit": fields.Integer(),
+    },
+    description=(
+        "Spoedmeldingen first (the earliest deadline first), then the others, the newest first. "
+        f"`limit` items per page ({operations.PAGE_SIZE} unless asked, at most {operations.MAX_PAGE}); "
+        "`next_cursor` in the answer is the `cursor` of the next page, null on the last. A cursor "
+        "is a position in that order, not an offset: items acknowledged meanwhile move nothing. "
+        "`show`: `open` (everything, the default), `late` (past the terugkoppeldag or the spoed "
+        "deadline) or `spoed`; `plan`: a plan's id, or `none` for the meldingen without a "
+        "handelingskader; `due=YYYY-MM-DD`: only the items due that day."
+    ),
     operation_id="listFeedback",
 )
 @require_token(operations.REGISTRANT)
 def index() -> dict[str, Any]:
-    due = None
-    if "due" in request.args:
-        try:
-            due = date.fromisoformat(request.args["due"])
-        except ValueError:
-            raise ApiError(
-                400, "invalid_input", "Ongeldige datum.", {"due": ["Gebruik JJJJ-MM-DD."]}
-            ) from None
+    try:
+        args = FeedbackQueryArgs().load(query_args(request.args))
+    except ValidationError as exc:
+        raise ApiError(
+            400, "invalid_input", "Ongeldige keuze van de terugkoppeling.", flatten_messages(exc.messages)
+        ) from None
     user = api_user()
-    page = pagination.paginate(
-        operations.open_items(db.session, user.organisation_id, due=due),
-        lambda item: (pagination.key_part(item.feedback_due), str(item.item_id)),
-    )
-    items = page.items
+    with db.reading():
+        page = operations.open_page(
+            db.session, user.organisation_id, args["selection"], args["cursor"], args["limit"]
+        )
+        answer = _items.dump(
+            {"items": operations.item_dicts(db.session, page.items), "next_cursor": page.next_cursor}
+        )
     audit.record(
         db.session, "feedback_list", "success", user=user, role=operations.REGISTRANT, object_type="feedback",
-        detail=operations.audit_detail(items),
+        detail=operations.audit_detail(page.items),
     )  # fmt: skip
-    return _items.dump({"items": operations.item_dicts(db.session, items), "next_cursor": page.next_cursor})
+    return answer
 
 
 @bp.post("/<item_id>/acknowledge")

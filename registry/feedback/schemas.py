@@ -2,12 +2,83 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+import uuid
+from typing import Any
 
-from registry.core.vocabulary import ProposalOutcome, QueryKind
+from marshmallow import ValidationError, fields, post_load, validate
+
+from registry.core.vocabulary import FeedbackShown, ProposalOutcome, QueryKind
+from registry.feedback.operations import MAX_PAGE, PAGE_SIZE, Cursor, CursorError, Selection
 from registry.meldingen.schemas import MeldingSchema
 from registry.reports.schemas import ReportSchema
 from registry.web.schemas import Choice, DutchSchema, PlainText, Text, next_cursor_field
+
+#: ?plan= for the meldingen without a handelingskader (a Veilig Thuis hears of them)
+WITHOUT_PLAN = "none"
+
+
+class PlanFilter(fields.Field):
+    """?plan=: a plan's id, or `none` for the meldingen without a handelingskader."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> uuid.UUID | str:
+        if value == WITHOUT_PLAN:
+            return WITHOUT_PLAN
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            raise ValidationError("Kies een handelingskader uit de lijst.") from None
+
+
+class CursorField(fields.Field):
+    """?cursor=: where the previous page ended, as the previous answer gave it (next_cursor)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Cursor:
+        try:
+            return Cursor.decode(str(value))
+        except CursorError:
+            raise ValidationError("Gebruik de volgende-paginalink (next_cursor) zoals u die kreeg.") from None
+
+
+class InboxArgs(DutchSchema):
+    """Which page of Terugkoppeling: `show` (open, late, spoed), `plan`, `cursor`. Ids and codes
+    only: no name ever travels in the URL."""
+
+    show = Choice(FeedbackShown, load_default=FeedbackShown.OPEN.value)
+    plan = PlanFilter(load_default=None)
+    cursor = CursorField(load_default=None)
+
+    @post_load
+    def _selection(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        plan = data.get("plan")
+        data["selection"] = Selection(
+            show=data["show"],
+            plan_id=plan if isinstance(plan, uuid.UUID) else None,
+            without_plan=plan == WITHOUT_PLAN,
+            due=data.get("due"),
+        )
+        return data
+
+
+class FeedbackQueryArgs(InboxArgs):
+    """GET /feedback: a page of `limit` items (next_cursor in the answer), of one day (`due`)."""
+
+    limit = fields.Integer(
+        load_default=PAGE_SIZE,
+        validate=validate.Range(1, MAX_PAGE, error=f"Kies een aantal van 1 tot en met {MAX_PAGE}."),
+    )
+    due = fields.Date(load_default=None)
+
+
+class PositionArgs(InboxArgs):
+    """Where the inbox was when a form on it was sent (hidden fields), to return there: the same
+    selection and page, at the item that followed (`next`)."""
+
+    next = fields.UUID(load_default=None)
+
+
+def query_args(args: Any) -> dict[str, str]:
+    """The query's parameters, one value each; an empty one (the choice "all plans") is left out."""
+    return {key: value for key, value in args.items() if value != ""}
 
 
 class AcknowledgeArgs(DutchSchema):

@@ -11,6 +11,7 @@ from registry.auth import web
 from registry.core import audit
 from registry.core.db import db
 from registry.core.vocabulary import Role
+from registry.feedback import operations as feedback
 from registry.plans import operations
 from registry.plans.schemas import today
 
@@ -24,7 +25,11 @@ def index() -> Any:
     user = web.current()
     expiring = []
     untested: list[Any] = []
+    open_feedback = None
     if user.has_role(Role.REGISTRANT):
+        # how many feedback items are open and late: numbers only, one aggregate statement
+        with db.reading():
+            open_feedback = feedback.totals(db.session, user.organisation_id)
         expiring = operations.expiring_soon(db.session, user, today())
         untested = operations.with_untested_numbers(db.session, user, today())
         if untested:
@@ -38,5 +43,10 @@ def index() -> Any:
                 detail={"plans": [str(shown.plan.id) for shown in expiring], "view": "expiring"},
             )  # fmt: skip
     return render_template(
-        "registry/home.html", user=user, expiring=expiring, untested=untested, today=today()
+        "registry/home.html",
+        user=user,
+        expiring=expiring,
+        untested=untested,
+        today=today(),
+        open_feedback=open_feedback,
     )

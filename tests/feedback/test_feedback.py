@@ -171,7 +171,7 @@ def test_due_filters_the_items_of_that_day(
         _plan, monday = report_on(plan, occurred_at=amsterdam(2026, 3, 16, 8, 15))
         assert monday["feedback_due"] == "2026-03-17"
 
-        assert ids(feedback_of(people.registrant)) == [friday["id"], monday["id"]]  # oldest due first
+        assert ids(feedback_of(people.registrant)) == [monday["id"], friday["id"]]  # the newest first
         assert ids(feedback_of(people.registrant, due=DUE)) == [friday["id"]]
         assert ids(feedback_of(people.registrant, due="2026-03-17")) == [monday["id"]]
         assert feedback_of(people.registrant, due="2026-03-18") == []

@@ -139,7 +139,8 @@ def test_the_audit_row_of_a_list_names_every_item_shown(
         web_login(browser, people.registrant)
         assert browser.get("/terugkoppeling").status_code == 200
 
-    # Then one audit row for the API call and one for the page each name all four items
+    # Then one audit row for the API call and one for the page each name all four items, and the
+    # page's the plan whose title its choice of a plan showed
     with app.app_context():
         rows = database.session.scalars(
             select(AuditEntry).where(AuditEntry.action == "feedback_list").order_by(AuditEntry.id)
@@ -147,4 +148,8 @@ def test_the_audit_row_of_a_list_names_every_item_shown(
     assert [(row.username, row.outcome, row.object_type) for row in rows] == [
         (people.registrant.username, "success", "feedback")
     ] * 2
-    assert [row.detail for row in rows] == [{"items": shown}] * 2
+    plan_id = app.test_client().get("/api/v1/feedback", headers=auth_headers(people.registrant))
+    assert [row.detail for row in rows] == [
+        {"items": shown},
+        {"items": shown, "plans": [plan_id.get_json()["items"][0]["plan_id"]]},
+    ]

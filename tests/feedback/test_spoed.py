@@ -229,7 +229,8 @@ def test_a_spoedmelding_is_shown_first_and_in_red_to_who_hears_of_it(
         owner = app.test_client()
         web_login(owner, people.registrant)
         text = owner.get("/terugkoppeling").get_data(as_text=True)
-    assert text.index("Gezin Voorbeeld") < text.index("Gezin Eerder")
+    cards = text[text.index('class="card feedback-item') :]  # after the choice of a plan
+    assert cards.index("Gezin Voorbeeld") < cards.index("Gezin Eerder")
 
 
 def test_nobody_acknowledged_in_time_the_coordinators_hear_once(
