@@ -338,10 +338,11 @@ def _create(
 
 
 def read_report(
-    session: Session, user: User, report_id: uuid.UUID | None, action: str = "report_read"
+    session: Session, user: User, report_id: uuid.UUID | None, action: str = "report_read", kept: bool = False
 ) -> Report | None:
     """A report of the user's organisation, its reading audited; None (and a kept audit row of
-    the attempt) for any other id, answered as not found."""
+    the attempt) for any other id, answered as not found. `kept`: the reading is audited also
+    when the request answers 400 or more (a page shown again with the errors of a form on it)."""
     report = get_own_report(session, user, report_id) if report_id is not None else None
     if report is None:
         audit.record_kept(
@@ -349,9 +350,8 @@ def read_report(
             object_id=report_id or "",
         )  # fmt: skip
         return None
-    audit.record(
-        session, action, "success", user=user, role=RESPONDER, object_type="report", object_id=report.id
-    )
+    record = audit.record_kept if kept else audit.record
+    record(session, action, "success", user=user, role=RESPONDER, object_type="report", object_id=report.id)
     return report
 
 
@@ -361,6 +361,49 @@ def get_own_report(session: Session, user: User, report_id: uuid.UUID) -> Report
     if report is None or report.organisation_id != user.organisation_id:
         return None
     return report
+
+
+def report_of_lookup(
+    session: Session, user: User, lookup_id: uuid.UUID | None, plan_id: uuid.UUID | None
+) -> Report | None:
+    """The report the user's organisation stored after this lookup, on this plan (None: the
+    melding without one), the first if there are several; None when none is stored. Reopening
+    the report form of a lookup shows this report instead of an empty form."""
+    if lookup_id is None:
+        return None
+    on_plan = Report.plan_id.is_(None) if plan_id is None else Report.plan_id == plan_id
+    return session.scalars(
+        select(Report)
+        .where(Report.lookup_id == lookup_id, Report.organisation_id == user.organisation_id, on_plan)
+        .order_by(Report.created_at, Report.id)
+        .limit(1)
+    ).first()
+
+
+def same_submission(report: Report, key: str | None, body_hash: str) -> bool:
+    """Whether a form sent again is the one that stored `report` (same key, same content): then
+    create_report answers it with that report (a replay), and stores nothing."""
+    return key is not None and report.idempotency_key == key and report.request_hash == body_hash
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerShown:
+    """Who to call back about a report on a plan: the regiehouder of the version reported on."""
+
+    name: str
+    organisation: str
+    phone: str
+
+
+def owner_of(session: Session, report: Report) -> OwnerShown | None:
+    """The regiehouder (name, organisation, work phone) of the plan version the report judged;
+    None for a melding without a handelingskader. The caller has read the report (read_report)."""
+    if report.plan_version_id is None:
+        return None
+    version = session.get(PlanVersion, report.plan_version_id)
+    if version is None:
+        return None
+    return OwnerShown(version.owner_name, version.plan.owner_organisation.name, version.owner_phone)
 
 
 def amend(session: Session, user: User, report: Report, note: str) -> ReportAmendment:
