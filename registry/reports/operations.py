@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -506,9 +506,12 @@ _ACKNOWLEDGEMENTS = (
         _ORGANISATION.name,
         _ACKNOWLEDGEMENT.note,
         _ACKNOWLEDGEMENT.acknowledged_at,
+        _USER.display_name,
+        func.coalesce(_USER.phone, _ORGANISATION.phone),
     )
     .select_from(FeedbackAcknowledgement.__table__)
     .join(Organisation.__table__, _ORGANISATION.id == _ACKNOWLEDGEMENT.organisation_id)
+    .join(User.__table__, _USER.id == _ACKNOWLEDGEMENT.user_id)
     .where(_ACKNOWLEDGEMENT.report_id.in_(bindparam("ids", expanding=True)))
     .order_by(_ACKNOWLEDGEMENT.acknowledged_at, _ACKNOWLEDGEMENT.id)
 )
@@ -545,6 +548,10 @@ class AcknowledgementShown:
     organisation: str
     note: str
     acknowledged_at: datetime
+    # who answered, and the number to call them back on (their work phone, else their
+    # organisation's): the page Teruggekoppeld's "Terugbellen"
+    by: str = ""
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -659,11 +666,11 @@ def acknowledgements_of(
     """Who acknowledged each report, with their note, earliest first: one query per chunk."""
     found: dict[uuid.UUID, list[AcknowledgementShown]] = {}
     for chunk in chunks(report_ids):
-        for report_id, organisation, note, acknowledged_at in session.execute(
+        for report_id, organisation, note, acknowledged_at, by, phone in session.execute(
             _ACKNOWLEDGEMENTS, {"ids": chunk}
         ):
             found.setdefault(report_id, []).append(
-                AcknowledgementShown(organisation, note or "", acknowledged_at)
+                AcknowledgementShown(organisation, note or "", acknowledged_at, by or "", phone)
             )
     return found
 
