@@ -34,7 +34,7 @@ from registry.feedback import operations as feedback
 from registry.meldingen.schemas import answers_of
 from registry.regions import operations as regions
 from registry.reports import operations as reports
-from registry.reports.schemas import MAX_PROPOSED, ReportArgs
+from registry.reports.schemas import MAX_PROPOSED, AmendmentArgs, ReportArgs
 from registry.web.api import flatten_messages
 from registry.web.ratelimit import seconds_until_reset, web_lookup_limit
 
@@ -414,6 +414,15 @@ def _form_key(lookup_id: uuid.UUID, plan_id: uuid.UUID | None) -> str:
     return f"inzet-{lookup_id}-{plan_id}" if plan_id is not None else f"melding-{lookup_id}"
 
 
+def _reopened(lookup_id: uuid.UUID | None, plan_id: uuid.UUID | None) -> Any:
+    """The form of a lookup whose report is stored, opened again: the stored report, not an
+    empty form to fill in twice. None while nothing is stored."""
+    stored = reports.report_of_lookup(db.session, web.current(), lookup_id, plan_id)
+    if stored is None:
+        return None
+    return redirect(url_for("lookup.report_done", report_id=stored.id, al="1"), 303)
+
+
 @bp.route("/inzet", methods=["GET", "POST"])
 @web.role_required(operations.ROLE)
 def report() -> Any:
@@ -421,10 +430,11 @@ def report() -> Any:
 
     source = request.form if request.method == "POST" else request.args
     user = web.current()
+    lookup_id, plan_id = _uuid(source.get("lookup_id")), _uuid(source.get("plan_id"))
+    if request.method == "GET" and (reopened := _reopened(lookup_id, plan_id)) is not None:
+        return reopened
     try:
-        opened = operations.open_report_form(
-            db.session, user, _uuid(source.get("lookup_id")), _uuid(source.get("plan_id"))
-        )
+        opened = operations.open_report_form(db.session, user, lookup_id, plan_id)
     except operations.FormRefused:
         return render_template("lookup/report_refused.html"), 404
     answer = _report_form(opened.lookup, opened.version)
@@ -438,17 +448,14 @@ def melding() -> Any:
     """After a lookup that showed no handelingskader: the melding on record all the same (without
     a plan, for the region's Veilig Thuis), with the lookup's meldingnummer and time."""
     source = request.form if request.method == "POST" else request.args
+    lookup_id = _uuid(source.get("lookup_id"))
+    if request.method == "GET" and (reopened := _reopened(lookup_id, None)) is not None:
+        return reopened
     try:
-        lookup = operations.open_melding_form(db.session, web.current(), _uuid(source.get("lookup_id")))
+        lookup = operations.open_melding_form(db.session, web.current(), lookup_id)
     except operations.FormRefused:
         return render_template("lookup/report_refused.html"), 404
     return _report_form(lookup, None)
-
-
-NO_RECIPIENT = (
-    "De melding is geregistreerd en telt mee. Uw regio heeft nog geen Veilig Thuis aangewezen: "
-    "uw coördinator ziet deze melding onder Te laat."
-)
 
 
 def _report_form(lookup: Any, version: Any) -> Any:
@@ -465,9 +472,17 @@ def _report_form(lookup: Any, version: Any) -> Any:
         if proposals is not None:
             body["proposals"] = proposals
         key = request.form.get("idempotency_key") or None
+        body_hash = reports.fingerprint(body)
+        stored = reports.report_of_lookup(db.session, user, lookup.id, plan_id)
+        if stored is not None and not reports.same_submission(stored, key, body_hash):
+            # sent again after it was stored, changed (the back button) or from an older form:
+            # the stored report, once, with what was typed ready as an amendment
+            typed = str(body.get("narrative", "")).strip()
+            note = "" if typed == stored.narrative.strip() else typed
+            return _stored_report(stored, already=True, note=note)
         try:
             args = ReportArgs().load(body)
-            saved, _replayed = reports.create_report(db.session, user, args, key, reports.fingerprint(body))
+            saved, replayed = reports.create_report(db.session, user, args, key, body_hash)
         except ValidationError as exc:
             errors = _form_errors(flatten_messages(exc.messages, root="_form"), index_map)
         except reports.ReportRefused as exc:
@@ -481,17 +496,10 @@ def _report_form(lookup: Any, version: Any) -> Any:
                 ]
             }
         else:
-            due = f"op {dutch.long_date(saved.feedback_due)}"
-            if saved.feedback_due_at is not None:
-                # a spoedmelding: read within hours, at any hour
-                local = saved.feedback_due_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-                due = f"als spoedmelding vóór {dutch.long_date(local.date())} {dutch.clock(local)}"
-            if version is not None:
-                flash(f"De inzet is geregistreerd. De regiehouder leest de terugkoppeling {due}.", "success")
-            elif feedback.reaches_nobody(db.session, user.organisation_id, saved.id):
-                flash(NO_RECIPIENT, "warning")
-            else:
-                flash(f"De melding is geregistreerd. Veilig Thuis in uw regio leest hem {due}.", "success")
+            # the page of the stored report says that it is stored and when it is read; sent twice
+            # (a double click, the back button and again), it says so once: no second report
+            if replayed:
+                return redirect(url_for("lookup.report_done", report_id=saved.id, al="1"))
             return redirect(url_for("lookup.report_done", report_id=saved.id))
     return (
         render_template(
@@ -516,17 +524,52 @@ def _report_form(lookup: Any, version: Any) -> Any:
 @bp.get("/inzet/<report_id>")
 @web.role_required(operations.ROLE)
 def report_done(report_id: str) -> Any:
-
-    try:
-        parsed: uuid.UUID | None = uuid.UUID(report_id)
-    except ValueError:
-        parsed = None
-    saved = reports.read_report(db.session, web.current(), parsed)
+    """A stored report, read-only, with its amendments and a form for another ("Aanvulling");
+    `?al=1`: it was stored before (the form reopened, or sent again)."""
+    saved = reports.read_report(db.session, web.current(), _uuid(report_id))
     if saved is None:
         abort(404)
+    return _stored_report(saved, already=request.args.get("al") == "1")
+
+
+@bp.post("/inzet/<report_id>/aanvulling")
+@web.role_required(operations.ROLE)
+def amend(report_id: str) -> Any:
+    """An amendment from the page of a stored report: reports are never edited, a note is added
+    (as POST /api/v1/reports/{id}/amendments, audited alike)."""
+    user = web.current()
+    note = request.form.get("note", "")
+    saved = reports.read_report(db.session, user, _uuid(report_id), "report_amend")
+    if saved is None:
+        abort(404)
+    try:
+        args = AmendmentArgs().load({"note": note})
+    except ValidationError:
+        # nothing is stored (the answer is a 422), but the report is shown again: that reading
+        # stands in the audit log
+        reports.read_report(db.session, user, saved.id, kept=True)
+        error = "Schrijf de aanvulling in het tekstvak (hoogstens 4000 tekens)."
+        return _stored_report(saved, note=note, error=error, status=422)
+    reports.amend(db.session, user, saved, args["note"])
+    flash("De aanvulling is opgeslagen.", "success")
+    return redirect(url_for("lookup.report_done", report_id=saved.id, _anchor="aanvullingen"))
+
+
+def _stored_report(
+    saved: Any, already: bool = False, note: str = "", error: str | None = None, status: int = 200
+) -> Any:
+    """The page of a stored report (the caller has read it through reports.read_report)."""
     unheard = saved.plan_id is None and feedback.reaches_nobody(db.session, saved.organisation_id, saved.id)
-    shown = reports.report_record(db.session, saved)
-    return render_template("lookup/report_done.html", report=shown, unheard=unheard)
+    page = render_template(
+        "lookup/report_done.html",
+        report=reports.report_record(db.session, saved),
+        owner=reports.owner_of(db.session, saved),
+        unheard=unheard,
+        already=already,
+        note=note,
+        error=error,
+    )
+    return page, status
 
 
 @bp.get("/teruggekoppeld")

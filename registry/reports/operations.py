@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -341,10 +341,11 @@ def _create(
 
 
 def read_report(
-    session: Session, user: User, report_id: uuid.UUID | None, action: str = "report_read"
+    session: Session, user: User, report_id: uuid.UUID | None, action: str = "report_read", kept: bool = False
 ) -> Report | None:
     """A report of the user's organisation, its reading audited; None (and a kept audit row of
-    the attempt) for any other id, answered as not found."""
+    the attempt) for any other id, answered as not found. `kept`: the reading is audited also
+    when the request answers 400 or more (a page shown again with the errors of a form on it)."""
     report = get_own_report(session, user, report_id) if report_id is not None else None
     if report is None:
         audit.record_kept(
@@ -352,9 +353,8 @@ def read_report(
             object_id=report_id or "",
         )  # fmt: skip
         return None
-    audit.record(
-        session, action, "success", user=user, role=RESPONDER, object_type="report", object_id=report.id
-    )
+    record = audit.record_kept if kept else audit.record
+    record(session, action, "success", user=user, role=RESPONDER, object_type="report", object_id=report.id)
     return report
 
 
@@ -364,6 +364,49 @@ def get_own_report(session: Session, user: User, report_id: uuid.UUID) -> Report
     if report is None or report.organisation_id != user.organisation_id:
         return None
     return report
+
+
+def report_of_lookup(
+    session: Session, user: User, lookup_id: uuid.UUID | None, plan_id: uuid.UUID | None
+) -> Report | None:
+    """The report the user's organisation stored after this lookup, on this plan (None: the
+    melding without one), the first if there are several; None when none is stored. Reopening
+    the report form of a lookup shows this report instead of an empty form."""
+    if lookup_id is None:
+        return None
+    on_plan = Report.plan_id.is_(None) if plan_id is None else Report.plan_id == plan_id
+    return session.scalars(
+        select(Report)
+        .where(Report.lookup_id == lookup_id, Report.organisation_id == user.organisation_id, on_plan)
+        .order_by(Report.created_at, Report.id)
+        .limit(1)
+    ).first()
+
+
+def same_submission(report: Report, key: str | None, body_hash: str) -> bool:
+    """Whether a form sent again is the one that stored `report` (same key, same content): then
+    create_report answers it with that report (a replay), and stores nothing."""
+    return key is not None and report.idempotency_key == key and report.request_hash == body_hash
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerShown:
+    """Who to call back about a report on a plan: the regiehouder of the version reported on."""
+
+    name: str
+    organisation: str
+    phone: str
+
+
+def owner_of(session: Session, report: Report) -> OwnerShown | None:
+    """The regiehouder (name, organisation, work phone) of the plan version the report judged;
+    None for a melding without a handelingskader. The caller has read the report (read_report)."""
+    if report.plan_version_id is None:
+        return None
+    version = session.get(PlanVersion, report.plan_version_id)
+    if version is None:
+        return None
+    return OwnerShown(version.owner_name, version.plan.owner_organisation.name, version.owner_phone)
 
 
 def amend(session: Session, user: User, report: Report, note: str) -> ReportAmendment:
@@ -466,9 +509,12 @@ _ACKNOWLEDGEMENTS = (
         _ORGANISATION.name,
         _ACKNOWLEDGEMENT.note,
         _ACKNOWLEDGEMENT.acknowledged_at,
+        _USER.display_name,
+        func.coalesce(_USER.phone, _ORGANISATION.phone),
     )
     .select_from(FeedbackAcknowledgement.__table__)
     .join(Organisation.__table__, _ORGANISATION.id == _ACKNOWLEDGEMENT.organisation_id)
+    .join(User.__table__, _USER.id == _ACKNOWLEDGEMENT.user_id)
     .where(_ACKNOWLEDGEMENT.report_id.in_(bindparam("ids", expanding=True)))
     .order_by(_ACKNOWLEDGEMENT.acknowledged_at, _ACKNOWLEDGEMENT.id)
 )
@@ -505,6 +551,10 @@ class AcknowledgementShown:
     organisation: str
     note: str
     acknowledged_at: datetime
+    # who answered, and the number to call them back on (their work phone, else their
+    # organisation's): the page Teruggekoppeld's "Terugbellen"
+    by: str = ""
+    phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -619,11 +669,11 @@ def acknowledgements_of(
     """Who acknowledged each report, with their note, earliest first: one query per chunk."""
     found: dict[uuid.UUID, list[AcknowledgementShown]] = {}
     for chunk in chunks(report_ids):
-        for report_id, organisation, note, acknowledged_at in session.execute(
+        for report_id, organisation, note, acknowledged_at, by, phone in session.execute(
             _ACKNOWLEDGEMENTS, {"ids": chunk}
         ):
             found.setdefault(report_id, []).append(
-                AcknowledgementShown(organisation, note or "", acknowledged_at)
+                AcknowledgementShown(organisation, note or "", acknowledged_at, by or "", phone)
             )
     return found
 

@@ -90,14 +90,13 @@ def test_an_arrest_reaches_the_wijkteam_as_a_spoedmelding(
     deadline = expect_spoed_deadline(page.locator("#terugkoppelen-voor"))
     done_url = page.url
 
-    # When the same form is sent again: back in the browser, and submitted once more
+    # When they go back in the browser to the form
     page.go_back()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Inzet registreren")
-    page.get_by_role("button", name="Inzet registreren").click()
 
-    # Then it is the same report, not a second one
+    # Then it is the same report, stored, not an empty form for a second one
     expect(page.get_by_role("heading", level=1)).to_have_text("Inzet geregistreerd")
-    assert page.url == done_url
+    expect(page.locator("#al-geregistreerd")).to_contain_text("Deze inzet is al geregistreerd")
+    assert page.url == f"{done_url}?al=1"
 
     # When the wijkteam worker logs in at another desk and opens the feedback
     desk = new_page()

@@ -1,10 +1,12 @@
 """The operator at 3 a.m. who took a long call: the search typed after the idle timeout is not
-lost; password and code in place, and the answer comes."""
+lost; password and code in place, and the answer comes. Desktop (1366×800) and phone (390×844),
+screenshots kept as artefacts."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import update
 
@@ -24,15 +26,18 @@ def lapse_every_session(app) -> None:
         database.commit()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1366, 800), (390, 844)])
 def test_a_search_typed_after_the_idle_timeout_is_answered_after_password_and_code(
-    app, client, page, live_server, make_org, make_user, auth_headers, browser_login, code_for, artifacts
-):
+    app, client, page, live_server, make_org, make_user, auth_headers, browser_login, code_for, artifacts,
+    width, height,
+):  # fmt: skip
     # Given a wijkteam's plan at 9401 AB 14
     registrant = make_user(roles=("registrant",), org=make_org("Wijkteam Oost"))
     create_plan(client, auth_headers(registrant), title="Gezin Testveen")
     # And an operator who logs in: they land on the lookup page, the cursor in the first field
     operator = make_user(roles=("responder",), org=make_org("Meldkamer Politie Noord", kind="police"))
     introduce(app, operator, "Agent Meldkamer")
+    page.set_viewport_size({"width": width, "height": height})
     browser_login(page, live_server, operator)
     expect(page).to_have_url(f"{live_server.url}/raadplegen")
     expect(page.get_by_label("Meldingnummer")).to_be_focused()
@@ -48,7 +53,7 @@ def test_a_search_typed_after_the_idle_timeout_is_answered_after_password_and_co
     expect(page.get_by_role("heading", level=1)).to_have_text("Opnieuw inloggen")
     expect(page.locator("#opnieuw-inloggen")).to_contain_text("Wat u verstuurde is niet verloren")
     expect(page.get_by_label("Gebruikersnaam")).to_be_focused()
-    page.screenshot(path=artifacts / "login-again.png", full_page=True)
+    page.screenshot(path=artifacts / f"login-again-{width}.png", full_page=True)
 
     # When they log in there, by keyboard
     page.keyboard.type(operator.username)
@@ -65,3 +70,5 @@ def test_a_search_typed_after_the_idle_timeout_is_answered_after_password_and_co
     )
     expect(page.locator("article.plan-result h3")).to_have_text("Gezin Testveen")
     expect(page.get_by_label("Meldingnummer")).to_have_value(INCIDENT)
+    expect(page.get_by_label(SEARCH)).to_have_value("9401AB 14")
+    page.screenshot(path=artifacts / f"login-again-answered-{width}.png", full_page=True)

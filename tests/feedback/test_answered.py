@@ -5,6 +5,7 @@ and the page Teruggekoppeld, and nobody else."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from registry.core.db import db as database
 from registry.core.models import AuditEntry, User
+from tests.browser.family import introduce
 from tests.feedback.conftest import People, amsterdam, clock_at
 
 OCCURRED = amsterdam(2026, 3, 10, 22, 15)
@@ -37,7 +39,9 @@ def test_the_answer_reaches_the_reporting_organisation_and_no_other(
     auth_headers: Callable[[User], dict[str, str]],
     web_login: Callable[[FlaskClient, User], Any],
 ) -> None:
-    # Given a report of the police on the wijkteam's plan, shared with youth protection
+    # Given a report of the police on the wijkteam's plan, shared with youth protection, whose
+    # registrant has a work phone
+    introduce(app, people.registrant, "Fatima Wijkwerker", "088-5550101")
     with clock_at(OCCURRED + timedelta(minutes=20)):
         plan = create_plan()
         share_plan(plan, people.partner_org)
@@ -84,6 +88,11 @@ def test_the_answer_reaches_the_reporting_organisation_and_no_other(
         assert OWNER_NOTE in text
         assert PARTNER_NOTE in text
         assert "Wijkteam Oost</strong>, woensdag 11 maart 2026 om 08.30 uur" in text
+        # with the number to call back who answered: their work phone, big, else none
+        words = re.sub(r"<[^>]+>", "", text)
+        assert "Terugbellen: Fatima Wijkwerker, Wijkteam Oost · 088-5550101" in words
+        assert 'class="phone-big"><a href="tel:+31885550101">088-5550101</a>' in text
+        assert re.search(r"Terugbellen: [^\n·]+, Jeugdbescherming Gelderland\s*\n", words)
         other = app.test_client()
         web_login(other, people.other_responder)
         text = html.unescape(other.get("/raadplegen/teruggekoppeld").get_data(as_text=True))

@@ -88,12 +88,16 @@ def test_the_form_lists_the_agreements_and_records_the_report_once(
         first = browser.post(FORM, data=data)
         second = browser.post(FORM, data=data)
 
-        # Then one report is stored, and both answers lead to it: with an arrest a spoedmelding,
-        # due on Saturday at 08.40 (Friday 23.40 in Amsterdam + 9 hours), not on Monday
+        # Then one report is stored, and both answers lead to it, the second saying it was stored
+        # already: with an arrest a spoedmelding, due on Saturday at 08.40 (Friday 23.40 in
+        # Amsterdam + 9 hours), not on Monday
         assert first.status_code == second.status_code == 302
-        assert first.headers["Location"] == second.headers["Location"]
+        assert second.headers["Location"] == first.headers["Location"] + "?al=1"
         assert stored(app)["Report"] == before["Report"] + 1
+        again = html.unescape(browser.get(second.headers["Location"]).get_data(as_text=True))
+        assert again.count("is al geregistreerd") == 1
         done = html.unescape(browser.get(first.headers["Location"]).get_data(as_text=True))
+        assert "al geregistreerd" not in done
         assert "vrijdag 13 maart 2026 om 23.40 uur" in done
         assert 'id="terugkoppelen-voor">zaterdag 14 maart 2026 08.40 uur</strong>' in done
 
