@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from registry.app import create_app
 from registry.auth import accounts, two_factor
 from registry.core.db import db as database
 from registry.core.models import Organisation, User
-from registry.ops import schema
+from registry.ops import outbox, schema
 
 # fixtures shared by several folders: a real SMTP server on loopback (`mailbox`)
 pytest_plugins = ["tests.smtp"]
@@ -206,6 +207,11 @@ def close_app(application: Flask) -> None:
     """What a test's app leaves open: its index follower (a batch that is running ends first, so
     no connection is checked out while the pool goes), its index's segment files, its pool."""
     search.forget(application.config["INDEX_DIR"])
+    # the outbox delivers from a thread after a commit (registry/ops/outbox.py): a connection it
+    # still holds would be dropped unclosed with the pool (psycopg's ResourceWarning, an error here)
+    for thread in threading.enumerate():
+        if thread.name == outbox.THREAD_NAME:
+            thread.join(timeout=30)
     application.extensions["samenop.engine"].dispose()
 
 
