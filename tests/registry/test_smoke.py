@@ -39,4 +39,4 @@ def test_provision_then_token(app, client):
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["token_type"] == "Bearer"
-    assert set(body) == {"access_token", "token_type", "expires_at"}
+    assert set(body) == {"access_token", "token_type", "expires_at", "idle_timeout_seconds"}
