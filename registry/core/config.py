@@ -258,6 +258,7 @@ def validate(config: dict[str, Any]) -> None:
     _whole_number(config, "MAX_CONTENT_LENGTH", MIN_REQUEST_BYTES, MAX_REQUEST_BYTES, "a number of bytes")
     _whole_number(config, "TRUSTED_PROXIES", 0, MAX_TRUSTED_PROXIES, "the number of reverse proxies in front")
     _networks(config, "CLIENT_CERT_PROXIES")
+    _networks(config, "METRICS_ALLOW")  # who besides loopback may read GET /metrics (registry.observe)
     for key in COUNTS:
         # the hourly budget may be 0: none at all, for a load test (bench/) and never in production
         minimum = 0 if key == "LOOKUP_HOURLY_LIMIT" else 1

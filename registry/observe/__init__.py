@@ -15,7 +15,6 @@ reported (and /health has no index part).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable
 
 from flask import Flask
@@ -83,18 +82,6 @@ def _check(config: dict[str, object]) -> None:
     if token is not None and len(str(token)) < MIN_METRICS_TOKEN:
         raise ConfigError(f"SAMENOP_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters")
     config["METRICS_TOKEN"] = str(token) if token is not None else None
-    allowed = config.get("METRICS_ALLOW") or ()
-    if isinstance(allowed, str):
-        allowed = [item.strip() for item in allowed.split(",") if item.strip()]
-    try:
-        config["METRICS_ALLOW"] = tuple(
-            ipaddress.ip_network(item, strict=False) if isinstance(item, str) else item
-            for item in allowed  # type: ignore[attr-defined]
-        )
-    except ValueError as exc:
-        raise ConfigError(
-            f"SAMENOP_METRICS_ALLOW must be addresses or networks (10.0.0.0/8): {exc}"
-        ) from None
     raw = config.get("INDEX_MAX_LAG_SECONDS")
     try:
         seconds = float(str(raw).strip())
