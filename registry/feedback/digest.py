@@ -101,31 +101,31 @@ def build(session: Session, on: date) -> list[Digest]:
     return digests
 
 
-def _counted(count: int, one: str, more: str) -> str:
-    return dutch.count(count, one, more)
-
-
 def body(digest: Digest, on: date) -> str:
     base = current_app.config["BASE_URL"].rstrip("/")
     lines = [f"Goedemorgen,\n\nTerugkoppeling voor {digest.organisation} op {dutch.long_date(on)}:"]
     if digest.due or digest.overdue:
-        lines.append(f"- {_counted(digest.due, 'melding', 'meldingen')} om vandaag te lezen en op te pakken")
+        lines.append(
+            f"- {dutch.count(digest.due, 'melding', 'meldingen')} om vandaag te lezen en op te pakken"
+        )
     if digest.overdue:
-        lines.append(f"- {_counted(digest.overdue, 'melding', 'meldingen')} te laat (na de terugkoppeldag)")
+        lines.append(
+            f"- {dutch.count(digest.overdue, 'melding', 'meldingen')} te laat (na de terugkoppeldag)"
+        )
     if digest.due or digest.overdue:
         lines += ["", f"Lees ze in Samen Op: {base}/terugkoppeling", ""]
     owned = digest.tasks
     if owned.open:
         late = f", waarvan {owned.overdue} te laat" if owned.overdue else ""
-        lines.append(f"- {_counted(owned.open, 'opvolging', 'opvolgingen')} open{late}")
+        lines.append(f"- {dutch.count(owned.open, 'opvolging', 'opvolgingen')} open{late}")
         if owned.ending_soon:
             lines.append(
-                f"- {_counted(owned.ending_soon, 'huisverbod eindigt', 'huisverboden eindigen')} "
+                f"- {dutch.count(owned.ending_soon, 'huisverbod eindigt', 'huisverboden eindigen')} "
                 "binnen 2 werkdagen"
             )
         lines += ["", f"Opvolging in Samen Op: {base}/terugkoppeling/opvolging", ""]
     if digest.answers:
-        answers = _counted(digest.answers, "terugkoppeling", "terugkoppelingen")
+        answers = dutch.count(digest.answers, "terugkoppeling", "terugkoppelingen")
         lines += [
             f"- {answers} op uw meldingen",
             "",

@@ -238,11 +238,6 @@ def period_label(figures: dict[str, Any]) -> str:
     return f"{dutch.long_date(figures['from'])} t/m {dutch.long_date(figures['to'])}"
 
 
-def counted(count: int, one: str, more: str) -> str:
-    """A real plural: "1 melding", "3 meldingen"."""
-    return dutch.count(count, one, more)
-
-
 def to_csv(table: Table) -> str:
     """Opens in a Dutch spreadsheet: semicolons, a BOM for UTF-8, Dutch headers."""
     buffer = io.StringIO()

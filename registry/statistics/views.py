@@ -14,7 +14,7 @@ from registry.core.db import db
 from registry.core.vocabulary import Role
 from registry.statistics import charts, operations, scope
 from registry.statistics.period import PeriodError, parse_period
-from registry.statistics.tables import Table, counted, period_label, tables, to_csv
+from registry.statistics.tables import Table, period_label, tables, to_csv
 
 bp = Blueprint("statistics", __name__, url_prefix="/monitoring")
 # a coordinator sees the organisation's share, the taakgroep the region's whole (scope.ROLE_OF)
@@ -86,7 +86,6 @@ def page() -> Any:
             tables=tables(figures) if figures else [],
             period=period_label(figures) if figures else "",
             whose=f"Regio {figures['region']}" if figures and figures["region"] else user.organisation.name,
-            counted=counted,
             errors=read.errors,
             scopes=scope.choices(user),
             scope=read.scope,
