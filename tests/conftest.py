@@ -207,12 +207,17 @@ def close_app(application: Flask) -> None:
     """What a test's app leaves open: its index follower (a batch that is running ends first, so
     no connection is checked out while the pool goes), its index's segment files, its pool."""
     search.forget(application.config["INDEX_DIR"])
-    # the outbox delivers from a thread after a commit (registry/ops/outbox.py): a connection it
-    # still holds would be dropped unclosed with the pool (psycopg's ResourceWarning, an error here)
+    # a connection an outbox thread still holds would be dropped unclosed with the pool
+    # (psycopg's ResourceWarning, an error here)
+    outbox_threads_done()
+    application.extensions["samenop.engine"].dispose()
+
+
+def outbox_threads_done() -> None:
+    """Wait for the threads the outbox delivers from after a commit (registry/ops/outbox.py)."""
     for thread in threading.enumerate():
         if thread.name == outbox.THREAD_NAME:
             thread.join(timeout=30)
-    application.extensions["samenop.engine"].dispose()
 
 
 @pytest.fixture

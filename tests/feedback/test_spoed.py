@@ -9,7 +9,6 @@ from __future__ import annotations
 import email.utils
 import html
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,9 +26,8 @@ from registry.core import rules
 from registry.core.config import ConfigError
 from registry.core.db import db as database
 from registry.core.models import AuditEntry, Organisation, OutboxMessage, Report, SpoedEscalation, User
-from registry.ops import outbox
 from registry.regions import operations as regions
-from tests.conftest import close_app
+from tests.conftest import close_app, outbox_threads_done
 from tests.feedback.conftest import NARRATIVE, People, amsterdam, clock_at, report_body
 from tests.smtp import Mailbox, free_port
 
@@ -59,18 +57,12 @@ def app(app_config: dict[str, Any], mailbox: tuple[Mailbox, str]) -> Iterator[Fl
     close_app(application)
 
 
-def _outbox_threads_done() -> None:
-    for thread in threading.enumerate():
-        if thread.name == outbox.THREAD_NAME:
-            thread.join(timeout=10)
-
-
 @pytest.fixture(autouse=True)
 def _mail_sent_before_the_server_stops(mailbox: tuple[Mailbox, str], app: Flask) -> Iterator[None]:
     """Announcements go out from threads of their own, which record the outcome in the database:
     each test's are done before its mail server stops and its app closes its connections."""
     yield
-    _outbox_threads_done()
+    outbox_threads_done()
 
 
 def cli(app: Flask, *args: str) -> Any:
@@ -315,7 +307,7 @@ def test_a_failing_mail_server_does_not_lose_the_report(
             stored = database.session.get(Report, uuid.UUID(report["id"]))
             assert stored is not None
             assert stored.feedback_due_at is not None
-        _outbox_threads_done()
+        outbox_threads_done()
     logged = [record.getMessage() for record in caplog.records]
     assert len([line for line in logged if "(spoed): attempt 1 failed" in line]) == 2, logged
     assert not any(OWNER_SPOED in line or PARTNER_SPOED in line for line in logged)  # no addresses

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from registry.core.db import db as database
 from registry.core.models import AuditEntry, OutboxMessage, User
 from registry.ops import outbox, webhook
 from registry.regions import operations as regions
+from tests.conftest import outbox_threads_done
 from tests.feedback.conftest import NARRATIVE, People
 from tests.receiver import Receiver
 from tests.registry.plan_data import today
@@ -43,15 +43,8 @@ def receiver() -> Iterator[Receiver]:
     running = Receiver()
     running.start()
     yield running
-    _deliveries_done()
+    outbox_threads_done()
     running.stop()
-
-
-def _deliveries_done() -> None:
-    """Webhooks leave from a thread after their fact's commit: wait for those threads."""
-    for thread in threading.enumerate():
-        if thread.name == outbox.THREAD_NAME:
-            thread.join(timeout=30)
 
 
 def cli(app: Flask, *args: str) -> Any:
@@ -89,7 +82,7 @@ def test_a_report_reaches_the_owners_system_once_with_a_signature_it_can_check(
     assert len(base64.b64decode(secret.removeprefix("whsec_"))) >= 24
     # When the control room reports on one of its plans
     plan, report = report_on()
-    _deliveries_done()
+    outbox_threads_done()
     # Then its system got one message, at once, and its own check of the signature holds
     assert len(receiver.attempts) == 1
     [message] = receiver.received("oost")
@@ -120,7 +113,7 @@ def test_a_receiver_with_the_wrong_secret_refuses_and_the_message_is_given_up(
     receiver.secrets["oost"] = webhook.new_secret()
     # When a report is delivered
     report_on()
-    _deliveries_done()
+    outbox_threads_done()
     # Then the receiver's check failed (it answered 401), and the outbox gives the message up
     [attempt] = receiver.attempts
     assert not attempt.verified
@@ -138,7 +131,7 @@ def test_a_receiver_that_was_down_gets_every_event_afterwards_in_order_and_none_
     receiver.stop()
     # When three reports are made on its plans while it is down
     reports = [report_on()[1]["id"] for _ in range(3)]
-    _deliveries_done()
+    outbox_threads_done()
     # Then none was lost: each waits in the outbox
     rows = webhook_rows(app)
     assert [row.status for row in rows] == ["pending"] * 3
@@ -180,7 +173,7 @@ def test_a_message_that_arrived_but_whose_answer_was_lost_is_counted_once(
     receiver.delays = [2.5]
     # When a report is delivered, and tried again after the backoff
     report_on()
-    _deliveries_done()
+    outbox_threads_done()
     [row] = webhook_rows(app)
     assert (row.status, row.attempts) == ("pending", 1)
     assert "timed out" in (row.last_error or "")
@@ -220,7 +213,7 @@ def test_each_event_reaches_only_the_organisations_it_concerns_and_names_nobody(
     share_plan(plan, people.partner_org)
     # When the control room reports an arrest on it (a spoedmelding)
     _plan, report = report_on(plan, actions=["arrest", "children_with_network"])
-    _deliveries_done()
+    outbox_threads_done()
     # Then the owner hears of the feedback and the spoedmelding, the partner of the feedback (all
     # it asked for), Veilig Thuis of the spoedmelding; the stranger and the reporter of nothing
     assert sorted(receiver.events("oost")) == ["feedback.created", "report.urgent"]
@@ -238,7 +231,7 @@ def test_each_event_reaches_only_the_organisations_it_concerns_and_names_nobody(
         headers=auth_headers(people.registrant),
     )
     assert answer.status_code in (200, 201), answer.get_data(as_text=True)
-    _deliveries_done()
+    outbox_threads_done()
     # Then the control room that reported hears of it, and nobody else
     [ack] = receiver.received("meldkamer")
     assert ack.event["type"] == "acknowledgement.created"
@@ -253,7 +246,7 @@ def test_each_event_reaches_only_the_organisations_it_concerns_and_names_nobody(
     # When a plan of Wijkteam Oost comes within 14 days of its end
     ending = create_plan(valid_until=(today() + timedelta(days=10)).isoformat())
     assert cli(app, "plans", "expire", "--date", today().isoformat()).exit_code == 0
-    _deliveries_done()
+    outbox_threads_done()
     # Then its owner's system is told, once; nobody else's
     [expiring] = [m for m in receiver.received("oost") if m.event["type"] == "plan.expiring"]
     assert expiring.event["data"] == {
@@ -264,7 +257,7 @@ def test_each_event_reaches_only_the_organisations_it_concerns_and_names_nobody(
     }
     assert "plan.expiring" not in receiver.events("west") + receiver.events("meldkamer")
     assert cli(app, "plans", "expire", "--date", today().isoformat()).exit_code == 0
-    _deliveries_done()
+    outbox_threads_done()
     assert receiver.events("oost").count("plan.expiring") == 1
     # And no message named or located the family, the call or an organisation, in any header
     # or body; each was signed
@@ -323,7 +316,7 @@ def test_the_administrator_manages_endpoints_and_every_step_is_audited(
     # only the new one holds once the overlap has passed
     receiver.secrets["oost"] = old
     report_on()
-    _deliveries_done()
+    outbox_threads_done()
     [during] = receiver.received("oost")
     assert Webhook(new).verify(during.body, during.headers)
     assert Webhook(old).verify(during.body, during.headers)
@@ -335,7 +328,7 @@ def test_the_administrator_manages_endpoints_and_every_step_is_audited(
     assert endpoint_secret == new
     receiver.stop()
     report_on()
-    _deliveries_done()
+    outbox_threads_done()
     receiver.secrets["oost"] = new
     receiver.start()
     after = datetime.now(UTC) + timedelta(hours=25)
@@ -348,7 +341,7 @@ def test_the_administrator_manages_endpoints_and_every_step_is_audited(
     # When it is disabled, a report reaches it no more, and what waited for it is given up
     receiver.stop()
     report_on()
-    _deliveries_done()
+    outbox_threads_done()
     assert cli(app, "webhook", "disable", str(endpoint_id)).exit_code == 0
     report_on()
     receiver.start()
@@ -437,7 +430,7 @@ def test_a_coordinator_manages_the_organisations_own_endpoints_through_the_api(
     assert "secret" not in listed[0]
     # Then its system hears of a report, signed with that secret
     report_on()
-    _deliveries_done()
+    outbox_threads_done()
     [message] = receiver.received("oost")
     assert message.verified
     # And another organisation's coordinator neither sees, rotates nor disables it
@@ -457,5 +450,5 @@ def test_a_coordinator_manages_the_organisations_own_endpoints_through_the_api(
     assert client.post(f"{api}/{endpoint['id']}/rotate-secret", headers=coordinator).status_code == 409
     # Then a report reaches it no more
     report_on()
-    _deliveries_done()
+    outbox_threads_done()
     assert len(receiver.attempts) == 1
