@@ -239,6 +239,22 @@ def _lookup_conditions(selection: Selection, clock: _Clock) -> list[ColumnElemen
     return conditions
 
 
+def _selected_lookups(organisation_id: int, selection: Selection, clock: _Clock) -> Select[Any] | None:
+    """The open lookups without a report that `selection` shows (id, moment, plan), or None when
+    it shows none of them (_lookup_conditions)."""
+    conditions = _lookup_conditions(selection, clock)
+    if conditions is None:
+        return None
+    return _open_lookups(
+        organisation_id,
+        clock,
+        selection.plan_id,
+        Lookup.id,
+        Lookup.performed_at,
+        _lookup_plan(organisation_id, selection.plan_id),
+    ).where(*conditions)
+
+
 def _lookup_plan(organisation_id: int, plan_id: uuid.UUID | None) -> Any:
     """The plan a lookup item is shown under: the one asked for, else the first of its plans the
     organisation sees that got no report (by id: the same every time)."""
@@ -302,19 +318,9 @@ def open_items(
         _open_reports(organisation_id, *_REPORT_COLUMNS).where(*_report_conditions(selection, clock))
     ).all()
     items = [_report_item(row, clock) for row in rows]
-    lookup_conditions = _lookup_conditions(selection, clock)
-    if lookup_conditions is not None:
-        lookups = session.execute(
-            _open_lookups(
-                organisation_id,
-                clock,
-                selection.plan_id,
-                Lookup.id,
-                Lookup.performed_at,
-                _lookup_plan(organisation_id, selection.plan_id),
-            ).where(*lookup_conditions)
-        ).all()
-        items += [_lookup_item(row, clock, _closed_days(session)) for row in lookups]
+    lookups = _selected_lookups(organisation_id, selection, clock)
+    if lookups is not None:
+        items += [_lookup_item(row, clock, _closed_days(session)) for row in session.execute(lookups)]
     items.sort(key=lambda item: (item.feedback_due, str(item.item_id)))
     return items
 
@@ -430,16 +436,8 @@ def open_page(
             reports = reports.where(_after(Report.occurred_at, Report.id, from_here, newest_first=True))
         rows = session.execute(reports.order_by(Report.occurred_at.desc(), Report.id).limit(rest))
         others = [_report_item(row, clock) for row in rows]
-        lookup_conditions = _lookup_conditions(selection, clock)
-        if lookup_conditions is not None:
-            lookups = _open_lookups(
-                organisation_id,
-                clock,
-                selection.plan_id,
-                Lookup.id,
-                Lookup.performed_at,
-                _lookup_plan(organisation_id, selection.plan_id),
-            ).where(*lookup_conditions)
+        lookups = _selected_lookups(organisation_id, selection, clock)
+        if lookups is not None:
             if from_here is not None:
                 lookups = lookups.where(_after(Lookup.performed_at, Lookup.id, from_here, newest_first=True))
             found = session.execute(lookups.order_by(Lookup.performed_at.desc(), Lookup.id).limit(rest)).all()
