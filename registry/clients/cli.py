@@ -3,25 +3,15 @@ signals, by their client certificates (audited)."""
 
 from __future__ import annotations
 
-import getpass
-import os
 from typing import BinaryIO
 
 import click
 from flask.cli import with_appcontext
 
 from registry.clients import operations
+from registry.core import audit
 from registry.core.db import db
 from registry.core.timeutil import utcnow
-
-
-def _administrator() -> str:
-    """Who ran the command: the login behind sudo, else the user's own."""
-    try:
-        user = os.environ.get("SUDO_USER") or getpass.getuser()
-    except (KeyError, OSError):  # no name for the uid (a container)
-        user = str(os.getuid())
-    return f"cli:{user}"
 
 
 def _fail(exc: operations.ClientError) -> click.ClickException:
@@ -48,7 +38,7 @@ def client() -> None:
 def client_add(org_name: str, name: str, cert: BinaryIO) -> None:
     """Register a system with its client certificate."""
     try:
-        added = operations.add_client(db.session, org_name, name, cert.read(), _administrator())
+        added = operations.add_client(db.session, org_name, name, cert.read(), audit.command_actor())
     except operations.ClientError as exc:
         raise _fail(exc) from None
     db.commit()
@@ -66,7 +56,7 @@ def client_add(org_name: str, name: str, cert: BinaryIO) -> None:
 def client_rotate(name: str, cert: BinaryIO) -> None:
     """Add a new certificate; the old one keeps working until you revoke it."""
     try:
-        added = operations.rotate(db.session, name, cert.read(), _administrator())
+        added = operations.rotate(db.session, name, cert.read(), audit.command_actor())
     except operations.ClientError as exc:
         raise _fail(exc) from None
     db.commit()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -87,6 +89,16 @@ class Actor(Protocol):
 
     @property
     def organisation_name(self) -> str: ...
+
+
+def command_actor() -> str:
+    """Who ran a command-line step, for its audit row: 'cli:' and the login behind sudo, else the
+    user's own."""
+    try:
+        user = os.environ.get("SUDO_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container)
+        user = str(os.getuid())
+    return f"cli:{user}"
 
 
 def record_kept(session: Session, action: str, outcome: str, **fields: Any) -> None:

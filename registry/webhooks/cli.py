@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from registry.clients.cli import _administrator
+from registry.core import audit
 from registry.core.db import db
 from registry.core.models import WebhookEndpoint
 from registry.core.vocabulary import WebhookEvent
@@ -47,7 +47,7 @@ def webhook_add(org_name: str, url: str, events: str) -> None:
     try:
         organisation = operations.find_organisation(db.session, org_name)
         endpoint, secret = operations.add_endpoint(
-            db.session, organisation, url, events.split(","), _administrator()
+            db.session, organisation, url, events.split(","), audit.command_actor()
         )
     except operations.WebhookError as exc:
         raise _fail(f"--{exc.field}: {exc.message}") from None
@@ -65,7 +65,7 @@ def webhook_list(org_name: str | None) -> None:
         organisation_id = operations.find_organisation(db.session, org_name).id if org_name else None
     except operations.WebhookError as exc:
         raise _fail(exc.message) from None
-    endpoints = operations.endpoints_of(db.session, organisation_id, _administrator())
+    endpoints = operations.endpoints_of(db.session, organisation_id, audit.command_actor())
     db.commit()
     for endpoint in endpoints:
         state = "active" if endpoint.is_active else f"disabled {endpoint.disabled_at:%Y-%m-%d}"
@@ -83,7 +83,7 @@ def webhook_rotate(endpoint_id: int) -> None:
     """A new signing secret; the previous one signs beside it for 24 hours."""
     endpoint = _endpoint(endpoint_id)
     try:
-        secret = operations.rotate_secret(db.session, endpoint, _administrator())
+        secret = operations.rotate_secret(db.session, endpoint, audit.command_actor())
     except operations.WebhookError as exc:
         raise _fail(exc.message) from None
     db.commit()
@@ -98,6 +98,6 @@ def webhook_rotate(endpoint_id: int) -> None:
 def webhook_disable(endpoint_id: int) -> None:
     """Stop posting to an endpoint; what still waits for it is given up."""
     endpoint = _endpoint(endpoint_id)
-    operations.disable(db.session, endpoint, _administrator())
+    operations.disable(db.session, endpoint, audit.command_actor())
     db.commit()
     click.echo(f"webhook {endpoint.id}: disabled")
